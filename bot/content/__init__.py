@@ -1,0 +1,1 @@
+"""Content: HTML to text, boilerplate, lead, teaser, hashtags and templates (all pure)."""

@@ -1,0 +1,1 @@
+"""Delivery: routing and scheduling decisions and the outbox engine."""

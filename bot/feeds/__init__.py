@@ -1,0 +1,1 @@
+"""Feeds: fetch (I/O), parse and identity (pure)."""

@@ -1,0 +1,1 @@
+"""Publishers: one adapter per service behind the Publisher protocol."""

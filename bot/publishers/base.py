@@ -1,0 +1,29 @@
+"""The Publisher protocol every adapter implements (console, Telegram, Facebook)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from bot.models import Post, PublishResult, Reconciliation
+
+
+@runtime_checkable
+class Publisher(Protocol):
+    """Sends one rendered post to one channel.
+
+    `publish` returns the platform's answer or raises a `bot.errors.PublishError` subclass:
+    TransientError (re-queue), PermanentError / TooLongError (fail), AuthError (pause the
+    channel), UnknownOutcomeError (the post may exist), ChatMovedError (store the new chat id).
+    It never raises library exceptions and never puts a token in an error message.
+    """
+
+    channel_id: str
+
+    async def publish(self, post: Post) -> PublishResult: ...
+
+    async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
+        """After an unknown outcome: does the post exist on the platform since `since`?"""
+        ...
+
+    async def aclose(self) -> None: ...

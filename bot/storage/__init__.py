@@ -1,0 +1,1 @@
+"""Storage: engine, tables, migrations and queries over SQLite or PostgreSQL."""

@@ -1,0 +1,1 @@
+"""The Telegram bot for readers and admins, and admin alerts."""
