@@ -63,6 +63,11 @@ class AuthError(PublishError):
     """The channel's credentials or rights are wrong: pause the channel, keep its queue."""
 
 
+class CredentialsError(AuthError):
+    """The platform credentials themselves are invalid (a revoked bot token): every channel of
+    that platform pauses, not only the one that saw it."""
+
+
 class UnknownOutcomeError(PublishError):
     """The request may have reached the platform: the post may or may not exist."""
 

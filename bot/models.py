@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -119,6 +119,7 @@ class FeedState:
 
     feed_id: str
     url: str
+    configured_url: str | None = None
     etag: str | None = None
     last_modified: str | None = None
     last_poll: datetime | None = None
@@ -126,6 +127,7 @@ class FeedState:
     next_poll: datetime | None = None
     consecutive_errors: int = 0
     baselined: bool = False
+    failing_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,6 @@ class Delivery:
 
     id: int
     article_key: str
-    feed_id: str
     channel_id: str
     state: DeliveryState
     due_at: datetime
@@ -145,4 +146,4 @@ class Delivery:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     sent_at: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    attempted_at: datetime | None = None

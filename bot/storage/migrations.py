@@ -1,0 +1,55 @@
+"""Numbered schema migrations, recorded in the `relais_meta` table and applied at start."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from bot.errors import SchemaTooNewError
+from bot.storage import tables
+
+Migration = Callable[[sa.Connection], None]
+
+# Index i holds the step from version i to version i + 1. A new database is created directly at
+# the latest version from `tables.metadata`; an existing one runs the steps it is missing.
+STEPS: list[Migration] = []
+LATEST = 1 + len(STEPS)
+
+
+def current_version(conn: sa.Connection) -> int | None:
+    """The schema version recorded in the database, or None for an empty database."""
+    if not sa.inspect(conn).has_table(tables.meta.name):
+        return None
+    value = conn.execute(
+        sa.select(tables.meta.c.value).where(tables.meta.c.key == "schema_version")
+    ).scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+def _set_version(conn: sa.Connection, version: int) -> None:
+    updated = conn.execute(
+        tables.meta.update()
+        .where(tables.meta.c.key == "schema_version")
+        .values(value=str(version))
+    )
+    if updated.rowcount == 0:
+        conn.execute(tables.meta.insert().values(key="schema_version", value=str(version)))
+
+
+def migrate(conn: sa.Connection) -> tuple[int | None, int]:
+    """Bring the schema to LATEST; refuse a database written by a newer Relais."""
+    found = current_version(conn)
+    if found is not None and found > LATEST:
+        raise SchemaTooNewError(
+            f"the database has schema version {found}, but this Relais knows versions up to "
+            f"{LATEST}: upgrade Relais (or point it at another database)"
+        )
+    if found is None:
+        tables.metadata.create_all(conn)
+        _set_version(conn, LATEST)
+        return None, LATEST
+    for version in range(found, LATEST):
+        STEPS[version - 1](conn)
+        _set_version(conn, version + 1)
+    return found, LATEST

@@ -1,0 +1,114 @@
+"""The database schema as SQLAlchemy Core tables, and a UTC timestamp type for both engines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC; always returns aware UTC datetimes (SQLite included)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            value = datetime.fromisoformat(str(value))
+        aware: datetime = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        return aware.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "relais_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(255), nullable=False),
+)
+
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("feed_id", sa.String(128), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("configured_url", sa.Text),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("last_poll", UTCDateTime),
+    sa.Column("last_result", sa.Text),
+    sa.Column("next_poll", UTCDateTime),
+    sa.Column("consecutive_errors", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("baselined", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("failing_since", UTCDateTime),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("feed_id", sa.String(128), nullable=False),
+    sa.Column("guid", sa.Text),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("canonical_url", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("title_norm", sa.Text, nullable=False),
+    sa.Column("published", UTCDateTime),
+    sa.Column("author", sa.Text),
+    sa.Column("categories", sa.JSON, nullable=False),
+    sa.Column("image", sa.Text),
+    sa.Column("content_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("summary_html", sa.Text, nullable=False, server_default=""),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("duplicate_of", sa.String(64)),
+    sa.Index("ix_articles_guid", "guid"),
+    sa.Index("ix_articles_feed_title", "feed_id", "title_norm", "first_seen"),
+    sa.Index("ix_articles_published", "published"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("article_key", sa.String(64), sa.ForeignKey("articles.key"), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempted_at", UTCDateTime),
+    sa.Column("remote_id", sa.Text),
+    sa.Column("remote_link", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("worker", sa.String(64)),
+    sa.UniqueConstraint("article_key", "channel_id", name="uq_delivery_article_channel"),
+    sa.Index("ix_deliveries_due", "channel_id", "state", "due_at"),
+    sa.Index("ix_deliveries_state", "state"),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    sa.Column("channel_id", sa.String(128), primary_key=True),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("pause_reason", sa.Text),
+    sa.Column("paused_at", UTCDateTime),
+    sa.Column("chat_override", sa.Text),
+    sa.Column("updated_at", UTCDateTime),
+)
