@@ -16,7 +16,9 @@ class ConfigError(RelaisError):
         self.source = source
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{source}: {len(self.problems)} problem(s) in the configuration:\n{lines}")
+        super().__init__(
+            f"{source}: {len(self.problems)} problem(s) in the configuration:\n{lines}"
+        )
 
 
 class FeedError(RelaisError):

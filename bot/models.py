@@ -79,7 +79,12 @@ class FacebookPost:
     url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "message": self.message, "link": self.link, "url": self.url}
+        return {
+            "endpoint": self.endpoint,
+            "message": self.message,
+            "link": self.link,
+            "url": self.url,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,7 +100,9 @@ class SiteSettings(_Frozen):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"unknown time zone {value!r} (use a name such as Africa/Bamako)") from err
+            raise ValueError(
+                f"unknown time zone {value!r} (use a name such as Africa/Bamako)"
+            ) from err
         return value
 
     @property
@@ -196,7 +198,9 @@ class ChannelSettings(_Frozen):
             return value
         value = str(value).strip()
         if not re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{3,}|-?\d+", value):
-            raise ValueError(f"expected @username or a numeric chat id such as -100..., got {value!r}")
+            raise ValueError(
+                f"expected @username or a numeric chat id such as -100..., got {value!r}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -208,7 +212,9 @@ class ChannelSettings(_Frozen):
             if not self.page_id:
                 problems.append("a facebook channel needs `page_id`")
             if self.token is None or not self.token.get_secret_value():
-                problems.append('a facebook channel needs `token` (for example "${FACEBOOK_PAGE_TOKEN}")')
+                problems.append(
+                    'a facebook channel needs `token` (for example "${FACEBOOK_PAGE_TOKEN}")'
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -272,7 +278,9 @@ class Settings(_Frozen):
                     problems.append(f"channel {channel.id!r} names unknown feed {ref!r}")
         has_telegram = any(c.type is ChannelType.TELEGRAM for c in self.channels)
         if has_telegram and self.telegram.token is None:
-            problems.append("telegram channels need `telegram.token` (for example ${TELEGRAM_BOT_TOKEN})")
+            problems.append(
+                "telegram channels need `telegram.token` (for example ${TELEGRAM_BOT_TOKEN})"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -295,8 +303,6 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in {"function-after[_type_fields()]", "function-after[_cross_references()]"}:
-            continue
         elif part.startswith(("function-", "tagged-union", "constrained-")):
             continue
         else:
@@ -306,7 +312,10 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 
 def _substitute(value: Any, env: Mapping[str, str], path: str, problems: list[str]) -> Any:
     if isinstance(value, dict):
-        return {k: _substitute(v, env, f"{path}.{k}" if path else str(k), problems) for k, v in value.items()}
+        return {
+            k: _substitute(v, env, f"{path}.{k}" if path else str(k), problems)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_substitute(v, env, f"{path}[{i}]", problems) for i, v in enumerate(value)]
     if isinstance(value, str):
@@ -338,7 +347,9 @@ def settings_from_mapping(
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(source, ["(top level): expected a mapping of keys such as site, feeds, channels"])
+        raise ConfigError(
+            source, ["(top level): expected a mapping of keys such as site, feeds, channels"]
+        )
     problems: list[str] = []
     data = _substitute(raw, environ, "", problems)
     if environ.get("DATABASE_URL"):
@@ -363,7 +374,9 @@ def load_settings(path: str | Path, *, env: Mapping[str, str] | None = None) -> 
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(str(path), ["the file does not exist (copy config/relais.example.yaml)"]) from None
+        raise ConfigError(
+            str(path), ["the file does not exist (copy config/relais.example.yaml)"]
+        ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(str(path), [f"cannot be read: {err}"]) from None
     try:

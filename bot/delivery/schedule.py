@@ -21,7 +21,7 @@ def _in_quiet(local: datetime, quiet: tuple[time, time]) -> bool:
 
 def _quiet_end(local: datetime, quiet: tuple[time, time]) -> datetime:
     """The first instant at or after `local` that is outside the quiet period."""
-    start, end = quiet
+    end = quiet[1]
     candidate = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
     if candidate <= local:
         candidate += timedelta(days=1)
@@ -65,9 +65,7 @@ def next_slot(
     return result
 
 
-def retry_at(
-    now: datetime, *, attempts: int, retry_after: float | None, rand: float
-) -> datetime:
+def retry_at(now: datetime, *, attempts: int, retry_after: float | None, rand: float) -> datetime:
     """When to try a transient failure again: `retry_after` when the platform said, else
     exponential backoff (30 s, 1 min, 2 min … capped at 1 h) with up to 20 % jitter."""
     if retry_after is not None and retry_after >= 0:

@@ -29,9 +29,7 @@ def current_version(conn: sa.Connection) -> int | None:
 
 def _set_version(conn: sa.Connection, version: int) -> None:
     updated = conn.execute(
-        tables.meta.update()
-        .where(tables.meta.c.key == "schema_version")
-        .values(value=str(version))
+        tables.meta.update().where(tables.meta.c.key == "schema_version").values(value=str(version))
     )
     if updated.rowcount == 0:
         conn.execute(tables.meta.insert().values(key="schema_version", value=str(version)))

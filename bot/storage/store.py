@@ -88,7 +88,9 @@ def make_engine(url: str) -> sa.Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         return sa.create_engine(url, pool_pre_ping=True)
-    raise StorageError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+    raise StorageError(
+        f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+    )
 
 
 class Storage:
@@ -195,7 +197,9 @@ class Storage:
                     by_canon[canonical] = key
             for chunk in _chunks(guids, 400):
                 for key, guid in conn.execute(
-                    sa.select(t.articles.c.key, t.articles.c.guid).where(t.articles.c.guid.in_(chunk))
+                    sa.select(t.articles.c.key, t.articles.c.guid).where(
+                        t.articles.c.guid.in_(chunk)
+                    )
                 ):
                     by_guid[guid] = key
         for article in articles:
@@ -468,7 +472,12 @@ class Storage:
     def mark_skipped(self, delivery_id: int, reason: str, now: datetime) -> bool:
         return self._finish(
             delivery_id,
-            (DeliveryState.SENDING, DeliveryState.QUEUED, DeliveryState.UNKNOWN, DeliveryState.FAILED),
+            (
+                DeliveryState.SENDING,
+                DeliveryState.QUEUED,
+                DeliveryState.UNKNOWN,
+                DeliveryState.FAILED,
+            ),
             state=DeliveryState.SKIPPED.value,
             error=reason,
             updated_at=now,

@@ -1,0 +1,308 @@
+"""The outbox engine: claims due deliveries, renders, publishes, and records every outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.content.render import render_post
+from bot.delivery.alerts import Alerts
+from bot.delivery.route import too_old
+from bot.delivery.schedule import local_midnight, next_slot, retry_at
+from bot.errors import (
+    AuthError,
+    ChatMovedError,
+    CredentialsError,
+    PermanentError,
+    PublishError,
+    StorageError,
+    TooLongError,
+    TransientError,
+    UnknownOutcomeError,
+)
+from bot.models import ChannelType, Delivery, DeliveryState, Post, ReconcileOutcome
+from bot.publishers.base import Publisher
+from bot.settings import ChannelSettings, Settings
+from bot.storage.store import Storage
+
+log = logging.getLogger("relais.outbox")
+
+PublisherFactory = Callable[[ChannelSettings, str | None], Publisher]
+# A PostgreSQL worker leaves others' `sending` rows alone unless they are older than this.
+SENDING_LEASE = timedelta(minutes=5)
+RECONCILE_MARGIN = timedelta(minutes=2)
+
+
+@dataclass
+class RoundReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unknown: int = 0
+    skipped: int = 0
+    reconciled: int = 0
+    next_due: datetime | None = None
+    paused: list[str] = field(default_factory=list)
+
+    def note_next(self, when: datetime | None) -> None:
+        if when is not None and (self.next_due is None or when < self.next_due):
+            self.next_due = when
+
+
+class Outbox:
+    """Delivers what is due, channel by channel; one channel's trouble never stops another."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        make_publisher: PublisherFactory,
+        *,
+        clock: Clock,
+        alerts: Alerts,
+        worker: str = "relais",
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.storage = storage
+        self.settings = settings
+        self._make_publisher = make_publisher
+        self._publishers: dict[str, Publisher] = {}
+        self.clock = clock
+        self.alerts = alerts
+        self.worker = worker
+        self._rand = rand
+        self._strip: Mapping[str, tuple[str, ...]] = {f.id: f.strip for f in settings.feeds}
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def publisher(self, channel: ChannelSettings) -> Publisher:
+        if channel.id not in self._publishers:
+            override = self.storage.channel_state(channel.id).chat_override
+            self._publishers[channel.id] = self._make_publisher(channel, override)
+        return self._publishers[channel.id]
+
+    async def aclose(self) -> None:
+        for publisher in self._publishers.values():
+            await publisher.aclose()
+        self._publishers.clear()
+
+    def recover(self) -> list[int]:
+        """At start: deliveries a dead process left in `sending` become `unknown`."""
+        now = self.clock.now()
+        older = None if not self.storage.is_postgres else now - SENDING_LEASE
+        ids = self.storage.recover_sending(now, older_than=older)
+        for delivery_id in ids:
+            log.warning(
+                "delivery %s was left in 'sending' by a stopped process: unknown", delivery_id
+            )
+            self.alerts.add(
+                "Issue incertaine après un arrêt",
+                f"livraison #{delivery_id} : envoyée ou non ? "
+                f"(/retry {delivery_id} pour la renvoyer)",
+            )
+        return ids
+
+    # ---- a delivery round ---------------------------------------------------------------
+
+    async def deliver_due(self, *, stop: asyncio.Event | None = None) -> RoundReport:
+        """Reconcile uncertain posts, then send every delivery that is due and allowed now."""
+        report = RoundReport()
+        channels = [c for c in self.settings.channels if not self._paused(c, report)]
+        await self.reconcile(channels, report)
+        results = await asyncio.gather(
+            *(self._deliver_channel(c, report, stop) for c in channels), return_exceptions=True
+        )
+        for channel, result in zip(channels, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error(
+                    "delivery round for channel %s failed: %s",
+                    channel.id,
+                    result,
+                    exc_info=(type(result), result, result.__traceback__),
+                )
+        await self.alerts.flush()
+        return report
+
+    def _paused(self, channel: ChannelSettings, report: RoundReport) -> bool:
+        if self.storage.channel_state(channel.id).paused:
+            report.paused.append(channel.id)
+            return True
+        return False
+
+    def _next_slot_for(
+        self, channel: ChannelSettings, now: datetime
+    ) -> Callable[[datetime | None, int], datetime]:
+        tz = self.settings.site.tz
+
+        def decide(last_post: datetime | None, posts_today: int) -> datetime:
+            return next_slot(
+                now,
+                last_post=last_post,
+                posts_today=posts_today,
+                min_gap=channel.gap,
+                max_per_day=channel.max_per_day,
+                quiet_hours=channel.quiet_hours,
+                tz=tz,
+            )
+
+        return decide
+
+    async def _deliver_channel(
+        self, channel: ChannelSettings, report: RoundReport, stop: asyncio.Event | None
+    ) -> None:
+        while stop is None or not stop.is_set():
+            now = self.clock.now()
+            claimed, later = self.storage.claim(
+                channel.id,
+                now,
+                day_start=local_midnight(now, self.settings.site.tz),
+                next_slot=self._next_slot_for(channel, now),
+                limit=1,
+                worker=self.worker,
+            )
+            if not claimed:
+                report.note_next(later)
+                return
+            for delivery in claimed:
+                keep_going = await self._send(channel, delivery, report)
+                if not keep_going:
+                    return
+
+    async def _send(
+        self, channel: ChannelSettings, delivery: Delivery, report: RoundReport
+    ) -> bool:
+        """Send one claimed delivery and record the outcome. False: stop this channel's round."""
+        now = self.clock.now()
+        article = self.storage.article(delivery.article_key)
+        if too_old(article, channel, now):
+            self.storage.mark_skipped(delivery.id, "older than the channel's max_age", now)
+            report.skipped += 1
+            return True
+        try:
+            post = self._render(channel, delivery, shorter=False)
+            try:
+                result = await self.publisher(channel).publish(post)
+            except TooLongError as err:
+                log.info("delivery %s: %s; rendering it shorter once", delivery.id, err)
+                post = self._render(channel, delivery, shorter=True)
+                result = await self.publisher(channel).publish(post)
+        except ChatMovedError as err:
+            new_chat = str(err.new_chat_id)
+            self.storage.set_chat_override(channel.id, new_chat, now)
+            self._publishers.pop(channel.id, None)
+            self.storage.mark_queued(delivery.id, now, f"chat moved to {new_chat}", now)
+            log.warning("channel %s moved to chat %s; retrying there", channel.id, new_chat)
+            report.retried += 1
+            return True
+        except TransientError as err:
+            due = retry_at(
+                now, attempts=delivery.attempts, retry_after=err.retry_after, rand=self._rand()
+            )
+            self.storage.mark_queued(delivery.id, due, str(err), now)
+            log.info("delivery %s to %s: %s; retry at %s", delivery.id, channel.id, err, due)
+            report.retried += 1
+            report.note_next(due)
+            return err.retry_after is None  # a rate limit: stop hammering this channel now
+        except AuthError as err:
+            self.storage.release(delivery.id, now)
+            self._pause(channel, str(err), platform_wide=isinstance(err, CredentialsError))
+            report.paused.append(channel.id)
+            return False
+        except UnknownOutcomeError as err:
+            self.storage.mark_unknown(delivery.id, str(err), now)
+            report.unknown += 1
+            self.alerts.add(
+                f"Issue incertaine sur {channel.id}",
+                f"« {article.title} » (#{delivery.id}) : {err}",
+            )
+            return True
+        except (PermanentError, PublishError) as err:
+            self.storage.mark_failed(delivery.id, str(err), now)
+            report.failed += 1
+            self.alerts.add(
+                f"Échec définitif sur {channel.id}", f"« {article.title} » (#{delivery.id}) : {err}"
+            )
+            return True
+        except StorageError:
+            raise
+        except ValueError as err:  # a template that cannot render this article
+            self.storage.mark_failed(delivery.id, f"cannot render: {err}", now)
+            report.failed += 1
+            self.alerts.add(f"Échec définitif sur {channel.id}", f"#{delivery.id} : {err}")
+            return True
+        except Exception as err:  # a bug in an adapter: the post may or may not exist
+            log.exception("delivery %s to %s: unexpected error", delivery.id, channel.id)
+            self.storage.mark_unknown(delivery.id, f"unexpected error: {type(err).__name__}", now)
+            report.unknown += 1
+            return True
+        self.storage.mark_sent(delivery.id, result, self.clock.now())
+        report.sent += 1
+        log.info(
+            "sent delivery %s (%s) to %s: %s",
+            delivery.id,
+            article.title,
+            channel.id,
+            result.remote_id,
+        )
+        return True
+
+    def _render(self, channel: ChannelSettings, delivery: Delivery, *, shorter: bool) -> Post:
+        article = self.storage.article(delivery.article_key)
+        return render_post(
+            article,
+            channel,
+            self.settings.site,
+            extra_patterns=self._strip.get(article.feed_id, ()),
+            shorter=shorter,
+        )
+
+    def _pause(self, channel: ChannelSettings, reason: str, *, platform_wide: bool) -> None:
+        now = self.clock.now()
+        targets = (
+            [c for c in self.settings.channels if c.type is channel.type]
+            if platform_wide
+            else [channel]
+        )
+        for target in targets:
+            if self.storage.set_paused(target.id, True, reason, now):
+                log.error("channel %s paused: %s", target.id, reason)
+                self.alerts.add(
+                    "Canal en pause",
+                    f"{target.id} : {reason} — la file d'attente est conservée ; "
+                    f"/resume {target.id} une fois le problème réglé.",
+                )
+
+    # ---- uncertain outcomes -------------------------------------------------------------
+
+    async def reconcile(self, channels: list[ChannelSettings], report: RoundReport) -> None:
+        """Ask each platform that can tell whether an `unknown` post exists."""
+        for channel in channels:
+            if channel.type is ChannelType.TELEGRAM:
+                continue  # a bot cannot read a channel's history: admins decide (/retry)
+            unknown = self.storage.deliveries(channel_id=channel.id, states=[DeliveryState.UNKNOWN])
+            for delivery in unknown:
+                since = (
+                    delivery.attempted_at or delivery.created_at or self.clock.now()
+                ) - RECONCILE_MARGIN
+                try:
+                    post = self._render(channel, delivery, shorter=False)
+                    answer = await self.publisher(channel).reconcile(post, since)
+                except Exception:
+                    log.exception("reconciling delivery %s failed", delivery.id)
+                    continue
+                now = self.clock.now()
+                if answer.outcome is ReconcileOutcome.FOUND and answer.result is not None:
+                    self.storage.mark_sent(delivery.id, answer.result, now)
+                    log.info("delivery %s found on %s: sent", delivery.id, channel.id)
+                    report.reconciled += 1
+                elif answer.outcome is ReconcileOutcome.ABSENT:
+                    self.storage.mark_queued(
+                        delivery.id, now, "not found after an uncertain send", now
+                    )
+                    log.info("delivery %s not found on %s: queued again", delivery.id, channel.id)
+                    report.reconciled += 1
