@@ -223,7 +223,7 @@ def normalise_title(title: str) -> str:
         category = unicodedata.category(char)
         if category == "Mn":
             continue
-        out.append(char if category[0] in "LN" else " ")
+        out.append(char if category[0] in "LNM" else " ")
     return " ".join("".join(out).split())
 
 
