@@ -250,8 +250,9 @@ class Storage:
                         duplicate_of=item.duplicate_of,
                     )
                     .on_conflict_do_nothing()
+                    .returning(t.articles.c.key)
                 )
-                if conn.execute(stmt).rowcount != 1:
+                if conn.execute(stmt).first() is None:  # another worker recorded it first
                     continue
                 recorded.append(a.key)
                 for channel_id, skip_reason in item.decisions:

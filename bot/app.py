@@ -1,0 +1,202 @@
+"""Wires settings → storage → fetcher → publishers → outbox → scheduler; runs the service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import Clock, SystemClock
+from bot.delivery.alerts import Alerts, LogNotifier, Notifier
+from bot.delivery.ingest import Poller, PollReport
+from bot.delivery.outbox import Outbox, PublisherFactory, RoundReport
+from bot.errors import StorageError
+from bot.feeds.fetch import Fetcher
+from bot.models import ChannelType
+from bot.publishers.base import Publisher
+from bot.publishers.console import ConsolePublisher
+from bot.settings import ChannelSettings, FeedSettings, Settings
+from bot.storage.store import Storage
+
+log = logging.getLogger("relais")
+
+USER_AGENT = "Relais/0.1 (news syndication bot; +https://github.com/relais-bot/relais)"
+IDLE_WAKE = timedelta(seconds=30)
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret the settings hold, for the log filter."""
+    found = []
+    if settings.telegram.token is not None:
+        found.append(settings.telegram.token.get_secret_value())
+    if settings.telegram.webhook and settings.telegram.webhook.secret_token:
+        found.append(settings.telegram.webhook.secret_token.get_secret_value())
+    found += [c.token.get_secret_value() for c in settings.channels if c.token is not None]
+    return [s for s in found if s]
+
+
+def refuse_ephemeral_sqlite(settings: Settings) -> None:
+    """On a Heroku-style dyno the disk is wiped at every restart: SQLite would forget."""
+    if os.environ.get("DYNO") and settings.storage.startswith("sqlite"):
+        raise StorageError(
+            "this host wipes its disk at every restart (DYNO is set): SQLite would forget what "
+            "was posted and post everything again. Set DATABASE_URL to a PostgreSQL database."
+        )
+
+
+@dataclass
+class Services:
+    """Long-lived clients shared by publishers (one Telegram bot for every channel)."""
+
+    telegram_bot: Any = None
+    closers: list[Any] = field(default_factory=list)
+
+
+def real_publishers(settings: Settings, services: Services) -> PublisherFactory:
+    """The factory that builds each channel's real adapter."""
+
+    def make(channel: ChannelSettings, chat_override: str | None) -> Publisher:
+        if channel.type is ChannelType.CONSOLE:
+            return ConsolePublisher(channel.id)
+        if channel.type is ChannelType.TELEGRAM:
+            from bot.publishers.telegram import TelegramPublisher
+
+            return TelegramPublisher(channel, services.telegram_bot, chat_id=chat_override)
+        from bot.publishers.facebook import FacebookPublisher
+
+        return FacebookPublisher(channel, settings.facebook)
+
+    return make
+
+
+class App:
+    """One Relais process: poller, outbox and (in `serve`) the scheduler."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        *,
+        clock: Clock | None = None,
+        fetcher: Fetcher | None = None,
+        make_publisher: PublisherFactory | None = None,
+        notifiers: Sequence[Notifier] | None = None,
+        services: Services | None = None,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.clock = clock or SystemClock()
+        self.services = services or Services()
+        self.fetcher = fetcher or Fetcher(user_agent=USER_AGENT)
+        self.alerts = Alerts(notifiers if notifiers is not None else [LogNotifier()])
+        self.poller = Poller(storage, settings, self.fetcher, clock=self.clock, alerts=self.alerts)
+        self.outbox = Outbox(
+            storage,
+            settings,
+            make_publisher or real_publishers(settings, self.services),
+            clock=self.clock,
+            alerts=self.alerts,
+            worker=f"{socket.gethostname()}:{os.getpid()}",
+        )
+        self._wake = asyncio.Event()
+
+    async def aclose(self) -> None:
+        await self.outbox.aclose()
+        await self.fetcher.aclose()
+        for closer in self.services.closers:
+            with contextlib.suppress(Exception):
+                await closer()
+
+    async def poll_all(self, *, write: bool = True) -> list[PollReport]:
+        reports = await asyncio.gather(*(self.poller.poll(f, write=write) for f in self.settings.feeds))
+        await self.alerts.flush()
+        return list(reports)
+
+    async def run_once(self) -> tuple[list[PollReport], RoundReport]:
+        """`relais run --once`: one poll of every feed, then everything that is due now."""
+        self.outbox.recover()
+        reports = await self.poll_all()
+        round_report = await self.outbox.deliver_due()
+        return reports, round_report
+
+    # ---- the service --------------------------------------------------------------------
+
+    async def _poll_job(self, feed: FeedSettings, scheduler: Any) -> None:
+        report = await self.poller.poll(feed)
+        await self.alerts.flush()
+        if report.new:
+            self._wake.set()
+        if report.next_poll is not None:
+            with contextlib.suppress(Exception):
+                scheduler.modify_job(f"poll:{feed.id}", next_run_time=report.next_poll)
+
+    async def _delivery_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                report = await self.outbox.deliver_due(stop=stop)
+                wait_until = report.next_due
+            except StorageError as err:
+                log.error("delivery round failed: %s", err)
+                wait_until = None
+            now = self.clock.now()
+            limit = now + IDLE_WAKE
+            until: datetime = min(wait_until, limit) if wait_until else limit
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+            _done, pending = await asyncio.wait(
+                waiters,
+                timeout=max(0.0, (until - now).total_seconds()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for task in pending:
+                task.cancel()
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """`relais run`: poll on schedule, deliver continuously, until `stop` is set."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        self.outbox.recover()
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        now = self.clock.now()
+        for feed in self.settings.feeds:
+            state = self.storage.feed_state(feed.id)
+            first = state.next_poll if state and state.next_poll and state.next_poll > now else now
+            scheduler.add_job(
+                self._poll_job,
+                IntervalTrigger(
+                    seconds=feed.every.total_seconds(), jitter=feed.every.total_seconds() * 0.1
+                ),
+                args=[feed, scheduler],
+                id=f"poll:{feed.id}",
+                next_run_time=first,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+            )
+        scheduler.start()
+        log.info(
+            "Relais running: %d feed(s), %d channel(s)",
+            len(self.settings.feeds),
+            len(self.settings.channels),
+        )
+        try:
+            await self._delivery_loop(stop)
+        finally:
+            scheduler.shutdown(wait=False)
+            log.info("Relais stopped: nothing is left in 'sending'")
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT ask the service to finish what it is sending, then stop."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)

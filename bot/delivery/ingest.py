@@ -1,0 +1,189 @@
+"""Polling one feed: fetch, parse, drop what is known, decide per channel, record in one go."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.content.teaser import article_teaser
+from bot.delivery.alerts import Alerts
+from bot.delivery.route import decide, first_run_keep
+from bot.errors import FeedError
+from bot.feeds.fetch import Fetcher, next_poll
+from bot.feeds.identity import normalise_title
+from bot.feeds.parse import ParsedFeed, parse_feed
+from bot.models import FeedState
+from bot.settings import FeedSettings, Settings
+from bot.storage.store import NewArticle, Storage
+
+log = logging.getLogger("relais.feeds")
+
+REPUBLISH_WINDOW = timedelta(days=7)
+ALERT_AFTER_ERRORS = 3  # one failed poll is often a blip; three in a row is an incident
+
+
+@dataclass
+class PollReport:
+    feed_id: str
+    status: str  # "ok" | "not_modified" | "error"
+    message: str = ""
+    new: list[NewArticle] = field(default_factory=list)
+    skipped_entries: int = 0
+    next_poll: datetime | None = None
+
+    @property
+    def queued(self) -> int:
+        return sum(1 for item in self.new for _c, reason in item.decisions if reason is None)
+
+
+class Poller:
+    """Polls feeds into the storage; a feed's failure is recorded and never raised."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        settings: Settings,
+        fetcher: Fetcher,
+        *,
+        clock: Clock,
+        alerts: Alerts,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.fetcher = fetcher
+        self.clock = clock
+        self.alerts = alerts
+        self._rand = rand
+
+    def _state(self, feed: FeedSettings) -> FeedState:
+        state = self.storage.feed_state(feed.id)
+        if state is None or state.configured_url != feed.url:
+            # New feed, or the manager changed its URL: start from the configured one.
+            baselined = state.baselined if state is not None else False
+            return FeedState(feed.id, url=feed.url, configured_url=feed.url, baselined=baselined)
+        return state
+
+    async def poll(self, feed: FeedSettings, *, write: bool = True) -> PollReport:
+        """One poll of one feed. With `write=False` nothing is recorded (dry runs)."""
+        state = self._state(feed)
+        started = self.clock.now()
+        try:
+            fetched = await self.fetcher.fetch(
+                state.url,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                max_bytes=feed.max_bytes,
+            )
+            if fetched.status == "not_modified":
+                report = PollReport(feed.id, "not_modified", "not modified (304)")
+                parsed = None
+            else:
+                parsed = await asyncio.to_thread(
+                    parse_feed,
+                    fetched.body,
+                    feed_id=feed.id,
+                    content_type=fetched.content_type,
+                    base_url=fetched.final_url,
+                )
+                report = self._ingest(feed, state, parsed, started, write=write)
+        except FeedError as err:
+            return self._failed(feed, state, str(err), started, write=write)
+        now = self.clock.now()
+        if fetched.permanent_redirect:
+            log.info("feed %s moved permanently to %s", feed.id, fetched.permanent_redirect)
+        report.next_poll = next_poll(now, feed.every, 0, self._rand())
+        if write:
+            if state.consecutive_errors >= ALERT_AFTER_ERRORS:
+                self.alerts.add(
+                    "Flux rétabli", f"{feed.id} répond de nouveau ({state.consecutive_errors} échecs)"
+                )
+            self.storage.save_feed_state(
+                replace(
+                    state,
+                    url=fetched.permanent_redirect or state.url,
+                    etag=fetched.etag or (state.etag if report.status == "not_modified" else None),
+                    last_modified=fetched.last_modified
+                    or (state.last_modified if report.status == "not_modified" else None),
+                    last_poll=now,
+                    last_result=report.message,
+                    next_poll=report.next_poll,
+                    consecutive_errors=0,
+                    failing_since=None,
+                    baselined=state.baselined or parsed is not None,
+                )
+            )
+        return report
+
+    def _failed(
+        self, feed: FeedSettings, state: FeedState, message: str, now: datetime, *, write: bool
+    ) -> PollReport:
+        errors = state.consecutive_errors + 1
+        when = next_poll(now, feed.every, errors, self._rand())
+        log.warning("feed %s: %s (failure %d in a row)", feed.id, message, errors)
+        if write:
+            if errors == ALERT_AFTER_ERRORS:
+                self.alerts.add("Flux en panne", f"{feed.id} : {message}")
+            self.storage.save_feed_state(
+                replace(
+                    state,
+                    last_poll=now,
+                    last_result=f"error: {message}",
+                    next_poll=when,
+                    consecutive_errors=errors,
+                    failing_since=state.failing_since or now,
+                )
+            )
+        return PollReport(feed.id, "error", message, next_poll=when)
+
+    def _ingest(
+        self, feed: FeedSettings, state: FeedState, parsed: ParsedFeed, now: datetime, *, write: bool
+    ) -> PollReport:
+        for entry in parsed.skipped:
+            log.info("feed %s: entry %r skipped: %s", feed.id, entry.title, entry.reason)
+        if parsed.warning:
+            log.info("feed %s: %s", feed.id, parsed.warning)
+        known = self.storage.known_keys(parsed.articles)
+        fresh = [a for a in parsed.articles if a.key not in known]
+        baseline = not state.baselined
+        keep = first_run_keep(fresh, feed.first_run_latest) if baseline else None
+        channels = self.settings.channels
+        items: list[NewArticle] = []
+        for article in fresh:
+            title_norm = normalise_title(article.title)
+            twin = self.storage.recent_title(feed.id, title_norm, now - REPUBLISH_WINDOW)
+            if twin is None:
+                twin = next(
+                    (i.article.key for i in items if i.title_norm == title_norm and title_norm), None
+                )
+            text = article_teaser(article, 1000, extra_patterns=feed.strip)
+            decisions = decide(
+                article,
+                channels,
+                now=now,
+                baseline=keep is not None and article.key not in keep,
+                text=text,
+            )
+            pairs = [(d.channel_id, d.skip_reason) for d in decisions]
+            if twin is not None:
+                pairs = [(c, f"republished copy of article {twin}") for c, _r in pairs]
+            items.append(NewArticle(article, title_norm, pairs, duplicate_of=twin))
+        if write:
+            recorded = set(self.storage.record(items, now))
+            items = [i for i in items if i.article.key in recorded]
+        message = f"{len(parsed.articles)} entries, {len(items)} new"
+        if baseline:
+            message += f" (first poll: first_run={feed.first_run})"
+            log.info(
+                "feed %s: first poll, %d articles recorded, %d to post (first_run=%s)",
+                feed.id,
+                len(items),
+                len(keep or ()),
+                feed.first_run,
+            )
+        return PollReport(feed.id, "ok", message, new=items, skipped_entries=len(parsed.skipped))

@@ -1,0 +1,112 @@
+"""`relais preview` and the demo's rendering: what each channel would get, without state."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.content.render import preview_record, render_post
+from bot.content.teaser import article_teaser
+from bot.delivery.route import follows, route
+from bot.feeds.fetch import Fetcher
+from bot.feeds.parse import ParsedFeed, parse_feed
+from bot.models import Article, FacebookPost, Post, TelegramPost
+from bot.settings import ChannelSettings, Settings, settings_from_mapping
+
+
+def default_preview_settings(site_name: str = "Relais", language: str = "fr") -> Settings:
+    """No config: one Telegram and one Facebook channel with the built-in templates."""
+    return settings_from_mapping(
+        {
+            "site": {"name": site_name, "language": language},
+            "channels": [
+                {"id": "telegram", "type": "telegram", "chat": "@preview"},
+                {"id": "facebook", "type": "facebook", "page_id": "0", "token": "preview"},
+            ],
+            "telegram": {"token": "preview"},
+        },
+        source="(built-in preview settings)",
+        env={},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    feed_id: str
+    channel: ChannelSettings
+    article: Article
+    teaser: str
+    post: Post | None
+    error: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        if self.post is None:
+            raise ValueError(self.error or "no post")
+        return preview_record(self.feed_id, self.channel, self.article, self.post, self.teaser)
+
+
+def render_feed(
+    parsed: ParsedFeed,
+    settings: Settings,
+    *,
+    feed_id: str,
+    strip: Sequence[str] = (),
+    channel_id: str | None = None,
+    limit: int | None = None,
+) -> list[Rendered]:
+    """Render the articles of a parsed feed for every channel that would take them."""
+    out: list[Rendered] = []
+    articles = list(parsed.articles)[:limit] if limit else list(parsed.articles)
+    for article in articles:
+        for channel in settings.channels:
+            if channel_id is not None and channel.id != channel_id:
+                continue
+            if not follows(channel, feed_id) and channel_id is None:
+                continue
+            teaser = article_teaser(
+                article, channel.teaser_budget, site_name=settings.site.name, extra_patterns=strip
+            )
+            if route(article, channel, text=teaser) is not None:
+                continue
+            try:
+                post: Post | None = render_post(article, channel, settings.site, extra_patterns=strip)
+                error = None
+            except ValueError as err:
+                post, error = None, str(err)
+            out.append(Rendered(feed_id, channel, article, teaser, post, error))
+    return out
+
+
+async def fetch_and_parse(fetcher: Fetcher, source: str, feed_id: str, max_bytes: int) -> ParsedFeed:
+    fetched = await fetcher.fetch(source, max_bytes=max_bytes)
+    return await asyncio.to_thread(
+        parse_feed,
+        fetched.body,
+        feed_id=feed_id,
+        content_type=fetched.content_type,
+        base_url=fetched.final_url,
+    )
+
+
+def describe_post(post: Post) -> list[str]:
+    """The lines a person reads to see a post as the platform would get it."""
+    if isinstance(post, TelegramPost):
+        lines = [f"{post.method}" + (f" · photo {post.photo}" if post.photo else "")]
+        lines += post.text.splitlines()
+        lines += [f"[{label}] → {url}" for row in post.buttons for (label, url) in row]
+        return lines
+    if isinstance(post, FacebookPost):
+        lines = [f"/{post.endpoint} · link {post.link}" + (f" · photo {post.url}" if post.url else "")]
+        return lines + post.message.splitlines()
+    return post.text.splitlines()
+
+
+def human(rendered: Rendered) -> str:
+    """A terminal-friendly block for one rendered post."""
+    head = f"── {rendered.channel.id} ({rendered.channel.type.value}) · {rendered.article.title}"
+    if rendered.post is None:
+        return f"{head}\n   cannot render: {rendered.error}\n"
+    body = "\n".join("   " + line for line in describe_post(rendered.post))
+    return f"{head}\n{body}\n"

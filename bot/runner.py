@@ -1,0 +1,115 @@
+"""Opens what a command needs (storage, bot client, app), runs it, and always closes it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from bot.app import App, Services, install_stop_signals, refuse_ephemeral_sqlite
+from bot.delivery.alerts import LogNotifier, Notifier
+from bot.models import ChannelType
+from bot.preview import Rendered, human
+from bot.settings import Settings
+from bot.storage.store import Storage
+
+log = logging.getLogger("relais")
+
+
+async def start_services(settings: Settings) -> Services:
+    """The shared Telegram bot client, when a Telegram channel or the bot needs one."""
+    services = Services()
+    needs_bot = settings.telegram.token is not None and (
+        any(c.type is ChannelType.TELEGRAM for c in settings.channels) or settings.telegram.admins
+    )
+    if needs_bot:
+        from bot.publishers.telegram import make_bot
+
+        bot = make_bot(settings.telegram)
+        await bot.initialize()
+        services.telegram_bot = bot
+        services.closers.append(bot.shutdown)
+    return services
+
+
+def notifiers_for(settings: Settings, services: Services) -> list[Notifier]:
+    notifiers: list[Notifier] = [LogNotifier()]
+    if services.telegram_bot is not None and settings.telegram.admins:
+        from bot.telegram_bot.alerts import TelegramAdminNotifier
+
+        notifiers.append(TelegramAdminNotifier(services.telegram_bot, settings.telegram.admins))
+    return notifiers
+
+
+async def _open(settings: Settings) -> App:
+    refuse_ephemeral_sqlite(settings)
+    storage = Storage.open(settings.storage, exclusive=True)
+    try:
+        services = await start_services(settings)
+    except BaseException:
+        storage.close()
+        raise
+    return App(settings, storage, services=services, notifiers=notifiers_for(settings, services))
+
+
+async def run_once(settings: Settings, out: Callable[[str], None]) -> int:
+    app = await _open(settings)
+    try:
+        polls, round_report = await app.run_once()
+    finally:
+        await app.aclose()
+        app.storage.close()
+    for report in polls:
+        out(f"feed {report.feed_id}: {report.status} — {report.message}")
+    r = round_report
+    out(
+        f"delivered: {r.sent} sent, {r.retried} to retry, {r.failed} failed, "
+        f"{r.unknown} unknown, {r.skipped} skipped"
+        + (f"; paused: {', '.join(r.paused)}" if r.paused else "")
+    )
+    all_failed = bool(polls) and all(p.status == "error" for p in polls)
+    return 1 if all_failed else 0
+
+
+async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
+    """Poll and render what would be posted; send nothing and record nothing."""
+    from bot.content.render import render_post
+    from bot.content.teaser import article_teaser
+
+    storage = Storage.open(settings.storage)
+    app = App(settings, storage)
+    try:
+        polls = await app.poll_all(write=False)
+        for report in polls:
+            out(f"feed {report.feed_id}: {report.status} — {report.message}")
+            strip = settings.feed(report.feed_id).strip
+            for item in report.new:
+                for channel_id, reason in item.decisions:
+                    channel = settings.channel(channel_id)
+                    if reason is not None:
+                        out(f"   skip {channel_id}: {item.article.title} ({reason})")
+                        continue
+                    teaser = article_teaser(
+                        item.article, channel.teaser_budget, extra_patterns=strip
+                    )
+                    try:
+                        post = render_post(item.article, channel, settings.site, extra_patterns=strip)
+                        out(human(Rendered(report.feed_id, channel, item.article, teaser, post)))
+                    except ValueError as err:
+                        out(f"   cannot render for {channel_id}: {err}")
+    finally:
+        await app.aclose()
+        storage.close()
+    return 0
+
+
+async def serve(settings: Settings) -> int:
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    app = await _open(settings)
+    try:
+        await app.serve(stop)
+    finally:
+        await app.aclose()
+        app.storage.close()
+    return 0
