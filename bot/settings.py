@@ -264,27 +264,6 @@ class Settings(_Frozen):
     telegram: TelegramSettings = TelegramSettings()
     facebook: FacebookSettings = FacebookSettings()
 
-    @model_validator(mode="after")
-    def _cross_references(self) -> Settings:
-        problems: list[str] = []
-        feed_ids = [f.id for f in self.feeds]
-        channel_ids = [c.id for c in self.channels]
-        for kind, ids in (("feed", feed_ids), ("channel", channel_ids)):
-            for dup in sorted({i for i in ids if ids.count(i) > 1}):
-                problems.append(f"{kind} id {dup!r} is used more than once")
-        for channel in self.channels:
-            for ref in channel.feeds or ():
-                if ref not in feed_ids:
-                    problems.append(f"channel {channel.id!r} names unknown feed {ref!r}")
-        has_telegram = any(c.type is ChannelType.TELEGRAM for c in self.channels)
-        if has_telegram and self.telegram.token is None:
-            problems.append(
-                "telegram channels need `telegram.token` (for example ${TELEGRAM_BOT_TOKEN})"
-            )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
     def channel(self, channel_id: str) -> ChannelSettings:
         for channel in self.channels:
             if channel.id == channel_id:
@@ -296,6 +275,31 @@ class Settings(_Frozen):
             if feed.id == feed_id:
                 return feed
         raise KeyError(feed_id)
+
+
+def _cross_references(data: Mapping[str, Any]) -> list[str]:
+    """Problems between keys (duplicate ids, unknown feeds), found even when other keys are
+    invalid, so that every problem is reported at once."""
+    problems: list[str] = []
+    feeds = [f for f in data.get("feeds") or [] if isinstance(f, dict)]
+    channels = [c for c in data.get("channels") or [] if isinstance(c, dict)]
+    feed_ids = [str(f.get("id")) for f in feeds]
+    for kind, ids in (("feeds", feed_ids), ("channels", [str(c.get("id")) for c in channels])):
+        for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            problems.append(f"{kind}: id {dup!r} is used more than once")
+    for index, channel in enumerate(data.get("channels") or []):
+        if not isinstance(channel, dict):
+            continue
+        refs = channel.get("feeds")
+        for ref in refs if isinstance(refs, list) else []:
+            if str(ref) not in feed_ids:
+                problems.append(f"channels[{index}].feeds: unknown feed {ref!r}")
+    telegram = data.get("telegram") if isinstance(data.get("telegram"), dict) else {}
+    if any(c.get("type") == "telegram" for c in channels) and not (telegram or {}).get("token"):
+        problems.append(
+            "telegram.token: telegram channels need the bot token (for example ${TELEGRAM_BOT_TOKEN})"
+        )
+    return problems
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -324,7 +328,7 @@ def _substitute(value: Any, env: Mapping[str, str], path: str, problems: list[st
             name = match.group(1)
             if name not in env or env[name] == "":
                 problems.append(f"{path}: environment variable {name} is not set")
-                return ""
+                return match.group(0)  # already reported: keep the key from failing twice
             return env[name]
 
         return _ENV_REF.sub(replace, value)
@@ -356,6 +360,7 @@ def settings_from_mapping(
         data["storage"] = environ["DATABASE_URL"]
     if isinstance(data.get("storage"), str):
         data["storage"] = normalise_database_url(data["storage"])
+    problems += _cross_references(data)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as err:

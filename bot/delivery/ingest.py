@@ -14,7 +14,8 @@ from bot.content.teaser import article_teaser
 from bot.delivery.alerts import Alerts
 from bot.delivery.route import decide, first_run_keep
 from bot.errors import FeedError
-from bot.feeds.fetch import Fetcher, next_poll
+from bot.feeds.backoff import next_poll
+from bot.feeds.fetch import Fetcher
 from bot.feeds.identity import normalise_title
 from bot.feeds.parse import ParsedFeed, parse_feed
 from bot.models import FeedState

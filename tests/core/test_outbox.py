@@ -1,0 +1,261 @@
+"""The outbox engine against scripted publishers: every outcome lands in the right state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.delivery.alerts import Alerts
+from bot.delivery.outbox import Outbox
+from bot.errors import (
+    AuthError,
+    ChatMovedError,
+    CredentialsError,
+    PermanentError,
+    TooLongError,
+    TransientError,
+    UnknownOutcomeError,
+)
+from bot.models import (
+    ConsolePost,
+    DeliveryState,
+    PublishResult,
+    ReconcileOutcome,
+    Reconciliation,
+    TelegramPost,
+)
+from bot.settings import ChannelSettings
+from bot.storage.store import Storage
+from tests.core.helpers import BASE, ScriptedPublisher, article, new, settings
+
+
+class Notes:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    async def notify(self, message: str) -> None:
+        self.messages.append(message)
+
+
+class Rig:
+    """Storage + outbox + one scripted publisher per channel, on a fake clock."""
+
+    def __init__(self, db_url: str, channels: list[dict[str, Any]]) -> None:
+        self.settings = settings(channels, telegram={"token": "123:abc"})
+        self.storage = Storage.open(db_url)
+        self.clock = FakeClock(BASE)
+        self.notes = Notes()
+        self.publishers: dict[str, ScriptedPublisher] = {}
+        self.built: list[tuple[str, str | None]] = []
+        self.outbox = self._outbox()
+
+    def _outbox(self) -> Outbox:
+        def make(channel: ChannelSettings, chat: str | None) -> ScriptedPublisher:
+            self.built.append((channel.id, chat))
+            return self.publishers.setdefault(channel.id, ScriptedPublisher(channel.id))
+
+        return Outbox(self.storage, self.settings, make, clock=self.clock,
+                      alerts=Alerts([self.notes]), rand=lambda: 0.0)
+
+    def queue(self, *numbers: int, channels: tuple[str, ...] | None = None, **kw: Any) -> None:
+        ids = channels or tuple(c.id for c in self.settings.channels)
+        self.storage.record([new(article(n, **kw), ids) for n in numbers], self.clock.now())
+
+    def pub(self, channel_id: str) -> ScriptedPublisher:
+        return self.publishers.setdefault(channel_id, ScriptedPublisher(channel_id))
+
+    def states(self, channel_id: str | None = None) -> list[DeliveryState]:
+        return [d.state for d in self.storage.deliveries(channel_id=channel_id)]
+
+
+CONSOLE = {"id": "out", "type": "console", "min_gap": "0s", "max_age": None}
+TELEGRAM = {"id": "tg", "type": "telegram", "chat": "@sahel_actu", "max_age": None}
+
+
+@pytest.fixture
+def rig(db_url: str) -> Rig:
+    r = Rig(db_url, [CONSOLE])
+    yield r
+    r.storage.close()
+
+
+async def test_sends_each_due_delivery_once_oldest_first(rig: Rig) -> None:
+    rig.queue(3, 1, 2)
+    report = await rig.outbox.deliver_due()
+    assert report.sent == 3
+    posts = rig.pub("out").posts
+    assert all(isinstance(p, ConsolePost) for p in posts)
+    assert [p.text.splitlines()[0] for p in posts][0].startswith("Article numéro 1")
+    assert rig.states() == [DeliveryState.SENT] * 3
+    again = await rig.outbox.deliver_due()
+    assert again.sent == 0 and len(rig.pub("out").posts) == 3
+
+
+async def test_rate_limit_requeues_after_retry_after_and_stops_the_round(rig: Rig) -> None:
+    rig.queue(1, 2)
+    rig.pub("out").script.append(TransientError("429 Too Many Requests", retry_after=30))
+    report = await rig.outbox.deliver_due()
+    assert report.retried == 1 and report.sent == 0
+    assert report.next_due == BASE + timedelta(seconds=31)
+    assert rig.states() == [DeliveryState.QUEUED, DeliveryState.QUEUED]
+    rig.clock.advance(31)
+    report = await rig.outbox.deliver_due()
+    assert report.sent == 2 and rig.states() == [DeliveryState.SENT] * 2
+
+
+async def test_transient_without_hint_backs_off_and_others_go_on(rig: Rig) -> None:
+    rig.queue(1, 2)
+    rig.pub("out").script.append(TransientError("502 Bad Gateway"))
+    report = await rig.outbox.deliver_due()
+    assert report.retried == 1 and report.sent == 1
+    first = rig.storage.deliveries()[0]
+    assert first.state is DeliveryState.QUEUED and first.due_at == BASE + timedelta(seconds=30)
+    assert first.error == "502 Bad Gateway"
+
+
+async def test_permanent_failures_are_failed_and_alerted_once_per_incident(rig: Rig) -> None:
+    rig.queue(1, 2, 3)
+    rig.pub("out").script.extend([PermanentError("chat not found"), PermanentError("chat not found")])
+    report = await rig.outbox.deliver_due()
+    assert (report.failed, report.sent) == (2, 1)
+    assert rig.states() == [DeliveryState.FAILED, DeliveryState.FAILED, DeliveryState.SENT]
+    assert len(rig.notes.messages) == 1
+    assert rig.notes.messages[0].count("chat not found") == 2
+
+
+async def test_auth_error_pauses_the_channel_and_keeps_its_queue(db_url: str) -> None:
+    r = Rig(db_url, [CONSOLE | {"id": "a"}, CONSOLE | {"id": "b"}])
+    r.queue(1, 2)
+    r.pub("a").script.append(AuthError("the bot was removed from the channel"))
+    report = await r.outbox.deliver_due()
+    assert report.paused == ["a"] and report.sent == 2  # b is not affected
+    assert r.states("a") == [DeliveryState.QUEUED, DeliveryState.QUEUED]
+    assert r.storage.deliveries(channel_id="a")[0].attempts == 0
+    assert r.storage.channel_state("a").paused
+    assert any("Canal en pause" in m for m in r.notes.messages)
+    r.notes.messages.clear()
+    report = await r.outbox.deliver_due()  # paused: no hammering, no new alert
+    assert r.pub("a").attempts == 1 and report.paused == ["a"] and r.notes.messages == []
+    r.storage.set_paused("a", False, None, BASE)
+    await r.outbox.deliver_due()
+    assert r.states("a") == [DeliveryState.SENT, DeliveryState.SENT]
+    r.storage.close()
+
+
+async def test_invalid_credentials_pause_every_channel_of_the_platform(db_url: str) -> None:
+    r = Rig(db_url, [TELEGRAM, TELEGRAM | {"id": "tg2", "chat": "@autre"}, CONSOLE])
+    r.queue(1, channels=("tg",))
+    r.pub("tg").script.append(CredentialsError("the bot token is invalid"))
+    await r.outbox.deliver_due()
+    assert r.storage.channel_state("tg").paused and r.storage.channel_state("tg2").paused
+    assert not r.storage.channel_state("out").paused
+    r.storage.close()
+
+
+async def test_unknown_outcome_is_never_resent_on_its_own(db_url: str) -> None:
+    r = Rig(db_url, [TELEGRAM])
+    r.queue(1)
+    r.pub("tg").script.append(UnknownOutcomeError("timed out after the request was sent"))
+    report = await r.outbox.deliver_due()
+    assert report.unknown == 1 and r.states() == [DeliveryState.UNKNOWN]
+    r.clock.advance(timedelta(hours=3))
+    await r.outbox.deliver_due()
+    assert r.pub("tg").attempts == 1 and r.states() == [DeliveryState.UNKNOWN]
+    assert any("incertaine" in m for m in r.notes.messages)
+    r.storage.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "final", "sends"),
+    [
+        (Reconciliation(ReconcileOutcome.FOUND, PublishResult("123_456", "https://fb.example/1")),
+         DeliveryState.SENT, 0),
+        (Reconciliation(ReconcileOutcome.ABSENT), DeliveryState.SENT, 1),
+        (Reconciliation(ReconcileOutcome.CANNOT_TELL), DeliveryState.UNKNOWN, 0),
+    ],
+)
+async def test_reconciliation(rig: Rig, answer: Reconciliation, final: DeliveryState, sends: int) -> None:
+    rig.queue(1)
+    rig.pub("out").script.append(UnknownOutcomeError("read timeout"))
+    await rig.outbox.deliver_due()
+    rig.pub("out").reconcile_answer = answer
+    report = await rig.outbox.deliver_due()
+    assert rig.states() == [final]
+    assert len(rig.pub("out").posts) == sends
+    if answer.outcome is ReconcileOutcome.FOUND:
+        assert report.reconciled == 1
+        assert rig.storage.deliveries()[0].remote_id == "123_456"
+
+
+async def test_too_long_is_rendered_shorter_once(db_url: str) -> None:
+    long_text = "<p>" + " ".join(["Le conseil a adopté le texte."] * 60) + "</p>"
+    r = Rig(db_url, [TELEGRAM])
+    r.queue(1, 2, content_html=long_text)
+    r.pub("tg").script.extend([TooLongError("message is too long"),
+                               TooLongError("message is too long"), TooLongError("again")])
+    await r.outbox.deliver_due()
+    assert r.states() == [DeliveryState.SENT, DeliveryState.FAILED]
+    [post] = r.pub("tg").posts
+    assert isinstance(post, TelegramPost)
+    normal = r.outbox._render(r.settings.channels[0], r.storage.deliveries()[0], shorter=False)
+    assert len(post.text) < len(normal.text)
+    r.storage.close()
+
+
+async def test_chat_moved_stores_the_new_chat_and_retries_there(db_url: str) -> None:
+    r = Rig(db_url, [TELEGRAM])
+    r.queue(1)
+    r.pub("tg").script.append(ChatMovedError("group upgraded", new_chat_id=-1001234567890))
+    await r.outbox.deliver_due()
+    assert r.storage.channel_state("tg").chat_override == "-1001234567890"
+    assert r.built == [("tg", None), ("tg", "-1001234567890")]
+    assert r.states() == [DeliveryState.SENT]
+    r.storage.close()
+
+
+async def test_max_age_is_checked_again_at_send_time(db_url: str) -> None:
+    r = Rig(db_url, [CONSOLE | {"max_age": "1d"}])
+    r.queue(1, published=BASE - timedelta(hours=20))
+    r.clock.advance(timedelta(hours=5))  # e.g. the channel was paused meanwhile
+    report = await r.outbox.deliver_due()
+    assert report.skipped == 1 and r.states() == [DeliveryState.SKIPPED]
+    assert r.pub("out").posts == []
+    r.storage.close()
+
+
+async def test_min_gap_spreads_a_burst(db_url: str) -> None:
+    r = Rig(db_url, [CONSOLE | {"min_gap": "10m"}])
+    r.queue(1, 2, 3)
+    report = await r.outbox.deliver_due()
+    assert report.sent == 1 and report.next_due == BASE + timedelta(minutes=10)
+    r.clock.advance(timedelta(minutes=10))
+    assert (await r.outbox.deliver_due()).sent == 1
+    r.clock.advance(timedelta(minutes=10))
+    assert (await r.outbox.deliver_due()).sent == 1
+    assert r.states() == [DeliveryState.SENT] * 3
+    r.storage.close()
+
+
+async def test_process_killed_while_sending_leaves_unknown_after_restart(db_url: str) -> None:
+    r = Rig(db_url, [TELEGRAM])
+    r.queue(1)
+    claimed, _ = r.storage.claim("tg", BASE, day_start=BASE, next_slot=lambda _l, _t: BASE,
+                                 limit=1, worker="dead")
+    assert claimed  # … and the process dies before the publisher answers
+    r.storage.close()
+    restarted = Rig(db_url, [TELEGRAM])
+    assert restarted.outbox.recover() == [claimed[0].id]
+    await restarted.outbox.deliver_due()
+    assert restarted.states() == [DeliveryState.UNKNOWN]
+    assert restarted.pub("tg").attempts == 0
+    restarted.storage.close()
+
+
+async def test_a_bug_in_an_adapter_is_contained(rig: Rig) -> None:
+    rig.queue(1, 2)
+    rig.pub("out").script.append(RuntimeError("boom"))
+    report = await rig.outbox.deliver_due()
+    assert report.unknown == 1 and report.sent == 1
