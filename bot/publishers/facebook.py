@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
-from urllib.parse import parse_qs, quote, quote_plus, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit, urlunsplit
 
 import facebook
 import requests
@@ -25,6 +25,7 @@ from bot.errors import (
     TransientError,
     UnknownOutcomeError,
 )
+from bot.feeds.identity import canonical_url
 from bot.models import (
     FacebookPost,
     Post,
@@ -464,30 +465,15 @@ def _chained(error: PublishError, failure: GraphFailure) -> PublishError:
 
 
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"'«»]+", re.IGNORECASE)
-_DROPPED_PARAMS = ("fbclid", "gclid")
 
 
 def link_key(url: str) -> str:
-    """A comparison key for an article link.
-
-    Ignores scheme (http/https), host case, a leading `www.`, the fragment, `utm_*`/`fbclid`/
-    `gclid`, a trailing slash and percent-encoding differences.
+    """A comparison key for an article link: the project's canonical URL, scheme-less and
+    without a leading `www.` (Facebook may report the page's og:url rather than what was sent).
     """
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
-    path = unquote(parts.path).rstrip("/")
-    pairs = [
-        (k, v)
-        for k, v in (
-            (unquote(p.partition("=")[0]), unquote(p.partition("=")[2]))
-            for p in parts.query.split("&")
-            if p
-        )
-        if not k.lower().startswith("utm_") and k.lower() not in _DROPPED_PARAMS
-    ]
-    query = urlencode(sorted(pairs))
-    return f"{host}{port}{path}" + (f"?{query}" if query else "")
+    parts = urlsplit(canonical_url(url))
+    host = parts.netloc.removeprefix("www.")
+    return urlunsplit(("", host, parts.path, parts.query, ""))
 
 
 def _unshim(url: str) -> str:

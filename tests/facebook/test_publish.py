@@ -46,7 +46,9 @@ async def test_link_post_rescrapes_then_posts(
     assert feed.token == PAGE_TOKEN and feed.token_in == "body" and "access_token" not in feed.query
 
     [stored] = graph.posts
-    assert result == PublishResult(remote_id=stored.id, link=f"https://www.facebook.com/{stored.id}")
+    assert result == PublishResult(
+        remote_id=stored.id, link=f"https://www.facebook.com/{stored.id}"
+    )
     assert result.remote_id.startswith(f"{PAGE_ID}_")
 
 
