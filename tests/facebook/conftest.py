@@ -1,4 +1,4 @@
-"""Fixtures for the Facebook adapter tests: a fake Graph API, settings, a publisher, a fake clock."""
+"""Fixtures for the Facebook adapter tests: fake Graph API, settings, publisher, fake clock."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every way a Graph call can fail, mapped to the Relais error the outbox expects; no token leaks."""
+"""Every way a Graph call can fail, mapped to the error the outbox expects; no token leaks."""
 
 from __future__ import annotations
 
@@ -150,7 +150,9 @@ async def test_graph_details_are_kept_for_the_admins(
     with pytest.raises(AuthError) as caught:
         await publisher.publish(link_post())
     text = str(caught.value)
-    assert "code 190/463" in text and "AXNSTEPpjX5z" in text and "fb-main" in text
+    assert "code 190/463" in text
+    assert "AXNSTEPpjX5z" in text
+    assert "fb-main" in text
     assert "relais check --online" in text
 
 

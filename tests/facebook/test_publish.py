@@ -9,6 +9,7 @@ import facebook
 import pytest
 
 from bot.clock import FakeClock
+from bot.errors import AuthError, PermanentError
 from bot.models import ConsolePost, PublishResult
 from bot.publishers.base import Publisher
 from bot.publishers.facebook import FacebookPublisher
@@ -22,7 +23,6 @@ from tests.facebook.conftest import (
     photo_post,
 )
 from tests.fakes.graph_api import PAGE_ID, Delay, GraphApiServer, GraphError, Reset, TokenInfo
-from bot.errors import PermanentError
 
 
 def test_it_is_a_publisher(publisher: FacebookPublisher) -> None:
@@ -37,13 +37,18 @@ async def test_link_post_rescrapes_then_posts(
 
     assert [r.endpoint for r in graph.requests] == ["scrape", "feed"]
     scrape, feed = graph.requests
-    assert scrape.method == "POST" and scrape.path == "/v25.0/"
-    assert scrape.params["id"] == ARTICLE and scrape.params["scrape"] == "true"
-    assert feed.method == "POST" and feed.path == f"/v25.0/{PAGE_ID}/feed"
+    assert scrape.method == "POST"
+    assert scrape.path == "/v25.0/"
+    assert scrape.params["id"] == ARTICLE
+    assert scrape.params["scrape"] == "true"
+    assert feed.method == "POST"
+    assert feed.path == f"/v25.0/{PAGE_ID}/feed"
     assert feed.form["link"] == ARTICLE
     assert feed.form["message"].startswith("La rentrée scolaire reportée")
     # On a POST the SDK sends the token in the form body, never in the URL.
-    assert feed.token == PAGE_TOKEN and feed.token_in == "body" and "access_token" not in feed.query
+    assert feed.token == PAGE_TOKEN
+    assert feed.token_in == "body"
+    assert "access_token" not in feed.query
 
     [stored] = graph.posts
     assert result == PublishResult(
@@ -92,10 +97,12 @@ async def test_photo_post_uses_photos_with_url_and_caption(
     result = await publisher.publish(post)
 
     [request] = graph.requests  # no rescrape: a photo post has no link card
-    assert request.method == "POST" and request.path == f"/v25.0/{PAGE_ID}/photos"
+    assert request.method == "POST"
+    assert request.path == f"/v25.0/{PAGE_ID}/photos"
     assert request.form["url"] == post.url
     assert request.form["caption"] == post.message
-    assert "link" not in request.form and "message" not in request.form
+    assert "link" not in request.form
+    assert "message" not in request.form
     [stored] = graph.posts
     # The photo's own id is not the post: the remote id is `post_id` (PAGEID_POSTID).
     assert result.remote_id == stored.id != stored.photo_id
@@ -130,7 +137,7 @@ async def test_a_version_the_server_does_not_expect_is_refused(clock: FakeClock)
         fb = FacebookSettings(graph_url=graph.base_url, version="v24.0", timeout=TIMEOUT)
         publisher = FacebookPublisher(channel_settings(rescrape=False), fb, clock=clock)
         try:
-            with pytest.raises(Exception, match="v24.0"):
+            with pytest.raises(AuthError, match=r"v24\.0"):
                 await publisher.publish(link_post())
         finally:
             await publisher.aclose()
