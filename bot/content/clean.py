@@ -1,0 +1,659 @@
+"""Feed HTML → paragraphs of plain text, and the removal of news-site boilerplate from them."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from html.parser import HTMLParser
+
+__all__ = [
+    "clean_paragraphs",
+    "fold",
+    "html_to_paragraphs",
+    "normalise_text",
+    "title_key",
+]
+
+# ---------------------------------------------------------------------------------------------
+# Text normalisation
+# ---------------------------------------------------------------------------------------------
+
+# Soft hyphen, zero-width space/non-joiner/joiner, word joiner, BOM/zero-width no-break space.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+# C0/C1 control characters other than tab and newline carry no text.
+_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+# French typography: thin and figure spaces sit before ; : ! ? and inside numbers, where a line
+# must not break, so they become the narrow no-break space. Other exotic spaces become plain ones.
+_SPACES = {0x2009: "\u202f", 0x2007: "\u202f", 0x2008: " ", 0x200A: " ", 0x205F: " ", 0x3000: " "}
+_SPACES.update({cp: " " for cp in range(0x2000, 0x2007)})
+_CHAR_MAP: dict[int, str | None] = {**_CONTROLS, **_INVISIBLE, **_SPACES, 0x09: " ", 0x0D: " "}
+_MATH_ALNUM = re.compile("[\U0001d400-\U0001d7ff]")
+_LEFTOVER_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+_COLLAPSIBLE = re.compile(r"[^\S\n\u00a0\u202f]+")
+_SPACE_RUN = re.compile(r"[ \u00a0\u202f]{2,}")
+
+
+def _one_space(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if "\u202f" in run:
+        return "\u202f"
+    return "\u00a0" if "\u00a0" in run else " "
+
+
+def normalise_text(text: str, *, keep_newlines: bool = False) -> str:
+    """Plain text cleaned the way every teaser wants it.
+
+    Invisible characters (soft hyphens, zero-width characters, controls) are removed; entities
+    that survived one decoding (double-encoded feeds: a literal ``&#8217;``) are decoded;
+    "mathematical bold" letters used as fake bold become ordinary letters; the text is NFC;
+    whitespace runs collapse to one space, where a run holding a no-break space (U+00A0) or a
+    narrow no-break space (U+202F) keeps that character, as French typography wants.
+    """
+    text = _LEFTOVER_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    text = text.translate(_CHAR_MAP)
+    text = _MATH_ALNUM.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+    text = unicodedata.normalize("NFC", text)
+    if keep_newlines:
+        lines = (
+            _SPACE_RUN.sub(_one_space, _COLLAPSIBLE.sub(" ", line)).strip()
+            for line in text.split("\n")
+        )
+        return "\n".join(line for line in lines if line)
+    text = _COLLAPSIBLE.sub(" ", text.replace("\n", " "))
+    return _SPACE_RUN.sub(_one_space, text).strip()
+
+
+_APOSTROPHES = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "`": "'",
+        "´": "'",
+        "«": '"',
+        "»": '"',
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "–": "-",
+        "—": "-",
+        "−": "-",
+        "‐": "-",
+        "‑": "-",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\n": " ",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, one kind of apostrophe, quote and dash, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().translate(_APOSTROPHES).split())
+
+
+def title_key(text: str) -> str:
+    """The words of a text, folded: what two spellings of the same title have in common."""
+    return " ".join(re.findall(r"[^\W_]+", fold(text)))
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML → paragraphs
+# ---------------------------------------------------------------------------------------------
+
+_BLOCKS = frozenset(
+    """address article blockquote caption center dd details dialog div dl dt fieldset figure h1 h2
+    h3 h4 h5 h6 header hgroup hr li main ol p pre section summary table tbody td tfoot th thead
+    tr ul""".split()  # noqa: SIM905
+)
+# Elements whose text is never article prose. (Void elements such as <img> carry no text.)
+_DROPPED = frozenset(
+    """aside audio button canvas figcaption footer form head iframe map math nav noscript object
+    script select style svg template textarea title video""".split()  # noqa: SIM905
+)
+
+
+class _ParagraphParser(HTMLParser):
+    """Collects text into paragraphs; one <br> is a line break, two in a row a paragraph break."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[str] = []
+        self._buffer: list[str] = []
+        self._skipping: list[str] = []
+
+    def _flush(self) -> None:
+        text = "".join(self._buffer)
+        self._buffer = []
+        if text.strip():
+            self.paragraphs.append(text)
+
+    def _break_line(self) -> None:
+        current = "".join(self._buffer).rstrip(" ")
+        if not current.strip():
+            return
+        if current.endswith("\n"):
+            self._flush()
+        else:
+            self._buffer = [current, "\n"]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROPPED:
+            self._skipping.append(tag)
+        elif self._skipping:
+            return
+        elif tag == "br":
+            self._break_line()
+        elif tag in _BLOCKS:
+            self._flush()
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br" and not self._skipping:
+            self._break_line()
+        elif tag in _BLOCKS and not self._skipping:
+            self._flush()
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skipping:
+            if tag in self._skipping:
+                while self._skipping.pop() != tag:
+                    pass
+            elif tag == "figure" and self._skipping[-1] == "figcaption":
+                self._skipping.pop()
+            return
+        if tag in _BLOCKS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self._buffer.append(_COLLAPSIBLE.sub(" ", data.replace("\n", " ")))
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+_HAS_MARKUP = re.compile(r"<[A-Za-z!/]")
+
+
+def html_to_paragraphs(html_text: str) -> list[str]:
+    """Feed HTML → paragraphs of plain text.
+
+    Block elements and two ``<br>`` in a row end a paragraph; a single ``<br>`` becomes a
+    newline inside the paragraph (so that a byline or a date on its own line can be recognised).
+    Scripts, styles, figure captions, navigation, forms and asides are dropped; entities are
+    decoded; see `normalise_text` for the rest. Text without any markup is split on blank lines.
+    """
+    if not html_text or not html_text.strip():
+        return []
+    if _HAS_MARKUP.search(html_text):
+        parser = _ParagraphParser()
+        parser.feed(html_text)
+        parser.close()
+        raw = parser.paragraphs
+    else:
+        raw = [
+            p.replace("\n", " ") for p in re.split(r"\n[ \t\r\f\v]*\n", html.unescape(html_text))
+        ]
+    paragraphs = (normalise_text(p, keep_newlines=True) for p in raw)
+    return [p for p in paragraphs if p]
+
+
+# ---------------------------------------------------------------------------------------------
+# Boilerplate
+# ---------------------------------------------------------------------------------------------
+# Whole-line patterns are matched against `fold(line)`: lower case, no accents, apostrophes
+# as ', guillemets as ", dashes as -. Each family has a length limit above which a line is
+# taken to be prose that merely starts like boilerplate.
+
+_MONTHS = (
+    r"(?:janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre"
+    r"|janv|fevr|fev|avr|juil|sept|oct|nov|dec|january|february|march|april|may|june|july"
+    r"|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep)\.?"
+)
+_DAYS = (
+    r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+)
+_DATE = (
+    rf"(?:(?:{_DAYS},?\s+)?(?:le\s+)?\d{{1,2}}(?:er|e|re)?\s+{_MONTHS}\s+\d{{4}}"
+    rf"|{_MONTHS}\s+\d{{1,2}},?\s+\d{{4}}"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?)?)"
+)
+_TIME = r"(?:\s*(?:a|at|-|,)?\s*\d{1,2}\s*(?:h|:)\s*\d{0,2}\s*(?:min|mn)?(?:\s*(?:am|pm|gmt|utc))?)"
+
+
+def _family(limit: int, *patterns: str) -> tuple[int, re.Pattern[str]]:
+    return limit, re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+_FAMILIES: dict[str, tuple[int, re.Pattern[str]]] = {
+    "social": _family(
+        300,
+        r"^\W{0,4}(?:suivez|rejoignez|retrouvez|abonnez|inscrivez|likez|aimez)[- ](?:nous|vous)\b",
+        r"^\W{0,4}(?:rejoignez|suivez|rejoins|rejoindre) (?:notre|nos|la|le) "
+        r"(?:chaine|groupe|page|communaute|canal|compte)",
+        r"^\W{0,4}(?:follow|join|like|subscribe to|find|connect with) (?:us|our)\b",
+        r"^\W{0,4}(?:abonnez-vous|subscribe|abonnez vous)\b",
+        r"pour ne (?:rien )?(?:plus )?rater (?:rien |aucune )?(?:de )?(?:l'|nos |notre )?"
+        r"(?:actualite|actu|info|information|article)",
+        r"^\W{0,4}(?:so you )?never miss (?:a|any|an) (?:story|update|article|news)",
+        r"^\W{0,4}(?:partagez|share)(?: (?:cet|this|l') ?(?:article|post|story|info))?\W*$",
+        r"^\W{0,4}(?:cliquez|click) (?:ici|here)\b",
+    ),
+    "crosslink": _family(
+        500,
+        r"^\W{0,4}(?:a |a\s)?lire (?:aussi|egalement|encore|en complement|sur le meme sujet)\b",
+        r"^\W{0,4}(?:voir|lisez) (?:aussi|egalement)\b",
+        r"^\W{0,4}(?:read|see) (?:also|more)\b",
+        r"^\W{0,4}also read\b",
+        r"^\W{0,4}related(?: (?:articles?|posts?|stories|news|content))?\s*(?::|$)",
+        r"^\W{0,4}(?:articles?|posts?|contenus?) "
+        r"(?:similaires|connexes|lies|en relation|recommandes)\b",
+        r"^\W{0,4}(?:sur|dans) (?:le|la) meme (?:sujet|theme|rubrique|categorie)\b",
+        r"^\W{0,4}(?:a|a\s) (?:decouvrir|voir) (?:aussi|egalement|sur)\b",
+        r"^\W{0,4}(?:you|vous) (?:may|might|pourriez|aimerez|aimeriez) .{0,40}"
+        r"(?:like|enjoy|aimer|interesser)",
+        r"^\W{0,4}(?:lire|voir) l'article (?:complet|original|sur)\b",
+    ),
+    "footer": _family(
+        700,
+        r"^(?:the post|cet article|l'article) .{1,400}? "
+        r"(?:appeared first on|est apparu en premier sur)\b",
+        r"^there is no excerpt because this is a protected post",
+        r"^(?:this entry was posted in|this article was originally published|posted in)\b",
+        r"^(?:cet article a ete (?:publie|mis en ligne) (?:dans|le|sur))\b",
+        r"^(?:tags?|mots[- ]cles?|etiquettes|filed under|categories?|rubriques?)\s*:",
+    ),
+    "truncation": _family(
+        160,
+        r"^\W*(?:\.\.\.|…)\W*$",
+        r"^\W{0,4}(?:lire|voir) (?:la suite|plus|l'integralite)\b",
+        r"^\W{0,4}(?:continue|continuer|keep) reading\b",
+        r"^\W{0,4}read (?:more|the (?:full|rest|whole))\b",
+        r"^\W{0,4}(?:la )?suite (?:de l'article|ici|en page|sur)\b",
+        r"^\W{0,4}(?:en savoir|plus d'info|plus d'infos|voir) plus\b",
+        r"^\W{0,4}plus d'infos?\b",
+    ),
+    "rights": _family(
+        500,
+        r"^\W{0,4}n\.? ?b\.?\s*:.{0,250}\b(?:reproduction|droits|reprise|republication|copie)\b",
+        r"\btous droits (?:de reproduction )?reserves\b",
+        r"\ball rights reserved\b",
+        r"^\W{0,4}(?:©|\(c\) ?\d{4}|copyright\b)",
+        r"\b(?:toute |la )?(?:reproduction|reprise|republication)"
+        r"(?: (?:totale|partielle|integrale|meme partielle|totale ou partielle"
+        r"|integrale ou partielle))?"
+        r"(?:,? [^.]{0,120}?)? (?:est )?(?:strictement |formellement )?interdite\b",
+        r"^\W{0,4}n\.? ?b\.?\s*:\s*(?:le |les )?(?:titre|titres|intertitres|chapeau)"
+        r" (?:est |sont )?(?:de la redaction|du journal)",
+        r"^\W{0,4}(?:le |les )?(?:titre|titres|intertitres|chapeau) (?:est |sont )?"
+        r"de la redaction\W*$",
+    ),
+    "source": _family(
+        200,
+        r"^\W{0,4}sources?\s*:",
+        r"^\W{0,4}(?:credits?|credit photo|photos?|illustration|image|legende)\s*(?::|©)",
+        r"^\W{0,4}(?:avec|with|d'apres|selon) (?:l'|le |la )?(?:afp|reuters|ap|apa|aps|amap|anp|"
+        r"xinhua|anadolu|agences?|agence france-presse)\W*$",
+        r"^\W{0,4}(?:propos|informations?) (?:re|ac)?cueilli(?:e)?s? par\b",
+        r"^\W{0,4}(?:rassemble|compile|recueilli|realise|traduit|transcrit|redige|ecrit|written|"
+        r"reported|compiled)(?:e|es|s)?(?: \w+)? (?:par|by)\b",
+        r"^\W{0,4}(?:la |notre )?redaction\W*$",
+        r"^\W{0,4}(?:la )?redaction (?:de|du|d') ?[\w.-]+\W*$",
+        r"^\W{0,4}(?:de notre |notre )?"
+        r"(?:correspondante?|envoyee? speciale?|correspondance particuliere)"
+        r"\b.{0,60}$",
+        r"^\W{0,4}(?:la |le )?(?:cellule|service|bureau|direction|departement|division)"
+        r" (?:de (?:la )?|des |du )?(?:communication|information|presse|relations publiques)"
+        r"\b.{0,100}$",
+        r"^\W{0,4}(?:publie|mis a jour|posted|published|updated|modifie)(?: le| on)?\s*:?\s*"
+        rf"(?:{_DATE}{_TIME}?|{_TIME})",
+        rf"^\W{{0,4}}(?:[a-z' -]{{2,30}},?\s+)?(?:le\s+)?{_DATE}{_TIME}?\W*$",
+        rf"^\W{{0,4}}-?\s*{_TIME}\W*$",
+    ),
+    "promo": _family(
+        250,
+        r"^\W{0,4}telecharge[rz]\b.{0,80}\b(?:app|appli|application|applications|android|ios|"
+        r"play store|app store|google play)\b",
+        r"^\W{0,4}(?:e|re)?coutez\b.{0,80}\b(?:radio|radios|podcast|podcasts|en direct|emission|"
+        r"magazine|journal)\b",
+        r"^\W{0,4}(?:download|get) (?:our|the)\b.{0,30}\bapp\b",
+        r"^\W{0,4}(?:disponible|available) (?:sur|on) (?:google play|l'app store|the app store|"
+        r"android|ios)\b",
+        r":\s*telecharger\W*$",
+        r"^\W{0,4}ci-dessous,? (?:ecoutez|regardez|le communique|la video|l'integralite)\b",
+        r"^\W{0,4}(?:regardez|watch) (?:la video|the video|notre|en direct|live)\b",
+        r"^\W{0,4}(?:abonnez-vous|inscrivez-vous) a (?:notre|la) newsletter\b",
+    ),
+    "widget": _family(
+        160,
+        r"^\W{0,4}(?:quelle est votre reaction|votre adresse (?:e-)?mail ne sera pas publiee"
+        r"|your email address will not be published|laisse[rz] un commentaire"
+        r"|leave a (?:comment|reply)|ajouter un commentaire|signaler (?:une erreur|un abus)"
+        r"|no media source currently available"
+        r"|connect with us|share this|like this|j'aime ceci|aimer ceci|l'info en continu)\b",
+    ),
+}
+
+# Lines that are only these are never prose.
+_WIDGET_ALONE = re.compile(
+    r"^\W{0,4}(?:partager|partagez|share|imprimer|print|tweet|tweeter|image|images|video|videos"
+    r"|publicite|pub|annonce|advertisement|sponsored|sponsorise|accueil|menu|newsletter|en images"
+    r"|commentaires?|comments?|reagir|j'aime|like)\W*(?:\d+\W*)?$"
+)
+
+_NAME_PARTICLES = frozenset(
+    """de du des d' dit dite ben bin ould ag el al ibn van von le la et épouse ep ép epse""".split()  # noqa: SIM905
+)
+_NAME_ROLE = re.compile(
+    r",\s*(?:stagiaire|correspondante?|envoyée? spéciale?|journaliste|collaborat(?:eur|rice)"
+    r"|pigiste|reporter|photographe|avocate?|expert|analyste)(?:\s.{0,40})?$",
+    re.IGNORECASE,
+)
+_NAME_TOKEN = re.compile(
+    r"^(?:"
+    r"[A-ZÀ-ÖØ-Þ][\w'’-]*\.?"  # Moussa, KEÏTA, Khaly-Moustapha, N'Diaye
+    r"|(?:[A-ZÀ-ÖØ-Þ]\.\s?)+[A-ZÀ-ÖØ-Þ]?[\w'’-]*\.?"  # A., K.A.DOUMBIA, T.Sindy.
+    r"|[A-Z&]{2,}"  # MK&DS
+    r"|[\w-]+\.(?:com|net|org|ml|info|fr|africa|sn|ci|bf|ne|tv|media|news|example)"  # Malijet.com
+    r")$"
+)
+_SITE_TOKEN = re.compile(
+    r"^[\w-]+\.(?:com|net|org|ml|info|fr|africa|sn|ci|bf|ne|tv|media|news|example)$", re.I
+)
+_TRAILING_DATE = re.compile(rf"\s+{_DATE}\W*$", re.IGNORECASE)
+
+
+def _looks_like_name(text: str) -> bool:
+    """An author or a credit alone: 'Ousmane Tangara', 'A. Kalambry', 'K.A.DOUMBIA/Malijet.com'."""
+    text = _NAME_ROLE.sub("", text.strip()).strip()
+    if not text or len(text) > 60 or not re.search(r"[^\W\d_]", text):
+        return False
+    for part in re.split(r"\s*/\s*", text):
+        tokens = [t.strip("(),;") for t in part.split()]
+        tokens = [t for t in tokens if t]
+        if not tokens or len(tokens) > 6:
+            return False
+        if tokens[0].casefold() in _NAME_PARTICLES:
+            return False
+        for token in tokens:
+            if token.casefold() in _NAME_PARTICLES:
+                continue
+            if not _NAME_TOKEN.match(token) or re.search(r"\d", token):
+                return False
+    return True
+
+
+def _looks_like_byline(text: str) -> bool:
+    """'Par Bamada.net', 'Par Chiaka Doumbia', 'Par la Rédaction', 'By John Smith', with a date."""
+    match = re.match(r"^(?:par|by)\s+(.+)$", text.strip(), re.IGNORECASE)
+    if not match or len(text) > 90:
+        return False
+    rest = _TRAILING_DATE.sub("", match.group(1)).strip(" .")
+    if re.fullmatch(r"(?:la |notre )?r[ée]daction(?:\s+(?:de|du|d['’])\s*\S+)?", rest, re.I):
+        return True
+    return bool(_SITE_TOKEN.match(rest)) or _looks_like_name(rest)
+
+
+# --- things glued to a paragraph ------------------------------------------------------------
+
+_PHOTO_PREFIX = re.compile(
+    r"^\(\s*(?:photo|image|illustration)s?(?:\s*d['’]\s*(?:illustration|archives?))?\s*\)\s*[:.\-–—]?\s*"
+    r"|^photos?\s+d['’]\s*(?:illustration|archives?)\s*[:.\-–—]?\s*",
+    re.IGNORECASE,
+)
+_CTA_GLUED = (
+    r"(?:📲|👉|🔔|✅)?\s*suivez[- ]nous\b[^.!?\n]{0,120}?pour\s+ne\s+(?:rien\s+)?rater\b"
+    r"[^.!?\n]{0,30}?l['’]\s*actualit[ée]"
+    r"(?:\s+(?:malienne|africaine|nationale|internationale|sportive|sahélienne|sahelienne|"
+    r"burkinabè|burkinabe|nigérienne|nigerienne|ivoirienne|sénégalaise|senegalaise))?\s*[.!]?"
+)
+_CTA_PREFIX = re.compile(r"^\s*" + _CTA_GLUED + r"\s*", re.IGNORECASE)
+_CTA_SUFFIX = re.compile(r"\s*" + _CTA_GLUED + r"\s*$", re.IGNORECASE)
+_TRUNCATION_SUFFIX = re.compile(
+    r"(?:\s*(?:\[\s*(?:…|\.{3})\s*\]|\(\s*(?:…|\.{3})\s*\)|…|\.{3,})"
+    r"|\s*(?:[\[(]\s*)?(?:lire la suite|continue reading|continuer la lecture|read more|"
+    r"read the rest)(?:\s*(?:de l['’]article|ici))?\s*(?:…|\.{3}|»|›|→|>|&gt;)*"
+    r"(?:\s*[\])])?)\s*$",
+    re.IGNORECASE,
+)
+_FOOTER_SUFFIX = re.compile(
+    r"\s*(?:The post|Cet article|L['’]article)\s.{1,400}?\s"
+    r"(?:appeared first on|est apparu en premier sur)"
+    r"\s[^\n]{1,150}?\.?\s*$",
+    re.IGNORECASE,
+)
+_RIGHTS_SUFFIX = re.compile(
+    r"\s*(?:N\.?\s?B\.?\s*:\s*)?(?:Toute|La)\s+(?:reproduction|reprise)\b[^\n]{0,200}?\binterdite\s*[.!]?\s*$"
+    r"|\s*(?:©|\(c\))[^\n]{0,80}$"
+    r"|\s*Tous droits réservés\.?\s*$",
+    re.IGNORECASE,
+)
+# A credit after the last sentence of a paragraph: "… conditions de vie. Ousmane Tangara".
+_TRAILING_CREDIT = re.compile(r"(?<=[.!?…»\"”])\s+(\S.{1,59})$")
+
+
+def _strip_trailing_credit(text: str) -> str:
+    match = _TRAILING_CREDIT.search(text)
+    if not match or match.start() < 40:
+        return text
+    credit = match.group(1)
+    if re.search(r"(?<![A-Z])[.!?…]\s", credit):
+        return text  # more than one sentence: prose
+    last = credit.split()[-1].split("/")[-1]
+    if credit[-1] in ".!?…" and not _SITE_TOKEN.match(last.rstrip(".")):
+        return text  # a sentence of its own, e.g. "… le Dr. Moussa Traoré."
+    if _looks_like_byline(credit) or _looks_like_name(credit):
+        return text[: match.start()].rstrip()
+    return text
+
+
+_INLINE_CROSSLINK = re.compile(
+    r"(?<=[\s.;:!?»])(?:À|A) (?:lire|LIRE) (?:aussi|AUSSI|également|ÉGALEMENT)\b"
+)
+
+_CAPITAL = "A-ZÀ-ÖØ-Þ"
+_AFTER_DATELINE = rf"(?=[{_CAPITAL}«\"“'‘\d])"
+_DASH = r"[-–—]"
+# Month and day names as written (accents optional), for patterns on the original text.
+_MONTHS_TEXT = (
+    r"(?i:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre"
+    r"|d[ée]cembre|janv|f[ée]vr|f[ée]v|avr|juil|sept|oct|nov|d[ée]c)\.?"
+)
+_DAYS_TEXT = r"(?i:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+_DATELINES = (
+    # BAMAKO (AFP) - / GAO (AMAP) – / DAKAR - (capitals only, spaces around the dash)
+    re.compile(
+        rf"^[{_CAPITAL}][{_CAPITAL}'’ .-]{{2,30}}?"
+        rf"(?:\s*\([\w/ .-]{{2,20}}\)\s*{_DASH}?|\s+{_DASH})\s*" + _AFTER_DATELINE
+    ),
+    # (AMAP) – Le ministre…
+    re.compile(rf"^\(\s*[{_CAPITAL}][\w/ .-]{{1,20}}\)\s*{_DASH}\s*" + _AFTER_DATELINE),
+    # Bamako, le 12 mai 2024 – Le ministre…
+    re.compile(
+        rf"^[{_CAPITAL}][\w'’ -]{{1,30}},?\s+(?:le\s+)?(?:{_DAYS_TEXT}\s+)?\d{{1,2}}(?:er|e)?\s+"
+        rf"{_MONTHS_TEXT}\s+\d{{4}}\s*(?:{_DASH}|:|,)\s*" + _AFTER_DATELINE
+    ),
+    # Bamada.net-Cette rencontre… / maliactu.net – Le…
+    re.compile(
+        r"^[\w-]+\.(?i:com|net|org|ml|info|fr|africa|sn|ci|bf|ne|tv|media|news|example)"
+        r"\s*(?:[-–—:|]|/)\s*" + _AFTER_DATELINE
+    ),
+)
+
+
+def _strip_dateline(text: str, site_name: str) -> str:
+    if site_name.strip():
+        site = re.escape(site_name.strip()).replace(r"\ ", r"\s+")
+        pattern = rf"^(?:\(\s*)?(?i:{site})(?:\s*\))?\s*(?:[-–—:|/]|\s{{2,}})\s*" + _AFTER_DATELINE
+        text = re.sub(pattern, "", text, count=1)
+    for dateline in _DATELINES:
+        stripped = dateline.sub("", text, count=1)
+        if stripped != text:
+            return stripped
+    return text
+
+
+def _strip_glued(text: str, site_name: str) -> str:
+    """Remove what real feeds glue to the start or the end of a paragraph; repeat until stable."""
+    previous = None
+    while previous != text:
+        previous = text
+        text = _PHOTO_PREFIX.sub("", text).strip()
+        text = _CTA_PREFIX.sub("", text).strip()
+        text = _CTA_SUFFIX.sub("", text).strip()
+        text = _FOOTER_SUFFIX.sub("", text).strip()
+        text = _RIGHTS_SUFFIX.sub("", text).strip()
+        truncated = _TRUNCATION_SUFFIX.sub("", text).strip()
+        if truncated != text:
+            # The paragraph was cut by the feed: say so with an ellipsis, not with the site's link.
+            text = truncated
+            if text and text[-1] not in '.!?…»"”':
+                text = text.rstrip(" ,;:-–—") + "…"
+        text = _strip_dateline(text, site_name).strip()
+    text = _strip_trailing_credit(text)
+    inline = _INLINE_CROSSLINK.search(text)
+    if inline and inline.start() > 0:
+        text = text[: inline.start()].rstrip(" -–—:;,")
+    return text
+
+
+@lru_cache(maxsize=128)
+def _compile_extra(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern, re.IGNORECASE))
+        except re.error as err:
+            raise ValueError(f"invalid boilerplate pattern {pattern!r}: {err}") from err
+    return tuple(compiled)
+
+
+def _strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _matches_extra(text: str, extra: Sequence[re.Pattern[str]]) -> bool:
+    bare = _strip_accents(text)
+    return any(p.search(text) or p.search(bare) for p in extra)
+
+
+def boilerplate_family(line: str, *, site_name: str = "") -> str | None:
+    """The boilerplate family a single line belongs to ("social", "byline"…), or None for prose."""
+    folded = fold(line)
+    if not folded:
+        return "empty"
+    if not re.search(r"[^\W\d_]", folded):
+        return "no-letters"
+    for name, (limit, pattern) in _FAMILIES.items():
+        if len(folded) <= limit and pattern.search(folded):
+            return name
+    if _WIDGET_ALONE.match(folded):
+        return "widget"
+    if _looks_like_byline(line):
+        return "byline"
+    if _looks_like_name(line):
+        return "author"
+    if site_name and title_key(line) in {title_key(site_name), title_key(site_name.split(".")[0])}:
+        return "site-name"
+    return None
+
+
+def _strip_title_prefix(paragraph: str, title_words: list[str]) -> str | None:
+    """When a paragraph starts with the whole title, the rest of it; else None."""
+    if not title_words:
+        return None
+    words = list(re.finditer(r"[^\W_]+", paragraph))
+    if len(words) <= len(title_words):
+        return None
+    for match, expected in zip(words, title_words, strict=False):
+        if title_key(match.group(0)) != expected:
+            return None
+    end = words[len(title_words) - 1].end()
+    rest = paragraph[end:].lstrip(' .:;,!?-–—|»"”\u00a0\u202f')
+    return rest if len(rest) >= 40 and rest[0].isupper() else None
+
+
+def _is_title(paragraph: str, key: str) -> bool:
+    if not key:
+        return False
+    para_key = title_key(paragraph)
+    if not para_key:
+        return False
+    if para_key == key:
+        return True
+    if (key.startswith(para_key) or key.endswith(para_key)) and len(para_key.split()) >= 4:
+        return paragraph.rstrip()[-1:] not in ".!?…"  # a caption or a kicker-less title
+    shorter, longer = sorted((para_key, key), key=len)
+    return (
+        (longer.startswith(shorter) or longer.endswith(shorter))
+        and len(shorter) >= 0.7 * len(longer)
+        and len(paragraph) <= len(key) + 40
+    )
+
+
+def _looks_like_headline(paragraph: str) -> bool:
+    return len(paragraph) <= 200 and paragraph.rstrip()[-1:] not in ".!?…:"
+
+
+def clean_paragraphs(
+    paragraphs: Sequence[str],
+    *,
+    title: str,
+    site_name: str = "",
+    extra_patterns: Sequence[str] = (),
+) -> list[str]:
+    """Drop the boilerplate paragraphs of an article and the boilerplate glued to the others.
+
+    Works line by line (a paragraph's lines come from single ``<br>``): a line that is a social
+    call to action, a cross-link, a feed footer, a truncation mark, a rights notice, a source,
+    byline, author or date line, an app or radio promotion, a share/comment widget, the site name,
+    or matches one of `extra_patterns` (regexes, case-insensitive, also tried without accents)
+    is dropped; the remaining lines of a paragraph are joined with spaces. A dateline, a
+    "(Photo d'illustration)" or a social call glued to a paragraph, and a truncation mark,
+    feed footer or rights notice at its end, are cut off. The title repeated as a paragraph is
+    dropped; so are the headline-like paragraphs listed under a bare "À lire aussi" heading.
+    """
+    extra = _compile_extra(tuple(extra_patterns))
+    key = title_key(title)
+    title_words = key.split()
+    kept: list[str] = []
+    in_crosslinks = 0
+    for paragraph in paragraphs:
+        lines: list[str] = []
+        for raw_line in paragraph.split("\n"):
+            line = normalise_text(raw_line)
+            if not line or _matches_extra(line, extra):
+                continue
+            line = _strip_glued(line, site_name)
+            if not line or _matches_extra(line, extra):
+                continue
+            family = boilerplate_family(line, site_name=site_name)
+            if family is not None:
+                bare_heading = family == "crosslink" and len(fold(line)) <= 30
+                in_crosslinks = 6 if bare_heading else 0
+                continue
+            if in_crosslinks and _looks_like_headline(line):
+                in_crosslinks -= 1
+                continue
+            in_crosslinks = 0
+            lines.append(line)
+        if not lines:
+            continue
+        text = " ".join(lines)
+        if _matches_extra(text, extra) or _is_title(text, key):
+            continue
+        rest = _strip_title_prefix(text, title_words)
+        if rest is not None:
+            text = rest
+        if kept and kept[-1] == text:
+            continue
+        kept.append(text)
+    return kept
