@@ -117,7 +117,9 @@ class _ImageParser(HTMLParser):
 def img_sources(fragment: str) -> list[list[str]]:
     """The `<img>` elements of a fragment, in order, each as its candidate sources.
 
-    A lazy-loading source (`data-src`...) comes before `src`, which is often a placeholder.
+    A lazy-loading source (`data-src`...) comes before `src`, which is often a placeholder
+    (feedparser's sanitizer drops `data-*` attributes from RSS and Atom content, but JSON
+    Feed content keeps them).
     Tracking pixels (width or height 0 or 1) and emoji images are left out.
     """
     if "<img" not in fragment.lower():

@@ -238,7 +238,9 @@ def _from_feedparser(entry: Mapping[str, Any]) -> _Entry:
     if link is not None and link == raw_id and link not in hrefs:
         link = None  # feedparser copied a permalink guid into `link`: handled as a fallback
     fallbacks: list[str] = []
-    if guid and entry.get("guidislink") and safe_link(guid, None):
+    # A guid that is an absolute URL stands in for a missing link when it is a permalink, and
+    # for a link that only points back at the feed or the home page in any case.
+    if guid and safe_link(guid, None) and (entry.get("guidislink") or link is not None):
         fallbacks.append(guid)
     fallbacks += [
         href
@@ -314,8 +316,8 @@ def _image_path(url: str) -> bool:
 def _entry_date(entry: Mapping[str, Any]) -> datetime | None:
     """When it was published, else updated; a translated date is read if feedparser could not."""
     for name in ("published", "updated"):
-        moment = _from_struct(entry.get(f"{name}_parsed"))
-        if moment is None and (text := _str(entry.get(name))):
+        moment = _from_struct(_plain_get(entry, f"{name}_parsed"))
+        if moment is None and (text := _str(_plain_get(entry, name))):
             moment = parse_localised_date(text)
         if moment is not None:
             return moment
@@ -553,6 +555,12 @@ def _image(entry: _Entry, article_url: str) -> str | None:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _plain_get(mapping: Mapping[str, Any], key: str) -> Any:
+    """Read a key without feedparser's aliases (`updated` falls back to `published`, with a
+    DeprecationWarning)."""
+    return dict.get(mapping, key) if isinstance(mapping, dict) else mapping.get(key)
 
 
 def _map(value: Any) -> Mapping[str, Any]:

@@ -1,0 +1,50 @@
+"""When to poll a feed next: its interval with jitter, or exponential backoff after errors."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+__all__ = ["JITTER", "MAX_BACKOFF", "next_poll", "poll_delay"]
+
+MAX_BACKOFF = timedelta(hours=6)
+JITTER = 0.10
+
+
+def poll_delay(
+    every: timedelta,
+    consecutive_errors: int,
+    rand: float,
+    *,
+    retry_after: timedelta | None = None,
+    cap: timedelta = MAX_BACKOFF,
+) -> timedelta:
+    """How long to wait before the next poll.
+
+    Without errors: `every`. After N consecutive errors: `every * 2**N`, capped at
+    `max(every, cap)` so that a feed polled daily is never polled more often because it fails.
+    A server's Retry-After is honoured up to the same ceiling. Then ±10 % jitter, from
+    `rand` in [0, 1) (injected, so tests choose it), spreads the polls of many feeds.
+    """
+    if every <= timedelta(0):
+        raise ValueError("the poll interval must be positive")
+    if not 0.0 <= rand < 1.0:
+        raise ValueError("rand must be in [0, 1)")
+    ceiling = max(every, cap)
+    delay = every if consecutive_errors <= 0 else every * 2 ** min(consecutive_errors, 32)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    delay = min(delay, ceiling)
+    return delay * (1.0 + JITTER * (2.0 * rand - 1.0))
+
+
+def next_poll(
+    now: datetime,
+    every: timedelta,
+    consecutive_errors: int,
+    rand: float,
+    *,
+    retry_after: timedelta | None = None,
+    cap: timedelta = MAX_BACKOFF,
+) -> datetime:
+    """The time of the next poll; see `poll_delay`."""
+    return now + poll_delay(every, consecutive_errors, rand, retry_after=retry_after, cap=cap)
