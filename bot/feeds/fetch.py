@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import re
 import socket
 import ssl
 import time
@@ -158,6 +159,8 @@ def _local_path(url: str) -> Path | None:
     try:
         parts = urlsplit(text)
     except ValueError:
+        if re.match(r"(?i)^[a-z][a-z0-9+.-]+://", text):
+            raise FeedError(f"invalid URL {redact_url(text)}") from None
         return Path(text)
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
@@ -256,10 +259,8 @@ class Fetcher:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
-            headers={"User-Agent": user_agent},
-        )
+        self._client = client
+        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._user_agent = user_agent
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._deadline = deadline
@@ -278,8 +279,17 @@ class Fetcher:
 
     async def aclose(self) -> None:
         """Close the HTTP client if this fetcher made it (an injected one is the caller's)."""
-        if self._owns_client:
+        if self._owns_client and self._client is not None:
             await self._client.aclose()
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The HTTP client, made on first use (reading local files needs none)."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=self._timeout, headers={"User-Agent": self._user_agent}
+            )
+        return self._client
 
     async def fetch(
         self,
@@ -342,11 +352,12 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        request = self._client.build_request("GET", url, headers=headers)
+        client = self.client
+        request = client.build_request("GET", url, headers=headers)
         permanent: str | None = None
         all_permanent = True
         for _hop in range(self._max_redirects + 1):
-            response = await self._client.send(request, stream=True, follow_redirects=False)
+            response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 status = response.status_code
                 if status in _REDIRECTS and response.next_request is not None:
@@ -431,7 +442,7 @@ class Fetcher:
 
     def _translate(self, err: httpx.HTTPError, shown: str) -> FeedError:
         host = urlsplit(shown).hostname or shown
-        timeout = self._client.timeout
+        timeout = self.client.timeout
         if isinstance(err, httpx.ConnectTimeout):
             return FeedError(
                 f"timed out connecting to {host} (after {timeout.connect:g} s): {shown}"

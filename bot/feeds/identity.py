@@ -232,7 +232,8 @@ def redact_url(url: str) -> str:
     try:
         parts = urlsplit(_clean(url))
     except ValueError:
-        return "(invalid URL)"
+        # unparseable: keep what is before the query, without any user:password@
+        return re.sub(r"//[^/?#]*@", "//", _clean(url)).split("?", 1)[0].split("#", 1)[0]
     netloc = parts.netloc.rpartition("@")[2]
     params = []
     for param in parts.query.split("&") if parts.query else ():

@@ -197,6 +197,7 @@ def test_normalise_title(title: str, expected: str) -> None:
         ),
         ("https://example.com/?feed=rss2", "https://example.com/?feed=rss2"),
         ("https://example.com/feed#x", "https://example.com/feed"),
+        ("http://redac:pw@[::1/feed?token=abc", "http://[::1/feed"),  # unparseable
     ],
 )
 def test_redact_url(url: str, expected: str) -> None:
