@@ -171,7 +171,8 @@ class _ParagraphParser(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self._skipping:
-            self._buffer.append(_COLLAPSIBLE.sub(" ", data.replace("\n", " ")))
+            data = data.translate(_CHAR_MAP).replace("\n", " ")
+            self._buffer.append(_COLLAPSIBLE.sub(" ", data))
 
     def close(self) -> None:
         super().close()
@@ -345,7 +346,8 @@ _FAMILIES: dict[str, tuple[int, re.Pattern[str]]] = {
 _WIDGET_ALONE = re.compile(
     r"^\W{0,4}(?:partager|partagez|share|imprimer|print|tweet|tweeter|image|images|video|videos"
     r"|publicite|pub|annonce|advertisement|sponsored|sponsorise|accueil|menu|newsletter|en images"
-    r"|commentaires?|comments?|reagir|j'aime|like)\W*(?:\d+\W*)?$"
+    r"|commentaires?|comments?|reagir|j'aime|like|publireportage|publi-reportage|publi-information"
+    r"|contenu sponsorise|sponsored content|communique)\W*(?:\d+\W*)?$"
 )
 
 _NAME_PARTICLES = frozenset(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from bot.content.clean import clean_paragraphs, html_to_paragraphs
@@ -45,6 +46,8 @@ _TERMINATOR = re.compile(
 )
 _OPENERS = "«\"“‘'([—–-¿¡ \u00a0\u202f"
 _QUOTE_PAIRS = {"«": "»", "“": "”"}
+# Symbols (emoji, arrows, bullets), combining marks, format characters (ZWJ, variation selectors).
+_SKIPPED_CATEGORIES = frozenset({"So", "Sk", "Sm", "Mn", "Cf"})
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
@@ -66,8 +69,11 @@ def _quote_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _starts_sentence(text: str, start: int) -> bool:
+    """Whether a capital or a digit comes next, after opening quotes, dashes and emoji."""
     i = start
-    while i < len(text) and text[i] in _OPENERS:
+    while i < len(text) and (
+        text[i] in _OPENERS or unicodedata.category(text[i]) in _SKIPPED_CATEGORIES
+    ):
         i += 1
     return i < len(text) and (text[i].isupper() or text[i].isdigit())
 

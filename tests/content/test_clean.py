@@ -1,0 +1,372 @@
+"""Table-driven tests of feed HTML → paragraphs and of the boilerplate cleaner."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.content.clean import clean_paragraphs, fold, html_to_paragraphs, normalise_text, title_key
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+
+TITLE = "Décentralisation : l’Assemblée adopte le projet de loi en première lecture"
+LEAD = (
+    "Le ministre de l’Administration territoriale, M. Issa Coulibaly, a défendu lundi soir "
+    "devant les députés un texte attendu depuis vingt ans."
+)
+SECOND = "Le texte transfère aux conseils régionaux la gestion des écoles fondamentales."
+
+# ---------------------------------------------------------------------------------------------
+# html_to_paragraphs
+# ---------------------------------------------------------------------------------------------
+
+HTML_CASES = [
+    pytest.param("", [], id="empty"),
+    pytest.param("   \n\t ", [], id="blank"),
+    pytest.param("<p>Un.</p><p>Deux.</p>", ["Un.", "Deux."], id="two-paragraphs"),
+    pytest.param(
+        "<p>L&#8217;État &eacute;tudie l&rsquo;offre&nbsp;: 3,5&nbsp;%</p>",
+        [f"L’État étudie l’offre{NBSP}: 3,5{NBSP}%"],
+        id="entities-decoded-nbsp-kept",
+    ),
+    pytest.param(
+        "<p>fi\u00adnale\u200bment\u200c pr\u200dêt\u2060s\ufeff</p>",
+        ["finalement prêts"],
+        id="soft-hyphen-and-zero-width-removed",
+    ),
+    pytest.param(
+        "<p>Prix\u2009: 1\u2009200 F</p>",
+        [f"Prix{NNBSP}: 1{NNBSP}200 F"],
+        id="thin-space-becomes-narrow-nbsp",
+    ),
+    pytest.param(
+        "<p>  Trop \n\n d’espaces \t ici  </p>", ["Trop d’espaces ici"], id="whitespace-collapsed"
+    ),
+    pytest.param(
+        "<p>Avant <strong>gras</strong> et <a href='x'>lien</a>.</p>",
+        ["Avant gras et lien."],
+        id="inline-tags-keep-text",
+    ),
+    pytest.param(
+        "<script>var a = '<p>non</p>';</script><style>p{color:red}</style><p>Oui.</p>",
+        ["Oui."],
+        id="script-and-style-dropped",
+    ),
+    pytest.param(
+        '<figure><img src="a.jpg" alt="x"><figcaption>Légende photo</figcaption></figure>'
+        "<p>Texte.</p>",
+        ["Texte."],
+        id="figure-caption-dropped",
+    ),
+    pytest.param(
+        "<p>Par Sahel-Actu<br />01/12/2026</p>",
+        ["Par Sahel-Actu\n01/12/2026"],
+        id="single-br-is-a-line-break",
+    ),
+    pytest.param(
+        "Premier paragraphe.<br><br>Second paragraphe.",
+        ["Premier paragraphe.", "Second paragraphe."],
+        id="double-br-splits",
+    ),
+    pytest.param(
+        "<div><div>Bloc un.</div>Suite libre.<ul><li>Point A</li><li>Point B</li></ul></div>",
+        ["Bloc un.", "Suite libre.", "Point A", "Point B"],
+        id="nested-blocks-and-lists",
+    ),
+    pytest.param(
+        "Texte brut sur\ndeux lignes.\n\nSecond paragraphe.",
+        ["Texte brut sur deux lignes.", "Second paragraphe."],
+        id="plain-text-blank-lines",
+    ),
+    pytest.param(
+        "<p>Le gouvernement l&amp;#8217;a dit [&amp;#8230;]</p>",
+        ["Le gouvernement l’a dit […]"],
+        id="double-encoded-entities",
+    ),
+    pytest.param(
+        "<p>\U0001d416\U0001d41a\U0001d42c\U0001d41a\U0001d426\U0001d41b\U0001d41a au marché</p>",
+        ["Wasamba au marché"],
+        id="mathematical-bold-letters",
+    ),
+    pytest.param("<p>&nbsp;</p><p>Vrai texte.</p>", ["Vrai texte."], id="nbsp-only-paragraph"),
+    pytest.param(
+        "<p>Non fermé<p>Suivant</div></span>", ["Non fermé", "Suivant"], id="malformed-html"
+    ),
+]
+
+
+@pytest.mark.parametrize(("html", "expected"), HTML_CASES)
+def test_html_to_paragraphs(html: str, expected: list[str]) -> None:
+    assert html_to_paragraphs(html) == expected
+
+
+def test_fold_and_title_key() -> None:
+    assert fold("À LIRE  Aussi’ « x »") == 'a lire aussi\' " x "'
+    assert title_key("DÉCENTRALISATION : l'Assemblée…") == title_key(
+        "Décentralisation – L’assemblée"
+    )
+
+
+def test_normalise_text_keeps_one_no_break_space() -> None:
+    assert normalise_text("a \u00a0 : b\u202f \u00a0!") == f"a{NBSP}: b{NNBSP}!"
+
+
+# ---------------------------------------------------------------------------------------------
+# clean_paragraphs
+# ---------------------------------------------------------------------------------------------
+
+
+def case(id_: str, paragraphs: list[str], expected: list[str], **kwargs: object) -> object:
+    return pytest.param(paragraphs, expected, kwargs, id=id_)
+
+
+CLEAN_CASES = [
+    # social calls to action
+    case(
+        "social-facebook-ascii",
+        ["Suivez-nous sur Facebook pour ne rien rater de l'actualité malienne", LEAD],
+        [LEAD],
+    ),
+    case(
+        "social-facebook-typographic-and-twice",
+        [
+            "Suivez-nous sur Facebook, Telegram, WhatsApp pour ne rien rater de l’actualité "
+            "malienne",
+            "Suivez-nous sur Facebook, Telegram, WhatsApp pour ne rien rater de l’actualité",
+            LEAD,
+        ],
+        [LEAD],
+    ),
+    case("social-whatsapp-channel", [LEAD, "Rejoignez notre chaîne WhatsApp"], [LEAD]),
+    case("social-english", ["Follow us on Twitter and Facebook for more news", LEAD], [LEAD]),
+    case("social-emoji", [LEAD, "📲 Abonnez-vous à notre chaîne Telegram !"], [LEAD]),
+    case(
+        "social-glued-to-lead",
+        [f"Suivez-nous sur Facebook pour ne rien rater de l’actualité malienne {LEAD}"],
+        [LEAD],
+    ),
+    # cross-links
+    case(
+        "crosslink-a-lire-aussi",
+        [LEAD, "À lire aussi : Kayes : les élus réclament des moyens"],
+        [LEAD],
+    ),
+    case("crosslink-capitalised", ["A Lire Aussi : Gao : la route rouverte", LEAD], [LEAD]),
+    case("crosslink-lire-aussi", [LEAD, "Lire aussi: Le coton en hausse"], [LEAD]),
+    case("crosslink-english", [LEAD, "Read also: Mali signs deal", "Related: Niger"], [LEAD]),
+    case(
+        "crosslink-heading-then-headlines",
+        [
+            "À lire aussi",
+            "Kayes : les élus réclament des moyens",
+            "Gao : la route rouverte",
+            SECOND,
+        ],
+        [SECOND],
+    ),
+    case(
+        "crosslink-glued-inside-paragraph",
+        [f"{LEAD} À lire aussi Kayes : les élus réclament des moyens"],
+        [LEAD],
+    ),
+    # feed footers
+    case("footer-english", [LEAD, "The post Budget vote appeared first on Sahel News."], [LEAD]),
+    case(
+        "footer-french-cet-article",
+        [LEAD, "Cet article Le budget adopté est apparu en premier sur Sahel-Actu."],
+        [LEAD],
+    ),
+    case(
+        "footer-french-l-article",
+        [LEAD, "L’article Le budget adopté est apparu en premier sur Sahel-Actu."],
+        [LEAD],
+    ),
+    case("footer-protected-post", ["There is no excerpt because this is a protected post."], []),
+    # truncation marks
+    case("truncation-alone", [LEAD, "[…]", "[&#8230;]", "(...)"], [LEAD]),
+    case("truncation-links", [LEAD, "Lire la suite", "Continue reading →", "Read more »"], [LEAD]),
+    case(
+        "truncation-glued-bracket",
+        ["Les usagers dénoncent une décision prise sans concertation et [&#8230;]"],
+        ["Les usagers dénoncent une décision prise sans concertation et…"],
+    ),
+    case(
+        "truncation-glued-lire-la-suite",
+        [f"{LEAD} Lire la suite\u00ad\u00ad"],
+        [LEAD],
+    ),
+    # rights notices
+    case(
+        "rights-nb-reproduction",
+        [
+            LEAD,
+            "NB : Toute reproduction, même partielle, de cet article sans une autorisation "
+            "explicite de notre part est strictement interdite.",
+        ],
+        [LEAD],
+    ),
+    case(
+        "rights-all-reserved",
+        [LEAD, "Tous droits réservés", "© 2026 Sahel-Actu", "Copyright 2026"],
+        [LEAD],
+    ),
+    case("rights-title-note", [LEAD, "NB : Le titre est de la rédaction"], [LEAD]),
+    case(
+        "rights-glued-at-end",
+        [f"{LEAD} NB : Toute reproduction, intégrale ou partielle, est interdite."],
+        [LEAD],
+    ),
+    # sources and bylines
+    case("source-french-spacing", [LEAD, "Source : AMAP"], [LEAD]),
+    case("source-no-space", [LEAD, "Source: TV5 Monde"], [LEAD]),
+    case("byline-site", [LEAD, "Par Sahel-Actu.com"], [LEAD]),
+    case("byline-person", [LEAD, "Par Chaka Diabaté"], [LEAD]),
+    case("byline-site-and-date", [LEAD, "Par Sahel-Actu.com 03/06/2026"], [LEAD]),
+    case("byline-collected", [LEAD, "Propos recueillis par Awa Traoré"], [LEAD]),
+    case("author-alone", [LEAD, "Seydou Ballo"], [LEAD]),
+    case("author-caps-with-site", [LEAD, "ADAMA KONÉ TRAORÉ/Sahel-Actu.com"], [LEAD]),
+    case("author-initials", [LEAD, "B.S. COULIBALY", "K. Sangaré"], [LEAD]),
+    case("author-with-role", [LEAD, "Brahima Sow, Stagiaire"], [LEAD]),
+    case("author-glued-after-last-sentence", [f"{LEAD} Seydou Ballo"], [LEAD]),
+    case("date-alone-numeric", [LEAD, "12/05/2026"], [LEAD]),
+    case("date-alone-city", [LEAD, "Bamako, le 12 mai 2026"], [LEAD]),
+    case("date-published", ["Publié le mardi 3 novembre 2026 à 09h30", LEAD], [LEAD]),
+    case("byline-and-date-lines", [LEAD, "Par Sahel-Actu\n01/12/2026"], [LEAD]),
+    case("source-line-after-text", [f"{LEAD}\nSource : AFP"], [LEAD]),
+    # app and radio promotions
+    case("promo-app", [LEAD, "Téléchargez l'application Sahel-Actu sur Google Play"], [LEAD]),
+    case("promo-radio", [LEAD, "Ecoutez les radios du Mali sur vos mobiles et tablettes"], [LEAD]),
+    case("promo-radio-accented", ["Écoutez Radio Sahel en direct sur notre site", LEAD], [LEAD]),
+    # widgets and noise
+    case("widgets", ["Partager :", "Quelle est votre réaction ?", LEAD, "72", "***"], [LEAD]),
+    case("sponsored-marker", ["Publireportage", LEAD], [LEAD]),
+    # the title repeated
+    case("title-repeated", [TITLE, LEAD], [LEAD]),
+    case(
+        "title-repeated-other-case-and-punctuation",
+        ["DECENTRALISATION - L'ASSEMBLEE ADOPTE LE PROJET DE LOI EN PREMIERE LECTURE", LEAD],
+        [LEAD],
+    ),
+    case("title-glued-to-lead", [f"{TITLE}. {LEAD}"], [LEAD]),
+    # datelines
+    case(
+        "dateline-site-glued",
+        ["Bamada.net-Cette rencontre a réuni les maires du cercle de Kati."],
+        ["Cette rencontre a réuni les maires du cercle de Kati."],
+        site_name="Bamada.net",
+    ),
+    case(
+        "dateline-site-name-dash",
+        ["Sahel-Actu – Le ministre a reçu les syndicats."],
+        ["Le ministre a reçu les syndicats."],
+        site_name="Sahel-Actu",
+    ),
+    case(
+        "dateline-agency",
+        ["BAMAKO (AFP) - Le gouvernement a annoncé lundi un plan d’urgence."],
+        ["Le gouvernement a annoncé lundi un plan d’urgence."],
+    ),
+    case(
+        "dateline-city-date",
+        ["Bamako, le 12 mai 2024 – Le conseil des ministres s’est tenu au palais."],
+        ["Le conseil des ministres s’est tenu au palais."],
+    ),
+    case(
+        "dateline-agency-only",
+        ["(AMAP) – Le préfet de Kita a installé le nouveau conseil."],
+        ["Le préfet de Kita a installé le nouveau conseil."],
+    ),
+    case(
+        "photo-prefix",
+        ["(Photo d'illustration) Sur la scène internationale, le Mali fait parler de lui."],
+        ["Sur la scène internationale, le Mali fait parler de lui."],
+    ),
+    # per-feed patterns
+    case(
+        "extra-pattern",
+        [LEAD, "Ecoutez Radio Kledu sur 101.1 FM"],
+        [LEAD],
+        extra_patterns=["^Ecoutez Radio Kledu"],
+    ),
+    case(
+        "extra-pattern-ignores-accents-and-case",
+        ["ÉDITORIAL DU JOUR", LEAD],
+        [LEAD],
+        extra_patterns=["^editorial"],
+    ),
+    # prose that only looks like boilerplate stays
+    case(
+        "kept-par-ailleurs",
+        ["Par ailleurs, le ministre a rappelé les enjeux de la réforme."],
+        ["Par ailleurs, le ministre a rappelé les enjeux de la réforme."],
+    ),
+    case(
+        "kept-par-decret",
+        ["Par décret n° 2026-114, le président a nommé un nouveau préfet à Kita."],
+        ["Par décret n° 2026-114, le président a nommé un nouveau préfet à Kita."],
+    ),
+    case(
+        "kept-sources-concordantes",
+        ["Sources concordantes : selon plusieurs témoins, l’attaque a eu lieu à l’aube à Boni."],
+        ["Sources concordantes : selon plusieurs témoins, l’attaque a eu lieu à l’aube à Boni."],
+    ),
+    case(
+        "kept-facebook-in-news",
+        ["Le ministre a annoncé sur Facebook la fermeture des écoles pour deux jours."],
+        ["Le ministre a annoncé sur Facebook la fermeture des écoles pour deux jours."],
+    ),
+    case(
+        "kept-date-first-lead",
+        ["Le 12 mai 2024, le ministre a inauguré le pont de Kayes."],
+        ["Le 12 mai 2024, le ministre a inauguré le pont de Kayes."],
+    ),
+    case(
+        "kept-acronym-hyphen",
+        ["UEMOA-Mali : les négociations reprennent lundi à Ouagadougou."],
+        ["UEMOA-Mali : les négociations reprennent lundi à Ouagadougou."],
+    ),
+    case(
+        "kept-en-savoir-plus-in-prose",
+        ["Les chercheurs veulent en savoir plus"],
+        ["Les chercheurs veulent en savoir plus"],
+    ),
+    # whole articles
+    case(
+        "only-boilerplate",
+        [
+            "Suivez-nous sur Facebook pour ne rien rater de l'actualité malienne",
+            TITLE,
+            "Par Sahel-Actu",
+            "12/05/2024",
+            "Source : AMAP",
+        ],
+        [],
+    ),
+    case("duplicates-collapsed", [LEAD, LEAD, SECOND], [LEAD, SECOND]),
+]
+
+
+@pytest.mark.parametrize(("paragraphs", "expected", "kwargs"), CLEAN_CASES)
+def test_clean_paragraphs(
+    paragraphs: list[str], expected: list[str], kwargs: dict[str, object]
+) -> None:
+    assert clean_paragraphs(paragraphs, title=TITLE, **kwargs) == expected  # type: ignore[arg-type]
+
+
+def test_invalid_extra_pattern_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="invalid boilerplate pattern"):
+        clean_paragraphs([LEAD], title=TITLE, extra_patterns=["(unclosed"])
+
+
+def test_full_wordpress_body() -> None:
+    html = (
+        "<p><strong>Suivez-nous sur Facebook pour ne rien rater de l&#8217;actualité malienne"
+        "</strong></p>"
+        f"<p>{TITLE}</p>"
+        f"<p>Sahel-Actu &#8211; {LEAD}</p>"
+        "<p>À Lire Aussi : Kayes : les élus réclament des moyens</p>"
+        f"<p>{SECOND}</p>"
+        "<p>Par Sahel-Actu<br />\n01/12/2026</p>"
+        "<p>Suivez-nous sur Facebook pour ne rien rater de l&#8217;actualité malienne</p>"
+    )
+    cleaned = clean_paragraphs(html_to_paragraphs(html), title=TITLE, site_name="Sahel-Actu")
+    assert cleaned == [LEAD, SECOND]
