@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 
@@ -11,6 +12,7 @@ __all__ = ["first_words", "img_sources", "inline_text", "is_junk_image"]
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 _NO_BREAK = frozenset({"\u00a0", "\u202f"})
 _SPACES = re.compile(r"\s+")
+_CRUDE_TAG = re.compile(r"<[^>]*>")
 _SKIPPED_ELEMENTS = frozenset({"script", "style", "template", "noscript", "head", "title"})
 _BLOCKS = frozenset(
     {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th"}
@@ -70,9 +72,20 @@ def inline_text(fragment: str) -> str:
     if "<" not in fragment and "&" not in fragment:
         return _collapse(fragment)
     parser = _TextParser()
-    parser.feed(fragment)
-    parser.close()
+    if not _run(parser, fragment):
+        # html.parser gave up (it asserts on some `<![...` sequences): strip tags crudely
+        return _collapse(html.unescape(_CRUDE_TAG.sub(" ", fragment)))
     return _collapse("".join(parser.parts))
+
+
+def _run(parser: HTMLParser, fragment: str) -> bool:
+    """Feed a whole fragment; False when html.parser raised on malformed markup."""
+    try:
+        parser.feed(fragment)
+        parser.close()
+    except AssertionError:  # html.parser signals some syntax errors with `assert`
+        return False
+    return True
 
 
 def first_words(fragment: str, *, words: int = 12, max_chars: int = 100) -> str:
@@ -125,6 +138,5 @@ def img_sources(fragment: str) -> list[list[str]]:
     if "<img" not in fragment.lower():
         return []
     parser = _ImageParser()
-    parser.feed(fragment)
-    parser.close()
+    _run(parser, fragment)  # on malformed markup, the images found before it
     return parser.sources

@@ -120,7 +120,8 @@ def _parse_xml_feed(
             io.BytesIO(body), response_headers={"content-type": _xml_content_type(content_type)}
         )
     except Exception as err:  # a library bug must not take the poller down with it
-        raise FeedError(f"the feed could not be read ({_one_line(type(err).__name__)})") from err
+        detail = _one_line(f"{type(err).__name__}: {err}", 120)
+        raise FeedError(f"the feed could not be read: the XML parser failed ({detail})") from err
 
     raw_entries = _maps(result.get("entries"))
     feed = _map(result.get("feed"))

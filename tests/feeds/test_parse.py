@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -570,3 +571,55 @@ def test_non_url_guid_is_not_used_as_a_link() -> None:
     )
     assert feed.articles == ()
     assert feed.skipped[0].reason == "no link"
+
+
+# --- Hostile and broken input -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw_title", "expected"),
+    [
+        ("<![CDATA[<![foo[bar]]>]]>Mali", "Mali"),
+        ("&lt;![x Bamako", "<![x Bamako"),
+        ("&lt;![foo[bar]]&gt;Gao", "Gao"),
+        ("&lt;img src=x onerror=alert(1)&gt;Kidal", "Kidal"),
+        ("Tom &amp;amp; Jerry &lt;3", "Tom & Jerry <3"),
+        ("AT&amp;T rachète R&amp;D", "AT&T rachète R&D"),
+        ("&lt;/b&gt;&lt;/i&gt;Ménaka", "Ménaka"),
+        ("Z\u00adone\u200b de\ufeff crise", "Zone de crise"),
+    ],
+)
+def test_hostile_titles_become_plain_text(raw_title: str, expected: str) -> None:
+    assert only(parse(rss(item(f"<title>{raw_title}</title>")))).title == expected
+
+
+def test_mangled_feeds_only_ever_raise_feed_errors() -> None:
+    """Truncations and random damage: a ParsedFeed or a FeedError, never anything else."""
+    base = (DATA / "djoliba_wordpress.xml").read_bytes()
+    rng = random.Random(20240506)
+    bodies = [base[:cut] for cut in range(0, len(base), 211)]
+    for _ in range(120):
+        body = bytearray(base)
+        for _ in range(rng.randint(1, 25)):
+            position = rng.randrange(len(body))
+            roll = rng.random()
+            if roll < 0.4:
+                body[position] = rng.randrange(256)
+            elif roll < 0.7:
+                body.insert(position, rng.choice(b"<>&[]!\"'/;#x\x00\xff"))
+            else:
+                del body[position : position + rng.randint(1, 40)]
+        bodies.append(bytes(body))
+    parsed: list[ParsedFeed] = []
+    errors: list[str] = []
+    for body in bodies:
+        try:
+            parsed.append(
+                parse(body, base_url=FEED_URL, content_type=rng.choice([None, "text/html"]))
+            )
+        except FeedError as err:
+            errors.append(str(err))
+    assert len(parsed) > 50
+    assert errors
+    assert all("\n" not in message for message in errors)
+    assert all(a.url.startswith("https://") for feed in parsed for a in feed.articles)
