@@ -229,6 +229,15 @@ def _never_sent(err: requests.exceptions.ConnectionError) -> bool:
     return isinstance(reason, ConnectTimeoutError)
 
 
+# requests errors raised before anything is sent (a malformed URL or header).
+_NOTHING_SENT: Final = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidHeader,
+)
+
+
 class _GraphClient:
     """One facebook-sdk GraphAPI for one token, called off the event loop."""
 
@@ -271,6 +280,10 @@ class _GraphClient:
             if _never_sent(err):
                 return self._failure("not_sent", err, "connexion impossible")
             return self._failure("aborted", err, "connexion coupée")
+        except _NOTHING_SENT as err:
+            return self._failure("not_sent", err, "requête impossible")
+        except requests.exceptions.RequestException as err:  # a broken answer, too many redirects
+            return self._failure("aborted", err, "réponse interrompue")
         except Exception as err:  # the library boundary: nothing raw gets out
             return self._failure("not_sent", err, "erreur inattendue")
 

@@ -109,6 +109,12 @@ CASES: list[tuple[str, Action, type[PublishError], str]] = [
     ("200-html", Raw(200, b"<html>ok</html>", "text/html"), UnknownOutcomeError, "illisible"),
     ("200-no-id", Raw(200, b'{"success": true}', JSON_TYPE), UnknownOutcomeError, "identifiant"),
     # The connection broke after the POST was sent: it may have been processed.
+    (
+        "truncated",
+        Raw(200, b'{"id": "1', JSON_TYPE, truncated=True),
+        UnknownOutcomeError,
+        "peut-être",
+    ),
     ("reset", Reset(), UnknownOutcomeError, "peut-être"),
     ("reset-after-processing", Reset(process_first=True), UnknownOutcomeError, "peut-être"),
     ("slow-after-processing", Delay(2.0, process_first=True), UnknownOutcomeError, "peut-être"),

@@ -77,12 +77,17 @@ class GraphError:
 
 @dataclass(frozen=True)
 class Raw:
-    """Any status and body; `content_type=None` sends no Content-Type header at all."""
+    """Any status and body; `content_type=None` sends no Content-Type header at all.
+
+    `truncated`: announce a longer Content-Length than the body and close: the answer breaks
+    after the headers (the request was processed).
+    """
 
     status: int
     body: bytes = b""
     content_type: str | None = JSON_TYPE
     headers: Mapping[str, str] = field(default_factory=dict)
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -711,7 +716,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(action, GraphError):
             self._send(*_error(action))
         elif isinstance(action, Raw):
-            self._send_raw(action.status, action.body, action.content_type, dict(action.headers))
+            self._send_raw(
+                action.status,
+                action.body,
+                action.content_type,
+                dict(action.headers),
+                declared_length=len(action.body) + 100 if action.truncated else None,
+            )
         else:
             self._send(*process())
 
@@ -720,13 +731,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_raw(status, payload, JSON_TYPE, headers)
 
     def _send_raw(
-        self, status: int, body: bytes, content_type: str | None, headers: dict[str, str]
+        self,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        headers: dict[str, str],
+        *,
+        declared_length: int | None = None,
     ) -> None:
         try:
             self.send_response(status)
             if content_type is not None:
                 self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(declared_length or len(body)))
             self.send_header("facebook-api-version", self.server.fake.expected_version)
             self.send_header("x-fb-trace-id", "FakeTrace1")
             for name, value in headers.items():
