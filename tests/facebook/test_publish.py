@@ -12,7 +12,7 @@ from bot.clock import FakeClock
 from bot.errors import AuthError, PermanentError
 from bot.models import ConsolePost, PublishResult
 from bot.publishers.base import Publisher
-from bot.publishers.facebook import FacebookPublisher
+from bot.publishers.facebook import FacebookPublisher, check_token
 from bot.settings import FacebookSettings
 from tests.facebook.conftest import (
     ARTICLE,
@@ -120,8 +120,6 @@ async def test_the_configured_version_is_in_every_path(clock: FakeClock) -> None
             await publisher.reconcile(link_post(), clock.now())
         finally:
             await publisher.aclose()
-        from bot.publishers.facebook import check_token
-
         await check_token(channel_settings(), fb, clock=clock)
 
     endpoints = {r.endpoint for r in graph.requests}
