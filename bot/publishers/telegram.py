@@ -6,6 +6,7 @@ import asyncio
 import logging
 import mimetypes
 import re
+import ssl
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import PurePosixPath
 from typing import Any, Literal, NoReturn
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 from telegram import (
     Bot,
@@ -235,6 +237,9 @@ def make_bot(
         raise InvalidTokenError("no Telegram bot token is configured (telegram.token)")
     redact_token_in_logs(token)
     t = timeouts or BotTimeouts()
+    # One TLS context (httpx's default: certifi's CA bundle) for both connection pools: loading
+    # the bundle is the slow part of creating an HTTP client.
+    tls = {"verify": ssl.create_default_context(cafile=certifi.where())}
     request = HTTPXRequest(
         connection_pool_size=256,
         connect_timeout=t.connect,
@@ -242,6 +247,7 @@ def make_bot(
         write_timeout=t.write,
         media_write_timeout=t.media_write,
         pool_timeout=t.pool,
+        httpx_kwargs=tls,
     )
     # getUpdates has its own connection; python-telegram-bot adds the long-poll time to `read`.
     updates_request = HTTPXRequest(
@@ -250,6 +256,7 @@ def make_bot(
         read_timeout=t.read,
         write_timeout=t.write,
         pool_timeout=t.pool,
+        httpx_kwargs=tls,
     )
     limiter = (
         AIORateLimiter(
@@ -270,6 +277,20 @@ def make_bot(
         get_updates_request=updates_request,
         rate_limiter=limiter,
     )
+
+
+async def initialize_bot(bot: Bot) -> User:
+    """`bot.initialize()` (which checks the token with getMe), with Relais errors: python-telegram-
+    bot's own InvalidToken message quotes the token, this one never does. Returns the bot's user.
+    Shut the bot down even when this fails: its connections are open by then."""
+    try:
+        await bot.initialize()
+    except TelegramError as err:
+        mapped = translate_error(err, secrets=(bot.token,))
+        if _chain_mentions(err, (bot.token,)):
+            raise mapped from None
+        raise mapped from err
+    return bot.bot
 
 
 # --------------------------------------------------------------------------------------------
@@ -778,6 +799,7 @@ __all__ = [
     "TelegramPublisher",
     "TokenRedactor",
     "check_channels",
+    "initialize_bot",
     "make_bot",
     "photo_refusal",
     "redact_token_in_logs",

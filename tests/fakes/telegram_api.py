@@ -616,6 +616,7 @@ class StaticFile:
     body: bytes
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
+    no_length: bool = False  # no Content-Length: the body ends when the connection closes
 
 
 class ApiError(Exception):
@@ -663,9 +664,10 @@ class FakeTelegram:
     """The fake Bot API. Thread-safe; start/stop or use as a context manager.
 
     Public API: ``start()``, ``stop()``, ``url``, ``base_url``, ``token``, ``static_url(name)``,
-    ``add_static(...)``, ``calls(method=None)``, ``clear_calls()``, ``inject(method, reply,
-    times=1, match=None)``, ``push_update(update)``, ``set_chat(...)``, ``set_member(...)``,
-    ``add_token(token)``, ``revoke_token(token)``, ``messages(chat)``, ``commands()``.
+    ``add_static(...)``, ``static_hits()``, ``calls(method=None)``, ``clear_calls()``,
+    ``inject(method, reply, times=1, match=None)``, ``push_update(update)``, ``set_chat(...)``,
+    ``set_member(...)``, ``add_token(token)``, ``revoke_token(token)``, ``messages(chat)``,
+    ``commands()``, ``pending_updates()``.
     """
 
     def __init__(
@@ -699,6 +701,7 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._commands: list[dict[str, Any]] = []
         self._static: dict[str, StaticFile] = {}
+        self._static_hits: list[str] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._add_default_static()
@@ -713,7 +716,7 @@ class FakeTelegram:
         server.fake = self
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self._thread.start()
         return self
@@ -829,13 +832,20 @@ class FakeTelegram:
         *,
         status: int = 200,
         headers: Mapping[str, str] | None = None,
+        no_length: bool = False,
     ) -> str:
-        """Serve `body` at /static/<name>; returns its URL."""
+        """Serve `body` at /static/<name>; returns its URL. `no_length` sends no Content-Length
+        (the body ends when the connection closes), as some web servers do."""
         with self._lock:
             self._static[name] = StaticFile(
-                status, body, content_type, tuple((headers or {}).items())
+                status, body, content_type, tuple((headers or {}).items()), no_length
             )
         return self.static_url(name)
+
+    def static_hits(self) -> list[str]:
+        """The names of the static files requested so far, in order."""
+        with self._lock:
+            return list(self._static_hits)
 
     def static_url(self, name: str) -> str:
         return f"{self.url}/static/{name}"
@@ -918,8 +928,10 @@ class FakeTelegram:
             raise ApiError.make(404, "Not Found")
         return handler(params, files)
 
-    def _static_file(self, name: str) -> StaticFile | None:
+    def _static_file(self, name: str, *, hit: bool = False) -> StaticFile | None:
         with self._lock:
+            if hit:
+                self._static_hits.append(name)
             return self._static.get(name)
 
     # -- helpers -----------------------------------------------------------------------------
@@ -993,6 +1005,8 @@ class FakeTelegram:
                 "can_invite_users",
                 "can_pin_messages",
                 "can_manage_topics",
+                "can_edit_tag",  # required by python-telegram-bot 22.8 (newer than spec 9.2)
+                "can_react_to_messages",
             ):
                 member[right] = bool(rights.get(right, False))
         elif status == "kicked":
@@ -1270,7 +1284,9 @@ class FakeTelegram:
             raise ApiError.corpus("bad-request-message-to-edit-not-found") from None
         with self._lock:
             for message in self._messages.get(chat_id, []):
-                if message["message_id"] == message_id and "text" in message:
+                if message["message_id"] == message_id and "text" not in message:
+                    raise ApiError.make(400, "Bad Request: there is no text in the message to edit")
+                if message["message_id"] == message_id:
                     if message["text"] == text and message.get("reply_markup") == markup:
                         raise ApiError.make(
                             400,
@@ -1361,6 +1377,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -1395,7 +1412,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         body = self._read_body()
         if parts.path.startswith("/static/"):
-            self._serve_static(parts.path.removeprefix("/static/"), http_method)
+            self._serve_static(parts.path.removeprefix("/static/"))
             return
         match = re.fullmatch(r"/bot([^/]*)/([A-Za-z0-9_]+)/?", parts.path)
         if not match:
@@ -1434,18 +1451,21 @@ class _Handler(BaseHTTPRequestHandler):
         call.status = 200
         self._send_json(200, {"ok": True, "result": result}, close=close)
 
-    def _serve_static(self, name: str, http_method: str) -> None:
-        static = self.server.fake._static_file(name)
+    def _serve_static(self, name: str) -> None:
+        static = self.server.fake._static_file(name, hit=True)
         if static is None:
             self._send(404, b"<html><body>Not Found</body></html>", "text/html")
             return
-        headers = dict(static.headers)
-        self._send(
-            static.status,
-            b"" if http_method == "HEAD" else static.body,
-            static.content_type,
-            headers=headers,
-        )
+        if static.no_length:
+            self.send_response(static.status)
+            self.send_header("Content-Type", static.content_type)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            self.wfile.write(static.body)
+            self.wfile.flush()
+            return
+        self._send(static.status, static.body, static.content_type, headers=dict(static.headers))
 
     def _send_json(self, status: int, body: dict[str, Any], *, close: bool = False) -> None:
         self._send(status, body, "application/json", close=close)
