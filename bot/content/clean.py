@@ -287,7 +287,7 @@ _FAMILIES: dict[str, tuple[int, re.Pattern[str]]] = {
         r"\btous droits (?:de reproduction )?reserves\b",
         r"\ball rights reserved\b",
         r"^\W{0,4}(?:©|\(c\) ?\d{4}|copyright\b)",
-        r"\b(?:toute |la )?(?:reproduction|reprise|republication)"
+        r"^\W{0,4}(?:n\.? ?b\.?\s*:\s*)?(?:toute |la )?(?:reproduction|reprise|republication)"
         r"(?: (?:totale|partielle|integrale|meme partielle|totale ou partielle"
         r"|integrale ou partielle))?"
         r"(?:,? [^.]{0,120}?)? (?:est )?(?:strictement |formellement )?interdite\b",
@@ -303,24 +303,26 @@ _FAMILIES: dict[str, tuple[int, re.Pattern[str]]] = {
         r"^\W{0,4}(?:avec|with|d'apres|selon) (?:l'|le |la )?(?:afp|reuters|ap|apa|aps|amap|anp|"
         r"xinhua|anadolu|agences?|agence france-presse)\W*$",
         r"^\W{0,4}(?:propos|informations?) (?:re|ac)?cueilli(?:e)?s? par\b",
-        r"^\W{0,4}(?:rassemble|compile|recueilli|realise|traduit|transcrit|redige|ecrit|written|"
-        r"reported|compiled)(?:e|es|s)?(?: \w+)? (?:par|by)\b",
         r"^\W{0,4}(?:la |notre )?redaction\W*$",
         r"^\W{0,4}(?:la )?redaction (?:de|du|d') ?[\w.-]+\W*$",
-        r"^\W{0,4}(?:de notre |notre )?"
-        r"(?:correspondante?|envoyee? speciale?|correspondance particuliere)"
-        r"\b.{0,60}$",
-        r"^\W{0,4}(?:la |le )?(?:cellule|service|bureau|direction|departement|division)"
-        r" (?:de (?:la )?|des |du )?(?:communication|information|presse|relations publiques)"
-        r"\b.{0,100}$",
         r"^\W{0,4}(?:publie|mis a jour|posted|published|updated|modifie)(?: le| on)?\s*:?\s*"
         rf"(?:{_DATE}{_TIME}?|{_TIME})",
         rf"^\W{{0,4}}(?:[a-z' -]{{2,30}},?\s+)?(?:le\s+)?{_DATE}{_TIME}?\W*$",
         rf"^\W{{0,4}}-?\s*{_TIME}\W*$",
     ),
+    # Credit lines; prose starting the same way ends with a full stop, a credit does not.
+    "credit": _family(
+        100,
+        r"^\W{0,4}(?:rassemble|compile|recueilli|realise|traduit|transcrit|redige|ecrit|written|"
+        r"reported|compiled)(?:e|es|s)?(?: \w+)? (?:par|by)\b",
+        r"^\W{0,4}(?:de notre |notre )?"
+        r"(?:correspondante?|envoyee? speciale?|correspondance particuliere)\b",
+        r"^\W{0,4}(?:la |le )?(?:cellule|service|bureau|direction|departement|division)"
+        r" (?:de (?:la )?|des |du )?(?:communication|information|presse|relations publiques)\b",
+    ),
     "promo": _family(
         250,
-        r"^\W{0,4}telecharge[rz]\b.{0,80}\b(?:app|appli|application|applications|android|ios|"
+        r"^\W{0,4}telechargez\b.{0,80}\b(?:app|appli|application|applications|android|ios|"
         r"play store|app store|google play)\b",
         r"^\W{0,4}(?:e|re)?coutez\b.{0,80}\b(?:radio|radios|podcast|podcasts|en direct|emission|"
         r"magazine|journal)\b",
@@ -353,6 +355,7 @@ _WIDGET_ALONE = re.compile(
 _NAME_PARTICLES = frozenset(
     """de du des d' dit dite ben bin ould ag el al ibn van von le la et épouse ep ép epse""".split()  # noqa: SIM905
 )
+_NOT_FIRST = frozenset(["les", "un", "une", "aux", "au", "l'", "l’", "d'", "d’"])
 _NAME_ROLE = re.compile(
     r",\s*(?:stagiaire|correspondante?|envoyée? spéciale?|journaliste|collaborat(?:eur|rice)"
     r"|pigiste|reporter|photographe|avocate?|expert|analyste)(?:\s.{0,40})?$",
@@ -382,7 +385,7 @@ def _looks_like_name(text: str) -> bool:
         tokens = [t for t in tokens if t]
         if not tokens or len(tokens) > 6:
             return False
-        if tokens[0].casefold() in _NAME_PARTICLES:
+        if tokens[0].casefold() in _NAME_PARTICLES | _NOT_FIRST:
             return False
         for token in tokens:
             if token.casefold() in _NAME_PARTICLES:
@@ -556,6 +559,8 @@ def boilerplate_family(line: str, *, site_name: str = "") -> str | None:
         return "no-letters"
     for name, (limit, pattern) in _FAMILIES.items():
         if len(folded) <= limit and pattern.search(folded):
+            if name == "credit" and folded[-1] in ".!?":
+                continue
             return name
     if _WIDGET_ALONE.match(folded):
         return "widget"
@@ -633,6 +638,8 @@ def clean_paragraphs(
         for raw_line in paragraph.split("\n"):
             line = normalise_text(raw_line)
             if not line or _matches_extra(line, extra):
+                continue
+            if _is_title(line, key):
                 continue
             line = _strip_glued(line, site_name)
             if not line or _matches_extra(line, extra):

@@ -486,7 +486,9 @@ def render(
     ctx = _Context(
         title=normalise_text(article.title),
         link=link,
-        cta=default_cta(site) if channel.cta is None else normalise_text(channel.cta),
+        cta=default_cta(site)
+        if channel.cta is None
+        else normalise_text(channel.cta, keep_newlines=True),
         hashtags=tuple(categories),
         author=normalise_text(article.author or ""),
         categories=tuple(article.categories),
@@ -532,6 +534,8 @@ def render(
             else _console_builtin(ctx)
         )
         post = ConsolePost(text=build(ctx.title, teaser))
+    if not (post.text if isinstance(post, TelegramPost | ConsolePost) else post.message).strip():
+        raise ValueError("the post is empty: the article has no title and the template no text")
     return Rendered(post=post, teaser=teaser)
 
 

@@ -329,6 +329,37 @@ CLEAN_CASES = [
         ["Les chercheurs veulent en savoir plus"],
         ["Les chercheurs veulent en savoir plus"],
     ),
+    case(
+        "kept-realise-par",
+        ["Réalisé par une entreprise chinoise, le pont de Kayes a coûté 40 milliards de FCFA."],
+        ["Réalisé par une entreprise chinoise, le pont de Kayes a coûté 40 milliards de FCFA."],
+    ),
+    case(
+        "kept-reproduction-in-prose",
+        ["Le procureur rappelle que la reproduction de ces documents est interdite par la loi."],
+        ["Le procureur rappelle que la reproduction de ces documents est interdite par la loi."],
+    ),
+    case(
+        "kept-correspondent-news",
+        ["Notre correspondant à Gao a été libéré hier soir par ses ravisseurs."],
+        ["Notre correspondant à Gao a été libéré hier soir par ses ravisseurs."],
+    ),
+    case(
+        "kept-communication-service-news",
+        ["La cellule de communication du ministère a démenti l’information."],
+        ["La cellule de communication du ministère a démenti l’information."],
+    ),
+    case(
+        "kept-telecharger-infinitive",
+        ["Télécharger une application de paiement est devenu un réflexe à Bamako."],
+        ["Télécharger une application de paiement est devenu un réflexe à Bamako."],
+    ),
+    case(
+        "credit-communication-service",
+        [LEAD, "Cellule de communication du ministère de la Justice"],
+        [LEAD],
+    ),
+    case("credit-correspondent", [LEAD, "De notre correspondant à Gao"], [LEAD]),
     # whole articles
     case(
         "only-boilerplate",

@@ -213,6 +213,14 @@ def test_title_alone_when_no_usable_text() -> None:
     assert result.post.text == f"<b>{TITLE}</b>\n\n#Économie #FinancesPubliques"
 
 
+def test_an_empty_post_is_refused() -> None:
+    item = make_article(title="", content_html="")
+    with pytest.raises(ValueError, match="empty"):
+        render_post(item, telegram(cta="", hashtags=False), FR)
+    with pytest.raises(ValueError, match="empty"):
+        render_post(make_article(), facebook(template="{% if false %}x{% endif %}"), FR)
+
+
 def test_shorter_halves_the_budget() -> None:
     lead = " ".join(
         f"Phrase numéro {n} du chapeau, assez longue pour compter un peu." for n in range(8)
