@@ -1538,6 +1538,67 @@ def _decode_params(
     return params, files
 
 
+def message_update(
+    text: str,
+    *,
+    chat_id: int = 555,
+    user_id: int | None = None,
+    first_name: str = "Awa",
+    language_code: str | None = "fr",
+    chat_type: str = "private",
+    message_id: int = 1,
+) -> dict[str, Any]:
+    """An update carrying a message a user sent to the bot (a leading /command gets its
+    bot_command entity, as Telegram adds it). Pass it to `push_update`."""
+    user: dict[str, Any] = {"id": user_id or chat_id, "is_bot": False, "first_name": first_name}
+    if language_code:
+        user["language_code"] = language_code
+    chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+    if chat_type == "private":
+        chat["first_name"] = first_name
+    else:
+        chat["title"] = "Groupe"
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": chat,
+        "from": user,
+        "text": text,
+    }
+    command = re.match(r"/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
+    if command:
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command[0])}]
+    return {"message": message}
+
+
+def callback_update(
+    data: str,
+    *,
+    chat_id: int = 555,
+    user_id: int | None = None,
+    first_name: str = "Awa",
+    message_id: int = 1,
+    query_id: str = "4242",
+) -> dict[str, Any]:
+    """An update for a press on an inline button (callback_data `data`) under a bot message."""
+    user = {"id": user_id or chat_id, "is_bot": False, "first_name": first_name}
+    message = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "private", "first_name": first_name},
+        "text": "…",
+    }
+    return {
+        "callback_query": {
+            "id": query_id,
+            "from": user,
+            "message": message,
+            "chat_instance": str(chat_id),
+            "data": data,
+        }
+    }
+
+
 @contextlib.contextmanager
 def running(**kwargs: Any) -> Iterator[FakeTelegram]:
     """`with running() as tg:` — a started FakeTelegram, stopped at the end."""
@@ -1563,8 +1624,10 @@ __all__ = [
     "FakeTelegram",
     "Reply",
     "UploadedFile",
+    "callback_update",
     "image_kind",
     "load_error_body",
+    "message_update",
     "parse_html",
     "running",
     "tiny_png",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -10,8 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
-from telegram import Bot, InputFile
+from telegram import Bot, InputFile, Update
 from telegram.error import BadRequest, InvalidToken, NetworkError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+)
 
 import tests.fakes.telegram_api as fake_module
 from tests.fakes.telegram_api import (
@@ -19,8 +26,10 @@ from tests.fakes.telegram_api import (
     EntityParseError,
     FakeTelegram,
     Reply,
+    callback_update,
     image_kind,
     load_error_body,
+    message_update,
     parse_html,
     tiny_png,
     utf16_len,
@@ -379,6 +388,42 @@ def test_long_poll_is_capped(tg: FakeTelegram) -> None:
     started = time.monotonic()
     assert api(tg, "getUpdates", timeout=30).json()["result"] == []
     assert 0.15 < time.monotonic() - started < 1.5
+
+
+async def test_a_polling_application_reads_updates_and_answers(tg: FakeTelegram) -> None:
+    """What the reader bot will do: long polling, a command, a button press."""
+    tg.set_chat(555, type="private", first_name="Awa")
+    done = asyncio.Event()
+
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        await context.bot.send_message(update.effective_chat.id, "Bienvenue !")
+
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer("ok")
+        done.set()
+
+    app = Application.builder().token(tg.token).base_url(tg.base_url).build()
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CallbackQueryHandler(pressed))
+    first = tg.push_update(message_update("/start"))
+    tg.push_update(callback_update("subscribe:politique"))
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=1, poll_interval=0)
+        await asyncio.wait_for(done.wait(), timeout=5)
+        await app.updater.stop()
+        await app.stop()
+    assert tg.calls("deleteWebhook")
+    [welcome] = tg.calls("sendMessage")
+    assert welcome.params == {"chat_id": "555", "text": "Bienvenue !"}
+    [answer] = tg.calls("answerCallbackQuery")
+    assert answer.params["callback_query_id"] == "4242"
+    # on stop, python-telegram-bot confirms what it handled with a last getUpdates(offset)
+    assert tg.pending_updates() == []
+    assert tg.calls("getUpdates")[-1].params["offset"] == str(first + 2)
 
 
 # -- static files, corpus ---------------------------------------------------------------------
