@@ -170,6 +170,9 @@ def link_problem(url: str | None, base: str | None) -> str | None:
     if not text:
         return "no link"
     try:
+        relative = not urlsplit(text).scheme and not text.startswith("//")
+        if relative and urlsplit(_clean(base or "")).scheme.lower() not in _DEFAULT_PORTS:
+            return "relative link and no base URL to resolve it"  # none, or a file:// one
         resolved = _resolve(text, base)
         parts = urlsplit(resolved)
         hostname = parts.hostname

@@ -198,3 +198,16 @@ def test_sweep_summary() -> None:
         for outcome in EXPECTED.values()
     )
     assert outcomes == Counter({"articles": 49, "no articles": 11, "NotAFeedError": 6})
+
+
+def test_relative_links_resolve_against_the_url_the_feed_came_from() -> None:
+    body = (FEEDS / "rss2_relative_urls_xml_base.xml").read_bytes()
+    feed = parse_feed(
+        body, feed_id="corpus", base_url="https://www.arcgames.com/en/games/neverwinter/news/rss"
+    )
+    assert [a.url for a in feed.articles] == [
+        "https://www.arcgames.com/en/games/neverwinter/news/detail/"
+        "10743874-neverwinter-%26-jingle-jam-humble-bundle%21",
+        "https://www.arcgames.com/en/games/neverwinter/news/detail/"
+        "10738994-2x-underdark-currency-%26-15%25-off-bags%21",
+    ]

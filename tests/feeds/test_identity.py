@@ -146,6 +146,7 @@ def test_safe_link(url: str | None, base: str | None, expected: str | None) -> N
         ("javascript:alert(document.cookie)", BASE, "link is not http(s): javascript:…"),
         ("data:text/html,x", None, "link is not http(s): data:…"),
         ("/2024/a", None, "relative link and no base URL to resolve it"),
+        ("/2024/a", "file:///home/redac/feed.xml", "relative link and no base URL to resolve it"),
         ("https://", None, "link has no host"),
         ("http://[::1", None, "link is not a valid URL"),
         (f"{SITE}/a", None, None),
