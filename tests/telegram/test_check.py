@@ -149,3 +149,11 @@ async def test_telegram_unreachable(tg: FakeTelegram, unused_port: int) -> None:
     assert "Impossible de joindre Telegram" in lines[0].message
     assert not lines[1].ok
     assert tg.token not in lines[0].message
+
+
+async def test_private_chat(tg: FakeTelegram, bot: ExtBot[Any]) -> None:
+    tg.set_chat(123456789, type="private", first_name="Awa")
+    line = by_id(await check_channels(bot, [channel("123456789", id="dm")]))["dm"]
+    assert line.ok
+    assert "conversation privée avec Awa" in line.message
+    assert tg.calls("getChatMember") == []
