@@ -115,7 +115,9 @@ class App:
                 await closer()
 
     async def poll_all(self, *, write: bool = True) -> list[PollReport]:
-        reports = await asyncio.gather(*(self.poller.poll(f, write=write) for f in self.settings.feeds))
+        reports = await asyncio.gather(
+            *(self.poller.poll(f, write=write) for f in self.settings.feeds)
+        )
         await self.alerts.flush()
         return list(reports)
 

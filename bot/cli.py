@@ -50,8 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--limit", type=int, default=None, help="at most N articles per feed")
     preview.add_argument("--json", action="store_true", help="JSON Lines output")
     run = sub.add_parser("run", help="the service: poll, deliver, answer the bot")
-    run.add_argument("--once", action="store_true", help="one poll and one delivery round, then exit")
-    run.add_argument("--dry-run", action="store_true", help="render and log; send and record nothing")
+    run.add_argument(
+        "--once", action="store_true", help="one poll and one delivery round, then exit"
+    )
+    run.add_argument(
+        "--dry-run", action="store_true", help="render and log; send and record nothing"
+    )
     status = sub.add_parser("status", help="feeds and channels at a glance")
     status.add_argument("--json", action="store_true")
     history = sub.add_parser("history", help="the last deliveries")
@@ -70,7 +74,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": cmd_status,
         "history": cmd_history,
     }
-    level = logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING
+    level = (
+        logging.DEBUG
+        if args.verbose
+        else logging.INFO
+        if args.command == "run"
+        else logging.WARNING
+    )
     setup_logging(level)
     try:
         return handlers[args.command](args)
@@ -141,6 +151,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
         known = ", ".join(c.id for c in settings.channels)
         print(f"relais: no channel {args.channel!r} (channels: {known})", file=sys.stderr)
         return EXIT_USAGE
+    sources: list[tuple[str, str, tuple[str, ...], int]]
     if args.source:
         sources = [("preview", args.source, (), 5 * 1024 * 1024)]
     else:
@@ -161,7 +172,11 @@ def cmd_preview(args: argparse.Namespace) -> int:
                     print(f"relais: feed {feed_id}: {scrub(str(err))}", file=sys.stderr)
                     continue
                 for item in render_feed(
-                    parsed, settings, feed_id=feed_id, strip=strip, channel_id=args.channel,
+                    parsed,
+                    settings,
+                    feed_id=feed_id,
+                    strip=strip,
+                    channel_id=args.channel,
                     limit=args.limit,
                 ):
                     if args.json:
@@ -277,15 +292,21 @@ def cmd_status(args: argparse.Namespace) -> int:
         return EXIT_OK
     print("Feeds")
     for f in data["feeds"]:
-        errors = f" · {f['consecutive_errors']} error(s) in a row" if f["consecutive_errors"] else ""
-        print(f"  {f['id']:<16} last poll {_local(_dt(f['last_poll']), settings)} · "
-              f"{f['last_result']} · next {_local(_dt(f['next_poll']), settings)}{errors}")
+        errors = (
+            f" · {f['consecutive_errors']} error(s) in a row" if f["consecutive_errors"] else ""
+        )
+        print(
+            f"  {f['id']:<16} last poll {_local(_dt(f['last_poll']), settings)} · "
+            f"{f['last_result']} · next {_local(_dt(f['next_poll']), settings)}{errors}"
+        )
     print("Channels")
     for c in data["channels"]:
         paused = f" · PAUSED: {c['pause_reason']}" if c["paused"] else ""
-        print(f"  {c['id']:<16} {c['type']:<8} queued {c['queued']} · sent {c['sent']} · "
-              f"failed {c['failed']} · unknown {c['unknown']} · skipped {c['skipped']} · "
-              f"next {_local(_dt(c['next_due']), settings)}{paused}")
+        print(
+            f"  {c['id']:<16} {c['type']:<8} queued {c['queued']} · sent {c['sent']} · "
+            f"failed {c['failed']} · unknown {c['unknown']} · skipped {c['skipped']} · "
+            f"next {_local(_dt(c['next_due']), settings)}{paused}"
+        )
     return EXIT_OK
 
 
@@ -318,11 +339,13 @@ def cmd_history(args: argparse.Namespace) -> int:
         else:
             where = d.remote_link or d.remote_id or ""
             error = f" · {d.error}" if d.error else ""
-            print(f"#{d.id:<5} {_local(d.updated_at, settings)} {d.channel_id:<12} "
-                  f"{d.state.value:<8} {row.title[:60]} {where}{error}")
+            print(
+                f"#{d.id:<5} {_local(d.updated_at, settings)} {d.channel_id:<12} "
+                f"{d.state.value:<8} {row.title[:60]} {where}{error}"
+            )
     if not rows and not args.json:
         print("No deliveries yet.")
     return EXIT_OK
 
 
-__all__ = ["main", "StorageError"]
+__all__ = ["StorageError", "main"]

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from bot.app import App
-from bot.models import Post, PublishResult, Reconciliation, ReconcileOutcome
+from bot.models import Post, PublishResult, ReconcileOutcome, Reconciliation
 from bot.preview import describe_post
 from bot.publishers.base import Publisher
 from bot.settings import ChannelSettings, Settings, settings_from_mapping
@@ -32,12 +32,23 @@ def demo_settings(feed_path: Path, db_path: Path) -> Settings:
             "storage": f"sqlite:///{db_path}",
             "feeds": [{"id": "sahel-actu", "url": str(feed_path), "first_run": "all"}],
             "channels": [
-                {"id": "tg-demo", "type": "telegram", "chat": "@sahel_actu_demo", **common,
-                 "exclude": {"categories": ["Publicité"]},
-                 "utm": {"source": "telegram", "medium": "social", "campaign": "relais"}},
-                {"id": "fb-demo", "type": "facebook", "page_id": "1234567890", "token": "demo",
-                 **common, "exclude": {"categories": ["Publicité"]},
-                 "utm": {"source": "facebook", "medium": "social", "campaign": "relais"}},
+                {
+                    "id": "tg-demo",
+                    "type": "telegram",
+                    "chat": "@sahel_actu_demo",
+                    **common,
+                    "exclude": {"categories": ["Publicité"]},
+                    "utm": {"source": "telegram", "medium": "social", "campaign": "relais"},
+                },
+                {
+                    "id": "fb-demo",
+                    "type": "facebook",
+                    "page_id": "1234567890",
+                    "token": "demo",
+                    **common,
+                    "exclude": {"categories": ["Publicité"]},
+                    "utm": {"source": "facebook", "medium": "social", "campaign": "relais"},
+                },
                 {"id": "out", "type": "console", **common},
             ],
             "telegram": {"token": "demo"},

@@ -71,7 +71,9 @@ def render_feed(
             if route(article, channel, text=teaser) is not None:
                 continue
             try:
-                post: Post | None = render_post(article, channel, settings.site, extra_patterns=strip)
+                post: Post | None = render_post(
+                    article, channel, settings.site, extra_patterns=strip
+                )
                 error = None
             except ValueError as err:
                 post, error = None, str(err)
@@ -79,7 +81,9 @@ def render_feed(
     return out
 
 
-async def fetch_and_parse(fetcher: Fetcher, source: str, feed_id: str, max_bytes: int) -> ParsedFeed:
+async def fetch_and_parse(
+    fetcher: Fetcher, source: str, feed_id: str, max_bytes: int
+) -> ParsedFeed:
     fetched = await fetcher.fetch(source, max_bytes=max_bytes)
     return await asyncio.to_thread(
         parse_feed,
@@ -98,7 +102,9 @@ def describe_post(post: Post) -> list[str]:
         lines += [f"[{label}] → {url}" for row in post.buttons for (label, url) in row]
         return lines
     if isinstance(post, FacebookPost):
-        lines = [f"/{post.endpoint} · link {post.link}" + (f" · photo {post.url}" if post.url else "")]
+        lines = [
+            f"/{post.endpoint} · link {post.link}" + (f" · photo {post.url}" if post.url else "")
+        ]
         return lines + post.message.splitlines()
     return post.text.splitlines()
 

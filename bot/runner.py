@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from bot.app import App, Services, install_stop_signals, refuse_ephemeral_sqlite
 from bot.delivery.alerts import LogNotifier, Notifier
+from bot.errors import PublishError
 from bot.models import ChannelType
 from bot.preview import Rendered, human
 from bot.settings import Settings
@@ -23,10 +24,15 @@ async def start_services(settings: Settings) -> Services:
         any(c.type is ChannelType.TELEGRAM for c in settings.channels) or settings.telegram.admins
     )
     if needs_bot:
-        from bot.publishers.telegram import make_bot
+        from bot.publishers.telegram import initialize_bot, make_bot
 
         bot = make_bot(settings.telegram)
-        await bot.initialize()
+        try:
+            await initialize_bot(bot)
+        except PublishError as err:
+            # Keep going: other platforms still post, and the first Telegram send pauses the
+            # Telegram channels with an alert if the token really is refused.
+            log.error("Telegram: %s", err)
         services.telegram_bot = bot
         services.closers.append(bot.shutdown)
     return services
@@ -93,7 +99,9 @@ async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
                         item.article, channel.teaser_budget, extra_patterns=strip
                     )
                     try:
-                        post = render_post(item.article, channel, settings.site, extra_patterns=strip)
+                        post = render_post(
+                            item.article, channel, settings.site, extra_patterns=strip
+                        )
                         out(human(Rendered(report.feed_id, channel, item.article, teaser, post)))
                     except ValueError as err:
                         out(f"   cannot render for {channel_id}: {err}")

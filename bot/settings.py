@@ -297,7 +297,8 @@ def _cross_references(data: Mapping[str, Any]) -> list[str]:
     telegram = data.get("telegram") if isinstance(data.get("telegram"), dict) else {}
     if any(c.get("type") == "telegram" for c in channels) and not (telegram or {}).get("token"):
         problems.append(
-            "telegram.token: telegram channels need the bot token (for example ${TELEGRAM_BOT_TOKEN})"
+            "telegram.token: telegram channels need the bot token "
+            "(for example ${TELEGRAM_BOT_TOKEN})"
         )
     return problems
 

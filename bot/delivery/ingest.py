@@ -102,7 +102,8 @@ class Poller:
         if write:
             if state.consecutive_errors >= ALERT_AFTER_ERRORS:
                 self.alerts.add(
-                    "Flux rétabli", f"{feed.id} répond de nouveau ({state.consecutive_errors} échecs)"
+                    "Flux rétabli",
+                    f"{feed.id} répond de nouveau ({state.consecutive_errors} échecs)",
                 )
             self.storage.save_feed_state(
                 replace(
@@ -143,7 +144,13 @@ class Poller:
         return PollReport(feed.id, "error", message, next_poll=when)
 
     def _ingest(
-        self, feed: FeedSettings, state: FeedState, parsed: ParsedFeed, now: datetime, *, write: bool
+        self,
+        feed: FeedSettings,
+        state: FeedState,
+        parsed: ParsedFeed,
+        now: datetime,
+        *,
+        write: bool,
     ) -> PollReport:
         for entry in parsed.skipped:
             log.info("feed %s: entry %r skipped: %s", feed.id, entry.title, entry.reason)
@@ -160,7 +167,8 @@ class Poller:
             twin = self.storage.recent_title(feed.id, title_norm, now - REPUBLISH_WINDOW)
             if twin is None:
                 twin = next(
-                    (i.article.key for i in items if i.title_norm == title_norm and title_norm), None
+                    (i.article.key for i in items if i.title_norm == title_norm and title_norm),
+                    None,
                 )
             text = article_teaser(article, 1000, extra_patterns=feed.strip)
             decisions = decide(

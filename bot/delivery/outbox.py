@@ -92,7 +92,8 @@ class Outbox:
         self._publishers.clear()
 
     def recover(self) -> list[int]:
-        """At start: deliveries a dead process left in `sending` become `unknown`."""
+        """Deliveries a dead process left in `sending` become `unknown` (at start and before each
+        round: rounds never overlap, so nothing of ours is in flight then)."""
         now = self.clock.now()
         older = None if not self.storage.is_postgres else now - SENDING_LEASE
         ids = self.storage.recover_sending(now, older_than=older)
@@ -112,6 +113,7 @@ class Outbox:
     async def deliver_due(self, *, stop: asyncio.Event | None = None) -> RoundReport:
         """Reconcile uncertain posts, then send every delivery that is due and allowed now."""
         report = RoundReport()
+        self.recover()
         channels = [c for c in self.settings.channels if not self._paused(c, report)]
         await self.reconcile(channels, report)
         results = await asyncio.gather(

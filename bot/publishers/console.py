@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.models import FacebookPost, Post, PublishResult, Reconciliation, ReconcileOutcome
+from bot.models import FacebookPost, Post, PublishResult, ReconcileOutcome, Reconciliation
 
 
 class ConsolePublisher:

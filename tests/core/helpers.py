@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.feeds.identity import article_key, canonical_url, normalise_title
-from bot.models import Article, Post, PublishResult, Reconciliation, ReconcileOutcome
+from bot.models import Article, Post, PublishResult, ReconcileOutcome, Reconciliation
 from bot.settings import Settings, settings_from_mapping
 from bot.storage.store import NewArticle
 
@@ -52,11 +52,12 @@ def settings(channels: list[dict[str, Any]] | None = None, **extra: Any) -> Sett
 
 
 class ScriptedPublisher:
-    """A publisher whose answers are scripted: exceptions to raise, in order, then success."""
+    """A publisher whose answers are scripted, in order: an exception to raise, or None for a
+    success; once the script is used up, every call succeeds."""
 
-    def __init__(self, channel_id: str, script: Iterable[BaseException] = ()) -> None:
+    def __init__(self, channel_id: str, script: Iterable[BaseException | None] = ()) -> None:
         self.channel_id = channel_id
-        self.script: deque[BaseException] = deque(script)
+        self.script: deque[BaseException | None] = deque(script)
         self.posts: list[Post] = []
         self.attempts = 0
         self.reconcile_answer = Reconciliation(ReconcileOutcome.CANNOT_TELL)
@@ -64,8 +65,9 @@ class ScriptedPublisher:
 
     async def publish(self, post: Post) -> PublishResult:
         self.attempts += 1
-        if self.script:
-            raise self.script.popleft()
+        outcome = self.script.popleft() if self.script else None
+        if outcome is not None:
+            raise outcome
         self.posts.append(post)
         return PublishResult(remote_id=f"{self.channel_id}-{len(self.posts)}")
 

@@ -91,31 +91,58 @@ def at(hour: int, minute: int = 0, day: int = 2, tz=UTC) -> datetime:
         (at(9), {"posts_today": 59, "max_per_day": 60}, at(9)),
         (at(2), {"quiet_hours": (time(0), time(6))}, at(6)),
         (at(23, 30), {"quiet_hours": (time(23), time(6))}, at(6, day=3)),
-        (at(5, 55), {"last_post": at(5, 50), "min_gap": timedelta(minutes=10),
-                     "quiet_hours": (time(0), time(6))}, at(6)),
+        (
+            at(5, 55),
+            {
+                "last_post": at(5, 50),
+                "min_gap": timedelta(minutes=10),
+                "quiet_hours": (time(0), time(6)),
+            },
+            at(6),
+        ),
         # the daily cap moves to midnight, which is inside the quiet hours: wait until 06:00
-        (at(21), {"posts_today": 5, "max_per_day": 5, "quiet_hours": (time(0), time(6))},
-         at(6, day=3)),
+        (
+            at(21),
+            {"posts_today": 5, "max_per_day": 5, "quiet_hours": (time(0), time(6))},
+            at(6, day=3),
+        ),
         (at(9), {"quiet_hours": (time(6), time(6))}, at(9)),
     ],
 )
 def test_next_slot_in_bamako(now, kw, expected) -> None:
-    args = {"last_post": None, "posts_today": 0, "min_gap": timedelta(0), "max_per_day": None,
-            "quiet_hours": None, **kw}
+    args = {
+        "last_post": None,
+        "posts_today": 0,
+        "min_gap": timedelta(0),
+        "max_per_day": None,
+        "quiet_hours": None,
+        **kw,
+    }
     assert next_slot(now, tz=BAMAKO, **args) == expected
 
 
 def test_quiet_hours_follow_the_site_timezone() -> None:
     # 23:30 UTC is 00:30 in Paris (winter): inside Paris quiet hours 00:00-06:00 local.
-    slot = next_slot(at(23, 30), last_post=None, posts_today=0, min_gap=timedelta(0),
-                     max_per_day=None, quiet_hours=(time(0), time(6)), tz=PARIS)
+    slot = next_slot(
+        at(23, 30),
+        last_post=None,
+        posts_today=0,
+        min_gap=timedelta(0),
+        max_per_day=None,
+        quiet_hours=(time(0), time(6)),
+        tz=PARIS,
+    )
     assert slot == at(5, day=3)  # 06:00 Paris = 05:00 UTC
 
 
 def test_retry_honours_retry_after_then_backs_off() -> None:
     assert retry_at(BASE, attempts=1, retry_after=17, rand=0.5) == BASE + timedelta(seconds=18)
     delays = [retry_at(BASE, attempts=n, retry_after=None, rand=0.0) - BASE for n in (1, 2, 3, 9)]
-    assert delays == [timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120),
-                      timedelta(hours=1)]
+    assert delays == [
+        timedelta(seconds=30),
+        timedelta(seconds=60),
+        timedelta(seconds=120),
+        timedelta(hours=1),
+    ]
     jittered = retry_at(BASE, attempts=1, retry_after=None, rand=1.0) - BASE
     assert jittered == timedelta(seconds=36)

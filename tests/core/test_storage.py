@@ -29,8 +29,9 @@ def claim(store: Storage, channel: str = "out", *, now=BASE, limit: int = 10, ga
             return now
         return max(now, last + gap)
 
-    return store.claim(channel, now, day_start=now - timedelta(hours=9), next_slot=slot,
-                       limit=limit, worker="w1")
+    return store.claim(
+        channel, now, day_start=now - timedelta(hours=9), next_slot=slot, limit=limit, worker="w1"
+    )
 
 
 def test_fresh_database_is_at_latest_version(store: Storage) -> None:
@@ -69,8 +70,15 @@ def test_second_instance_on_same_sqlite_file_refuses(tmp_path: Path) -> None:
 
 def test_feed_state_round_trip(store: Storage) -> None:
     assert store.feed_state("site") is None
-    state = FeedState("site", "https://x.example/feed", configured_url="https://x.example/feed",
-                      etag='W/"abc"', last_poll=BASE, consecutive_errors=2, baselined=True)
+    state = FeedState(
+        "site",
+        "https://x.example/feed",
+        configured_url="https://x.example/feed",
+        etag='W/"abc"',
+        last_poll=BASE,
+        consecutive_errors=2,
+        baselined=True,
+    )
     store.save_feed_state(state)
     assert store.feed_state("site") == state
     store.save_feed_state(FeedState("site", "https://y.example/feed"))
@@ -79,8 +87,12 @@ def test_feed_state_round_trip(store: Storage) -> None:
 
 
 def test_article_round_trip_keeps_aware_times_and_categories(store: Storage) -> None:
-    a = article(1, categories=("Politique", "Sécurité"), author="La rédaction",
-                image="https://sahel-actu.example/img.jpg")
+    a = article(
+        1,
+        categories=("Politique", "Sécurité"),
+        author="La rédaction",
+        image="https://sahel-actu.example/img.jpg",
+    )
     store.record([new(a, ["out"])], BASE)
     assert store.article(a.key) == a
     assert store.article(a.key).published.tzinfo is not None
@@ -134,7 +146,9 @@ def test_state_machine(store: Storage) -> None:
     assert store.mark_unknown(d.id, "timed out", BASE)
     assert not store.mark_unknown(a.id, "late", BASE)  # sent stays sent
     states = {x.id: x for x in store.deliveries()}
-    assert states[a.id].state is DeliveryState.SENT and states[a.id].remote_link == "https://t.me/x/1"
+    assert (
+        states[a.id].state is DeliveryState.SENT and states[a.id].remote_link == "https://t.me/x/1"
+    )
     assert states[b.id].state is DeliveryState.QUEUED and states[b.id].attempts == 1
     assert states[c.id].error == "chat not found"
     # b is not due yet; at its due time it is claimed again.
@@ -208,8 +222,9 @@ def test_two_concurrent_workers_never_claim_the_same_delivery(postgres_url: str)
         store = Storage.open(postgres_url)
         barrier.wait()
         while True:
-            got, _ = store.claim("out", BASE, day_start=BASE, next_slot=lambda _l, _t: BASE,
-                                 limit=1, worker=name)
+            got, _ = store.claim(
+                "out", BASE, day_start=BASE, next_slot=lambda _l, _t: BASE, limit=1, worker=name
+            )
             if not got:
                 break
             claimed[name] += [d.id for d in got]
@@ -241,9 +256,12 @@ def test_min_gap_holds_across_two_workers(postgres_url: str) -> None:
         store = Storage.open(postgres_url)
         barrier.wait()
         got, _ = store.claim(
-            "fb", BASE, day_start=BASE,
+            "fb",
+            BASE,
+            day_start=BASE,
             next_slot=lambda last, _t: BASE if last is None else max(BASE, last + gap),
-            limit=1, worker="w",
+            limit=1,
+            worker="w",
         )
         results.append(len(got))
         store.close()

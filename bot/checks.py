@@ -1,0 +1,35 @@
+"""`relais check --online`: asks Telegram and Facebook whether each channel can post."""
+
+from __future__ import annotations
+
+import contextlib
+
+from bot.errors import PublishError
+from bot.models import ChannelType
+from bot.settings import Settings
+
+CheckResult = tuple[str, bool, str]
+
+
+async def check_online(settings: Settings) -> list[CheckResult]:
+    """One (name, ok, message) per checked thing: the bot, each Telegram channel, each Page."""
+    results: list[CheckResult] = []
+    telegram_channels = [c for c in settings.channels if c.type is ChannelType.TELEGRAM]
+    if settings.telegram.token is not None and (telegram_channels or settings.telegram.commands):
+        from bot.publishers.telegram import check_channels, initialize_bot, make_bot
+
+        bot = make_bot(settings.telegram)
+        try:
+            with contextlib.suppress(PublishError):  # check_channels explains a refused token
+                await initialize_bot(bot)
+            lines = await check_channels(bot, telegram_channels)
+        finally:
+            await bot.shutdown()
+        results += [(line.channel_id, line.ok, line.message) for line in lines]
+    for channel in settings.channels:
+        if channel.type is ChannelType.FACEBOOK:
+            from bot.publishers.facebook import check_token
+
+            report = await check_token(channel, settings.facebook)
+            results.append((channel.id, report.ok, " ".join(report.messages) or "OK"))
+    return results

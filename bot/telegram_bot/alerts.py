@@ -1,0 +1,30 @@
+"""Alerts to the admins by private Telegram message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import Bot
+from telegram.constants import MessageLimit
+from telegram.error import TelegramError
+
+log = logging.getLogger("relais.alerts")
+
+
+class TelegramAdminNotifier:
+    """Sends each grouped alert to every admin; an admin who cannot be reached is logged."""
+
+    def __init__(self, bot: Bot, admins: Sequence[int]) -> None:
+        self._bot = bot
+        self._admins = list(admins)
+
+    async def notify(self, message: str) -> None:
+        text = "⚠️ Relais\n" + message
+        if len(text) > MessageLimit.MAX_TEXT_LENGTH:
+            text = text[: MessageLimit.MAX_TEXT_LENGTH - 1] + "…"
+        for admin in self._admins:
+            try:
+                await self._bot.send_message(admin, text, disable_web_page_preview=True)
+            except TelegramError as err:
+                log.warning("could not alert admin %s: %s", admin, err.message)

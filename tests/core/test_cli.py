@@ -1,0 +1,214 @@
+"""The command line: exit codes, messages, and `run --once` end to end on a console channel."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_FEED = ROOT / "bot" / "data" / "demo_feed.xml"
+
+
+def write_config(tmp_path: Path, feed_url: str, **extra: object) -> Path:
+    config = {
+        "site": {"name": "Sahel Actu", "url": "https://sahel-actu.example", "timezone": "UTC"},
+        "storage": f"sqlite:///{tmp_path / 'relais.db'}",
+        "feeds": [{"id": "sahel", "url": feed_url, "first_run": "all"}],
+        "channels": [{"id": "out", "type": "console", "min_gap": "0s", "max_age": None}],
+        **extra,
+    }
+    path = tmp_path / "relais.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+class FeedServer:
+    """Serves the demo feed with an ETag and records the conditional headers it receives."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.requests: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.requests.append(dict(self.headers))
+                if self.headers.get("If-None-Match") == '"v1"':
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml; charset=UTF-8")
+                self.send_header("ETag", '"v1"')
+                self.send_header("Content-Length", str(len(outer.body)))
+                self.end_headers()
+                self.wfile.write(outer.body)
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/feed"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FeedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    with FeedServer(DEMO_FEED.read_bytes()) as server:
+        yield server
+
+
+def test_missing_config_exits_2_and_names_the_file(tmp_path: Path, capsys) -> None:
+    assert main(["--config", str(tmp_path / "nope.yaml"), "check"]) == 2
+    err = capsys.readouterr().err
+    assert "nope.yaml" in err and "does not exist" in err
+
+
+def test_invalid_config_lists_every_problem(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "feeds:\n  - {id: a, url: x, every: 1s}\nchannels:\n  - {id: c, type: fax}\n"
+        "  - {id: f, type: facebook, page_id: '1', token: '${NO_SUCH_VAR_XYZ}'}\n",
+        encoding="utf-8",
+    )
+    assert main(["--config", str(path), "check"]) == 2
+    err = capsys.readouterr().err
+    assert "3 problem(s)" in err
+    assert "feeds[0].every" in err and "channels[0].type" in err and "NO_SUCH_VAR_XYZ" in err
+
+
+def test_usage_error_exits_2(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["frobnicate"])
+    assert info.value.code == 2
+
+
+def test_check_ok(tmp_path: Path, capsys) -> None:
+    path = write_config(tmp_path, str(DEMO_FEED))
+    assert main(["--config", str(path), "check"]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_run_once_posts_each_article_once_then_nothing(
+    tmp_path: Path, feed_server: FeedServer, capsys
+) -> None:
+    path = write_config(tmp_path, feed_server.url)
+    assert main(["--config", str(path), "run", "--once"]) == 0
+    first = capsys.readouterr().out
+    posted = first.count("── out #")
+    assert posted >= 5
+    assert main(["--config", str(path), "run", "--once"]) == 0
+    second = capsys.readouterr().out
+    assert "── out #" not in second
+    assert "0 sent" in second
+    assert feed_server.requests[1].get("If-None-Match") == '"v1"'
+    assert main(["--config", str(path), "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    [channel] = status["channels"]
+    assert channel["sent"] == posted and channel["queued"] == 0
+    assert status["feeds"][0]["consecutive_errors"] == 0
+    assert main(["--config", str(path), "history", "--json", "--limit", "3"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 3 and all(r["state"] == "sent" for r in rows)
+
+
+def test_dry_run_sends_and_records_nothing(tmp_path: Path, capsys) -> None:
+    path = write_config(tmp_path, str(DEMO_FEED))
+    assert main(["--config", str(path), "run", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "── out (console)" in out
+    assert main(["--config", str(path), "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["channels"][0]["sent"] == 0 and status["feeds"][0]["last_poll"] is None
+
+
+def test_preview_json_lines_follow_the_contract(capsys) -> None:
+    assert (
+        main(
+            [
+                "--config",
+                "/nonexistent/relais.yaml",
+                "preview",
+                str(DEMO_FEED),
+                "--json",
+                "--limit",
+                "2",
+            ]
+        )
+        == 0
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {line["type"] for line in lines} == {"telegram", "facebook"}
+    assert len(lines) == 4
+    for line in lines:
+        assert set(line) == {"feed", "channel", "type", "article", "post"}
+        assert set(line["article"]) == {
+            "id",
+            "url",
+            "title",
+            "published",
+            "author",
+            "categories",
+            "image",
+            "teaser",
+        }
+        if line["type"] == "telegram":
+            assert set(line["post"]) == {"method", "text", "photo", "buttons"}
+            assert line["post"]["method"] in {"sendPhoto", "sendMessage"}
+        else:
+            assert set(line["post"]) == {"endpoint", "message", "link", "url"}
+
+
+def test_preview_of_something_that_is_not_a_feed(tmp_path: Path, capsys) -> None:
+    page = tmp_path / "page.html"
+    page.write_text("<!doctype html><html><body><p>Bonjour</p></body></html>", encoding="utf-8")
+    assert main(["--config", "/nonexistent.yaml", "preview", str(page)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "feed" in err
+
+
+def test_preview_unknown_channel(tmp_path: Path, capsys) -> None:
+    path = write_config(tmp_path, str(DEMO_FEED))
+    assert main(["--config", str(path), "preview", "--channel", "nope"]) == 2
+
+
+def test_second_run_on_the_same_sqlite_refuses(tmp_path: Path, capsys) -> None:
+    from bot.storage.store import Storage
+
+    path = write_config(tmp_path, str(DEMO_FEED))
+    holder = Storage.open(f"sqlite:///{tmp_path / 'relais.db'}", exclusive=True)
+    try:
+        assert main(["--config", str(path), "run", "--once"]) == 1
+    finally:
+        holder.close()
+    assert "already running" in capsys.readouterr().err
+
+
+def test_heroku_dyno_refuses_sqlite(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("DYNO", "worker.1")
+    path = write_config(tmp_path, str(DEMO_FEED))
+    assert main(["--config", str(path), "run", "--once"]) == 1
+    assert "DATABASE_URL" in capsys.readouterr().err
+
+
+def test_demo_runs_offline(capsys) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "Telegram" in out and "Facebook" in out
+    assert "Round 2 · 0 posts sent" in out
