@@ -39,6 +39,11 @@ _ITEM_CLOSE = re.compile(rb"</(?:item|entry)\s*>")
 _HTML_MARKERS = re.compile(r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]")
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 _ROOT_ELEMENT = re.compile(r"<([A-Za-z_][\w.:-]*)")
+_LINK_TAG = re.compile(r"<link\s[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(["'])(.*?)\2""", re.DOTALL)
+_FEED_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/feed+json", "application/json"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +134,7 @@ def _parse_xml_feed(
     title = _clip(inline_text(_str(feed.get("title")) or ""), MAX_TITLE)
     problem = result.get("bozo_exception") if result.get("bozo") else None
     if not raw_entries and (not version or (problem is not None and not title)):
-        raise _not_a_feed(body, problem)
+        raise _not_a_feed(body, problem, base_url)
 
     entries = [_from_feedparser(entry) for entry in raw_entries]
     truncated_entry: _Entry | None = None
@@ -187,7 +192,7 @@ def _warning(problem: object, recovered: int) -> str:
     return _one_line(f"{type(problem).__name__}: {problem}")
 
 
-def _not_a_feed(body: bytes, problem: object) -> NotAFeedError:
+def _not_a_feed(body: bytes, problem: object, base_url: str | None) -> NotAFeedError:
     head = body[:65536].decode("utf-8", "replace").lstrip("\ufeff \t\r\n\x00")
     lowered = head[:4096].lower()
     if _HTML_MARKERS.search(lowered):
@@ -196,6 +201,9 @@ def _not_a_feed(body: bytes, problem: object) -> NotAFeedError:
         page_title = _clip(inline_text(match.group(1)), 80) if match else ""
         if page_title:
             message += f" (page title: “{page_title}”)"
+        announced = _announced_feed(head, base_url)
+        if announced:
+            message += f"; the page announces a feed at {announced}"
         return NotAFeedError(message)
     if not head.startswith("<"):
         return NotAFeedError(
@@ -213,6 +221,19 @@ def _not_a_feed(body: bytes, problem: object) -> NotAFeedError:
         )
     where = f" (its root element is <{root}>)" if root else ""
     return NotAFeedError(f"this XML document is not an RSS or Atom feed{where}")
+
+
+def _announced_feed(page: str, base_url: str | None) -> str | None:
+    """The feed a page links to (`<link rel="alternate" type="application/rss+xml">`)."""
+    for tag in _LINK_TAG.findall(page):
+        attributes = {name.lower(): value for name, _, value in _ATTRIBUTE.findall(tag)}
+        rel = attributes.get("rel", "").lower().split()
+        kind = attributes.get("type", "").lower()
+        if "alternate" in rel and kind in _FEED_TYPES:
+            url = safe_link(html.unescape(attributes.get("href", "")), base_url)
+            if url:
+                return _clip(url, 200)
+    return None
 
 
 def _root_element(head: str) -> str | None:

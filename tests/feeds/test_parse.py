@@ -623,3 +623,29 @@ def test_mangled_feeds_only_ever_raise_feed_errors() -> None:
     assert errors
     assert all("\n" not in message for message in errors)
     assert all(a.url.startswith("https://") for feed in parsed for a in feed.articles)
+
+
+@pytest.mark.parametrize(
+    ("link_tag", "announced"),
+    [
+        (
+            '<link rel="alternate" type="application/rss+xml" title="Le Journal du Djoliba &raquo;'
+            f' Flux" href="{SITE}/feed/" />',
+            f"{SITE}/feed/",
+        ),
+        (
+            "<link rel='alternate' type='application/atom+xml' href='/feed/atom/'>",
+            f"{SITE}/feed/atom/",
+        ),
+        ('<link rel="stylesheet" type="text/css" href="/style.css">', None),
+        ('<link rel="alternate" type="application/rss+xml" href="javascript:alert(1)">', None),
+    ],
+)
+def test_html_page_that_announces_its_feed(link_tag: str, announced: str | None) -> None:
+    page = f"<!DOCTYPE html><html><head>{link_tag}<title>Accueil</title></head></html>".encode()
+    with pytest.raises(NotAFeedError) as caught:
+        parse(page, base_url=f"{SITE}/")
+    expected = "this is an HTML page, not an RSS or Atom feed (page title: “Accueil”)"
+    if announced:
+        expected += f"; the page announces a feed at {announced}"
+    assert str(caught.value) == expected
