@@ -24,7 +24,7 @@ def demo_settings(feed_path: Path, db_path: Path) -> Settings:
     return settings_from_mapping(
         {
             "site": {
-                "name": "Sahel Actu",
+                "name": "Sahel-Actu",
                 "url": "https://sahel-actu.example",
                 "language": "fr",
                 "timezone": "Africa/Bamako",

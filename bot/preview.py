@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content.render import preview_record, render_post
+from bot.content.render import preview_record, render
 from bot.content.teaser import article_teaser
 from bot.delivery.route import follows, route
 from bot.feeds.fetch import Fetcher
@@ -47,6 +47,23 @@ class Rendered:
         return preview_record(self.feed_id, self.channel, self.article, self.post, self.teaser)
 
 
+def render_for(
+    feed_id: str,
+    article: Article,
+    channel: ChannelSettings,
+    settings: Settings,
+    strip: Sequence[str] = (),
+) -> Rendered | None:
+    """What one channel would get for one article; None when its filters leave it out."""
+    if route(article, channel, text=article_teaser(article, 1000, extra_patterns=strip)):
+        return None
+    try:
+        done = render(article, channel, settings.site, extra_patterns=strip)
+    except ValueError as err:
+        return Rendered(feed_id, channel, article, "", None, str(err))
+    return Rendered(feed_id, channel, article, done.teaser, done.post)
+
+
 def render_feed(
     parsed: ParsedFeed,
     settings: Settings,
@@ -63,21 +80,11 @@ def render_feed(
         for channel in settings.channels:
             if channel_id is not None and channel.id != channel_id:
                 continue
-            if not follows(channel, feed_id) and channel_id is None:
+            if channel_id is None and not follows(channel, feed_id):
                 continue
-            teaser = article_teaser(
-                article, channel.teaser_budget, site_name=settings.site.name, extra_patterns=strip
-            )
-            if route(article, channel, text=teaser) is not None:
-                continue
-            try:
-                post: Post | None = render_post(
-                    article, channel, settings.site, extra_patterns=strip
-                )
-                error = None
-            except ValueError as err:
-                post, error = None, str(err)
-            out.append(Rendered(feed_id, channel, article, teaser, post, error))
+            rendered = render_for(feed_id, article, channel, settings, strip)
+            if rendered is not None:
+                out.append(rendered)
     return out
 
 

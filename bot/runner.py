@@ -10,7 +10,7 @@ from bot.app import App, Services, install_stop_signals, refuse_ephemeral_sqlite
 from bot.delivery.alerts import LogNotifier, Notifier
 from bot.errors import PublishError
 from bot.models import ChannelType
-from bot.preview import Rendered, human
+from bot.preview import human, render_for
 from bot.settings import Settings
 from bot.storage.store import Storage
 
@@ -79,9 +79,6 @@ async def run_once(settings: Settings, out: Callable[[str], None]) -> int:
 
 async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
     """Poll and render what would be posted; send nothing and record nothing."""
-    from bot.content.render import render_post
-    from bot.content.teaser import article_teaser
-
     storage = Storage.open(settings.storage)
     app = App(settings, storage)
     try:
@@ -91,20 +88,13 @@ async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
             strip = settings.feed(report.feed_id).strip
             for item in report.new:
                 for channel_id, reason in item.decisions:
-                    channel = settings.channel(channel_id)
                     if reason is not None:
                         out(f"   skip {channel_id}: {item.article.title} ({reason})")
                         continue
-                    teaser = article_teaser(
-                        item.article, channel.teaser_budget, extra_patterns=strip
-                    )
-                    try:
-                        post = render_post(
-                            item.article, channel, settings.site, extra_patterns=strip
-                        )
-                        out(human(Rendered(report.feed_id, channel, item.article, teaser, post)))
-                    except ValueError as err:
-                        out(f"   cannot render for {channel_id}: {err}")
+                    channel = settings.channel(channel_id)
+                    rendered = render_for(report.feed_id, item.article, channel, settings, strip)
+                    if rendered is not None:
+                        out(human(rendered))
     finally:
         await app.aclose()
         storage.close()

@@ -215,6 +215,13 @@ class ChannelSettings(_Frozen):
                 problems.append(
                     'a facebook channel needs `token` (for example "${FACEBOOK_PAGE_TOKEN}")'
                 )
+        if self.template is not None:
+            from bot.content.render import check_template  # settings load before content
+
+            try:
+                check_template(self.template, channel_type=self.type)
+            except ValueError as err:
+                problems.append(f"template: {err}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
