@@ -27,8 +27,10 @@ from bot.storage.store import Storage
 
 log = logging.getLogger("relais")
 
-USER_AGENT = "Relais/0.1 (news syndication bot; +https://github.com/relais-bot/relais)"
+USER_AGENT = "Relais/0.1 (news syndication bot)"
 IDLE_WAKE = timedelta(seconds=30)
+ONCE_WAIT = timedelta(seconds=60)  # `run --once` waits for retries due within this
+ONCE_ROUNDS = 10
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -122,11 +124,21 @@ class App:
         return list(reports)
 
     async def run_once(self) -> tuple[list[PollReport], RoundReport]:
-        """`relais run --once`: one poll of every feed, then everything that is due now."""
+        """`relais run --once`: one poll of every feed, then everything that is due now.
+
+        A platform that says "retry in a moment" (a 429, a 5xx) is waited for when the wait is
+        short (ONCE_WAIT), so that a cron run does not leave a post behind for the next run.
+        """
         self.outbox.recover()
         reports = await self.poll_all()
-        round_report = await self.outbox.deliver_due()
-        return reports, round_report
+        total = await self.outbox.deliver_due()
+        for _ in range(ONCE_ROUNDS):
+            now = self.clock.now()
+            if total.retry_due is None or total.retry_due - now > ONCE_WAIT:
+                break
+            await self.clock.sleep((total.retry_due - now).total_seconds())
+            total.add(await self.outbox.deliver_due())
+        return reports, total
 
     # ---- the service --------------------------------------------------------------------
 

@@ -13,6 +13,9 @@ import sqlalchemy as sa
 
 from bot.clock import FakeClock
 
+# As `relais` itself does (bot/cli.py): python-telegram-bot 22 warns on each 429 without it.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 PG_URLS = (
     "postgresql+psycopg://postgres@127.0.0.1:5432/test",
     "postgresql+psycopg://root@127.0.0.1:5432/test",

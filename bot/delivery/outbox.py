@@ -47,11 +47,19 @@ class RoundReport:
     skipped: int = 0
     reconciled: int = 0
     next_due: datetime | None = None
+    retry_due: datetime | None = None  # the earliest retry of a transient failure this round
     paused: list[str] = field(default_factory=list)
 
     def note_next(self, when: datetime | None) -> None:
         if when is not None and (self.next_due is None or when < self.next_due):
             self.next_due = when
+
+    def add(self, other: RoundReport) -> None:
+        """Fold a later round into this one (counts add up; times are the later round's)."""
+        for name in ("sent", "retried", "failed", "unknown", "skipped", "reconciled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.next_due, self.retry_due = other.next_due, other.retry_due
+        self.paused = sorted(set(self.paused) | set(other.paused))
 
 
 class Outbox:
@@ -209,6 +217,8 @@ class Outbox:
             log.info("delivery %s to %s: %s; retry at %s", delivery.id, channel.id, err, due)
             report.retried += 1
             report.note_next(due)
+            if report.retry_due is None or due < report.retry_due:
+                report.retry_due = due
             return err.retry_after is None  # a rate limit: stop hammering this channel now
         except AuthError as err:
             self.storage.release(delivery.id, now)

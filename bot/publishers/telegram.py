@@ -52,6 +52,7 @@ from bot.clock import Clock, SystemClock
 from bot.errors import (
     AuthError,
     ChatMovedError,
+    CredentialsError,
     PermanentError,
     PublishError,
     TooLongError,
@@ -210,7 +211,7 @@ class BotTimeouts:
     pool: float = 5.0
 
 
-class InvalidTokenError(AuthError):
+class InvalidTokenError(CredentialsError):
     """Telegram refused the bot token: every Telegram channel must pause, not only this one."""
 
 
