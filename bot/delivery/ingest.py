@@ -94,7 +94,9 @@ class Poller:
                 )
                 report = self._ingest(feed, state, parsed, started, write=write)
         except FeedError as err:
-            return self._failed(feed, state, str(err), started, write=write)
+            hint = getattr(err, "retry_after", None)  # a 429/503 may say when to come back
+            wait = timedelta(seconds=hint) if isinstance(hint, int | float) else None
+            return self._failed(feed, state, str(err), started, write=write, retry_after=wait)
         now = self.clock.now()
         if fetched.permanent_redirect:
             log.info("feed %s moved permanently to %s", feed.id, fetched.permanent_redirect)
@@ -123,10 +125,17 @@ class Poller:
         return report
 
     def _failed(
-        self, feed: FeedSettings, state: FeedState, message: str, now: datetime, *, write: bool
+        self,
+        feed: FeedSettings,
+        state: FeedState,
+        message: str,
+        now: datetime,
+        *,
+        write: bool,
+        retry_after: timedelta | None = None,
     ) -> PollReport:
         errors = state.consecutive_errors + 1
-        when = next_poll(now, feed.every, errors, self._rand())
+        when = next_poll(now, feed.every, errors, self._rand(), retry_after=retry_after)
         log.warning("feed %s: %s (failure %d in a row)", feed.id, message, errors)
         if write:
             if errors == ALERT_AFTER_ERRORS:

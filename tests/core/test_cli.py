@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import pytest
 import yaml
 
 from bot.cli import main
+from tests.fakes.feed_server import FeedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_FEED = ROOT / "bot" / "data" / "demo_feed.xml"
@@ -30,47 +29,10 @@ def write_config(tmp_path: Path, feed_url: str, **extra: object) -> Path:
     return path
 
 
-class FeedServer:
-    """Serves the demo feed with an ETag and records the conditional headers it receives."""
-
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-        self.requests: list[dict[str, str]] = []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.requests.append(dict(self.headers))
-                if self.headers.get("If-None-Match") == '"v1"':
-                    self.send_response(304)
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml; charset=UTF-8")
-                self.send_header("ETag", '"v1"')
-                self.send_header("Content-Length", str(len(outer.body)))
-                self.end_headers()
-                self.wfile.write(outer.body)
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/feed"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FeedServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
-    with FeedServer(DEMO_FEED.read_bytes()) as server:
+    with FeedServer() as server:
+        server.set("/feed", DEMO_FEED.read_bytes())
         yield server
 
 
@@ -108,7 +70,7 @@ def test_check_ok(tmp_path: Path, capsys) -> None:
 def test_run_once_posts_each_article_once_then_nothing(
     tmp_path: Path, feed_server: FeedServer, capsys
 ) -> None:
-    path = write_config(tmp_path, feed_server.url)
+    path = write_config(tmp_path, feed_server.url("/feed"))
     assert main(["--config", str(path), "run", "--once"]) == 0
     first = capsys.readouterr().out
     posted = first.count("── out #")
@@ -117,7 +79,9 @@ def test_run_once_posts_each_article_once_then_nothing(
     second = capsys.readouterr().out
     assert "── out #" not in second
     assert "0 sent" in second
-    assert feed_server.requests[1].get("If-None-Match") == '"v1"'
+    first_hit, second_hit = feed_server.hits("/feed")
+    assert "If-None-Match" not in first_hit
+    assert second_hit["If-None-Match"] == feed_server.routes["/feed"].etag
     assert main(["--config", str(path), "status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     [channel] = status["channels"]
