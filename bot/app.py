@@ -116,6 +116,35 @@ class App:
             with contextlib.suppress(Exception):
                 await closer()
 
+    async def check_facebook_tokens(self) -> None:
+        """At start and daily: a Page whose token stopped working pauses before it is hammered,
+        and one paused for its token resumes by itself once the token works again."""
+        channels = [c for c in self.settings.channels if c.type is ChannelType.FACEBOOK]
+        if not channels:
+            return
+        from bot.publishers.facebook import check_token
+
+        for channel in channels:
+            state = self.storage.channel_state(channel.id)
+            try:
+                report = await check_token(channel, self.settings.facebook, clock=self.clock)
+            except Exception:
+                log.exception("checking the token of %s failed", channel.id)
+                continue
+            if not report.reachable:
+                continue  # Facebook unreachable says nothing about the token
+            if report.ok and state.paused and state.paused_by == "auth":
+                self.storage.set_paused(channel.id, False, None, self.clock.now())
+                log.info("channel %s: the token works again; posting resumes", channel.id)
+                self.alerts.add(
+                    "Canal repris",
+                    f"{channel.id} : le jeton fonctionne de nouveau, les "
+                    "publications en attente repartent.",
+                )
+            elif not report.ok and not state.paused:
+                self.outbox.pause(channel, " ".join(report.messages) or "jeton refusé")
+        await self.alerts.flush()
+
     async def poll_all(self, *, write: bool = True) -> list[PollReport]:
         reports = await asyncio.gather(
             *(self.poller.poll(f, write=write) for f in self.settings.feeds)
@@ -130,6 +159,7 @@ class App:
         short (ONCE_WAIT), so that a cron run does not leave a post behind for the next run.
         """
         self.outbox.recover()
+        await self.check_facebook_tokens()
         reports = await self.poll_all()
         total = await self.outbox.deliver_due()
         for _ in range(ONCE_ROUNDS):
@@ -150,6 +180,10 @@ class App:
         if report.next_poll is not None:
             with contextlib.suppress(Exception):
                 scheduler.modify_job(f"poll:{feed.id}", next_run_time=report.next_poll)
+
+    async def _token_job(self) -> None:
+        await self.check_facebook_tokens()
+        self._wake.set()
 
     async def _delivery_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -178,8 +212,16 @@ class App:
         from apscheduler.triggers.interval import IntervalTrigger
 
         self.outbox.recover()
+        await self.check_facebook_tokens()
         scheduler = AsyncIOScheduler(timezone="UTC")
         now = self.clock.now()
+        scheduler.add_job(
+            self._token_job,
+            IntervalTrigger(days=1),
+            id="facebook-tokens",
+            coalesce=True,
+            max_instances=1,
+        )
         for feed in self.settings.feeds:
             state = self.storage.feed_state(feed.id)
             first = state.next_poll if state and state.next_poll and state.next_poll > now else now

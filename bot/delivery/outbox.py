@@ -222,7 +222,7 @@ class Outbox:
             return err.retry_after is None  # a rate limit: stop hammering this channel now
         except AuthError as err:
             self.storage.release(delivery.id, now)
-            self._pause(channel, str(err), platform_wide=isinstance(err, CredentialsError))
+            self.pause(channel, str(err), platform_wide=isinstance(err, CredentialsError))
             report.paused.append(channel.id)
             return False
         except UnknownOutcomeError as err:
@@ -273,7 +273,8 @@ class Outbox:
             shorter=shorter,
         )
 
-    def _pause(self, channel: ChannelSettings, reason: str, *, platform_wide: bool) -> None:
+    def pause(self, channel: ChannelSettings, reason: str, *, platform_wide: bool = False) -> None:
+        """Pause a channel (or every channel of its platform) for refused credentials; alert once."""
         now = self.clock.now()
         targets = (
             [c for c in self.settings.channels if c.type is channel.type]
@@ -281,7 +282,7 @@ class Outbox:
             else [channel]
         )
         for target in targets:
-            if self.storage.set_paused(target.id, True, reason, now):
+            if self.storage.set_paused(target.id, True, reason, now, by="auth"):
                 log.error("channel %s paused: %s", target.id, reason)
                 self.alerts.add(
                     "Canal en pause",

@@ -39,6 +39,7 @@ class ChannelState:
     paused: bool = False
     pause_reason: str | None = None
     chat_override: str | None = None
+    paused_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +300,9 @@ class Storage:
         if row is None:
             return ChannelState(channel_id)
         m = row._mapping
-        return ChannelState(channel_id, bool(m["paused"]), m["pause_reason"], m["chat_override"])
+        return ChannelState(
+            channel_id, bool(m["paused"]), m["pause_reason"], m["chat_override"], m["paused_by"]
+        )
 
     def _upsert_channel(self, channel_id: str, now: datetime, **values: Any) -> None:
         stmt = self._insert(t.channels).values(channel_id=channel_id, updated_at=now, **values)
@@ -309,14 +312,23 @@ class Storage:
         with self._tx() as conn:
             conn.execute(stmt)
 
-    def set_paused(self, channel_id: str, paused: bool, reason: str | None, now: datetime) -> bool:
-        """Pause or resume a channel; True when this changed its state."""
+    def set_paused(
+        self,
+        channel_id: str,
+        paused: bool,
+        reason: str | None,
+        now: datetime,
+        *,
+        by: str = "admin",
+    ) -> bool:
+        """Pause or resume a channel (`by`: "admin" or "auth"); True when this changed its state."""
         before = self.channel_state(channel_id).paused
         self._upsert_channel(
             channel_id,
             now,
             paused=paused,
             pause_reason=reason if paused else None,
+            paused_by=by if paused else None,
             paused_at=now if paused else None,
         )
         return before != paused

@@ -108,6 +108,7 @@ channels = sa.Table(
     sa.Column("channel_id", sa.String(128), primary_key=True),
     sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("pause_reason", sa.Text),
+    sa.Column("paused_by", sa.String(16)),  # "admin" (/pause) or "auth" (credentials refused)
     sa.Column("paused_at", UTCDateTime),
     sa.Column("chat_override", sa.Text),
     sa.Column("updated_at", UTCDateTime),
