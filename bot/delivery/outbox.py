@@ -274,7 +274,7 @@ class Outbox:
         )
 
     def pause(self, channel: ChannelSettings, reason: str, *, platform_wide: bool = False) -> None:
-        """Pause a channel (or every channel of its platform) for refused credentials; alert once."""
+        """Pause a channel (or all of its platform's) for refused credentials; alert once."""
         now = self.clock.now()
         targets = (
             [c for c in self.settings.channels if c.type is channel.type]

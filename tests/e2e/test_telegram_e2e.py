@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +89,8 @@ class Service:
 
 
 @pytest.fixture
-async def service(feeds, tg, db_url) -> AsyncIterator[Service]:
-    yield Service(settings_from_mapping(config(feeds, tg, db_url), env={}), FakeClock(BASE))
+def service(feeds, tg, db_url) -> Service:
+    return Service(settings_from_mapping(config(feeds, tg, db_url), env={}), FakeClock(BASE))
 
 
 def sent(tg: FakeTelegram) -> list[dict[str, Any]]:
