@@ -15,7 +15,8 @@ from typing import Any
 
 from bot import __version__
 from bot.errors import ConfigError, FeedError, RelaisError, StorageError
-from bot.logs import scrub, setup_logging
+from bot.logs import setup_logging
+from bot.secrets import scrub
 from bot.settings import DEFAULT_CONFIG, Settings, load_settings
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2

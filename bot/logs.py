@@ -1,44 +1,12 @@
-"""Logging set-up, with a filter that removes every secret from every log line."""
+"""Logging set-up for the command line, with every secret filtered out of every line."""
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterable
 
-_TOKEN_SHAPES = (
-    re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b"),  # Telegram bot tokens
-    re.compile(r"(access_token=)[^&\s\"']+"),  # Graph API tokens in URLs
-    re.compile(r"(input_token=)[^&\s\"']+"),
-)
-
-
-def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove the given secrets and anything shaped like a token from `text`."""
-    for secret in secrets:
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, "***")
-    for shape in _TOKEN_SHAPES:
-        text = shape.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
-    return text
-
-
-class SecretFilter(logging.Filter):
-    """Rewrites each record's message (and traceback) without the secrets."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage(), self.secrets)
-        record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            formatted = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = scrub(formatted, self.secrets)
-            record.exc_info = None
-        return True
+from bot.secrets import SecretFilter
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -7,11 +7,11 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
-from urllib.parse import parse_qs, quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import facebook
 import requests
@@ -33,6 +33,7 @@ from bot.models import (
     ReconcileOutcome,
     Reconciliation,
 )
+from bot.secrets import redact_in_logs, scrub
 from bot.settings import ChannelSettings, FacebookSettings
 
 log = logging.getLogger(__name__)
@@ -76,41 +77,6 @@ TOKEN_STEPS: Final = (
     "4) mettez-le dans la variable d'environnement du canal (par exemple FACEBOOK_PAGE_TOKEN) "
     "et lancez `relais check --online`."
 )
-
-
-# --------------------------------------------------------------------------- token scrubbing
-
-_SECRET_PARAMS = re.compile(
-    r"(?i)\b(access_token|input_token|fb_exchange_token|client_secret)"
-    r"""(=|['"]?\s*:\s*['"]?)([^&\s'"<>,}]+)"""
-)
-
-
-def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` without the given secrets (raw or URL-encoded) nor any `access_token=` value."""
-    for secret in secrets:
-        if not secret:
-            continue
-        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-            text = text.replace(form, "***")
-    return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-
-
-class _ScrubFilter(logging.Filter):
-    """urllib3 logs request URLs at DEBUG, and a Graph GET carries its token in the URL."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = scrub(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
-
-
-def _install_log_scrubber() -> None:
-    logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _ScrubFilter) for f in logger.filters):
-        logger.addFilter(_ScrubFilter())
 
 
 class GraphCallError(Exception):
@@ -251,7 +217,8 @@ class _GraphClient:
             access_token=token, timeout=_timeouts(fb), session=self.transport
         )
         self.api.version = fb.version
-        _install_log_scrubber()
+        # urllib3 logs request URLs at DEBUG, and a Graph GET carries its token in the URL.
+        redact_in_logs(token, loggers=("urllib3.connectionpool",))
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> _Ok | GraphFailure:
         return await asyncio.to_thread(self._run, method, args, kwargs)
@@ -863,6 +830,5 @@ __all__ = [
     "map_failure",
     "post_matches",
     "retry_after_hint",
-    "scrub",
     "token_problem",
 ]

@@ -67,6 +67,7 @@ from bot.models import (
     Reconciliation,
     TelegramPost,
 )
+from bot.secrets import mentions_secret, redact_in_logs, scrub
 from bot.settings import ChannelSettings, TelegramSettings
 
 log = logging.getLogger(__name__)
@@ -74,10 +75,6 @@ log = logging.getLogger(__name__)
 PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo sent by upload
 PHOTO_DOWNLOAD_TIMEOUT = 15.0  # seconds, for the whole download of an article's image
 USER_AGENT = "Relais/0.1 (news syndication bot; +https://github.com/relais)"
-REDACTED = "<token>"
-
-# A bot token as BotFather issues it: the bot id, a colon, 35 URL-safe characters.
-_TOKEN_SHAPE = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{30,}")
 
 # Loggers that may print a URL (which holds the token): httpx logs every request at INFO, and
 # python-telegram-bot logs its base URL at DEBUG and the token itself when initialize() fails.
@@ -135,51 +132,9 @@ _PHOTO_REFUSED = (
 PhotoRefusal = Literal["url", "image"]
 
 
-# --------------------------------------------------------------------------------------------
-# Secrets
-
-
-def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` without any of `secrets` nor anything shaped like a bot token."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return _TOKEN_SHAPE.sub(REDACTED, text)
-
-
-class TokenRedactor(logging.Filter):
-    """A logging filter that replaces the bot token (and token-shaped text) in records."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return True
-        clean = scrub(message, self.secrets)
-        if clean != message:
-            record.msg = clean
-            record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            if scrub(text, self.secrets) != text:
-                record.exc_text = scrub(text, self.secrets)
-                record.exc_info = None
-        return True
-
-
 def redact_token_in_logs(token: str) -> None:
     """Keep `token` out of the logs of httpx and python-telegram-bot (idempotent)."""
-    for name in _TOKEN_LOGGERS:
-        logger = logging.getLogger(name)
-        redactor = next((f for f in logger.filters if isinstance(f, TokenRedactor)), None)
-        if redactor is None:
-            redactor = TokenRedactor()
-            logger.addFilter(redactor)
-        redactor.secrets.add(token)
+    redact_in_logs(token, loggers=_TOKEN_LOGGERS)
 
 
 def _chain_mentions(err: BaseException, secrets: Iterable[str]) -> bool:
@@ -190,7 +145,7 @@ def _chain_mentions(err: BaseException, secrets: Iterable[str]) -> bool:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         text = f"{current!s} {current!r}"
-        if any(s in text for s in secrets) or _TOKEN_SHAPE.search(text):
+        if mentions_secret(text, secrets):
             return True
         current = current.__cause__ or current.__context__
     return False
@@ -798,7 +753,6 @@ __all__ = [
     "CheckLine",
     "InvalidTokenError",
     "TelegramPublisher",
-    "TokenRedactor",
     "check_channels",
     "initialize_bot",
     "make_bot",

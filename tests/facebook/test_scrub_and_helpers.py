@@ -14,8 +14,8 @@ from bot.publishers.facebook import (
     link_key,
     map_failure,
     retry_after_hint,
-    scrub,
 )
+from bot.secrets import scrub
 from bot.settings import FacebookSettings
 from tests.facebook.conftest import PAGE_TOKEN, TIMEOUT, formatted_chain, link_post
 from tests.fakes.graph_api import GraphApiServer, GraphError, closed_port, throttling_headers

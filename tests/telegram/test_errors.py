@@ -40,9 +40,9 @@ from bot.publishers.telegram import (
     TelegramPublisher,
     make_bot,
     retry_after_seconds,
-    scrub,
     translate_error,
 )
+from bot.secrets import scrub
 from tests.fakes.telegram_api import FakeTelegram, Reply
 from tests.telegram.conftest import CHANNEL, channel, open_bot, post, telegram_settings
 
@@ -384,8 +384,8 @@ def test_bad_request_is_not_mistaken_for_a_network_error() -> None:
 def test_scrub_removes_the_token_and_anything_shaped_like_one() -> None:
     token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
     url = f"https://api.telegram.org/bot{token}/sendMessage"
-    assert scrub(url) == "https://api.telegram.org/bot<token>/sendMessage"
-    assert scrub("secret-thing here", ["secret-thing"]) == "<token> here"
+    assert scrub(url) == "https://api.telegram.org/bot***/sendMessage"
+    assert scrub("secret-thing here", ["secret-thing"]) == "*** here"
     assert scrub("message 123456: not a token") == "message 123456: not a token"
     mapped = translate_error(NetworkError(f"httpx.ConnectError: {url}"), secrets=[token])
     assert token not in str(mapped)
@@ -446,7 +446,7 @@ async def test_token_never_in_logs(
     await dead.request.shutdown()
 
     assert any("HTTP Request" in r.getMessage() for r in caplog.records)  # httpx did log URLs
-    assert "bot<token>/sendMessage" in caplog.text
+    assert "bot***/sendMessage" in caplog.text
     for token in (tg.token, bad_token):
         assert token not in caplog.text
         for record in caplog.records:
