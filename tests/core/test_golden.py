@@ -21,7 +21,8 @@ feeds: [{id: sahel, url: "%s"}]
 channels:
   - {id: tg, type: telegram, chat: "@sahel_actu", exclude: {categories: ["Publicité"]},
      utm: {source: telegram, medium: social, campaign: relais}}
-  - {id: fb, type: facebook, page_id: "1234567890", token: "x", exclude: {categories: ["Publicité"]}}
+  - {id: fb, type: facebook, page_id: "1234567890", token: "x",
+     exclude: {categories: ["Publicité"]}}
   - {id: out, type: console}
 telegram: {token: "x"}
 """
