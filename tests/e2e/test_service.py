@@ -1,0 +1,130 @@
+"""`relais run` as a real process: it polls, posts, and stops cleanly on SIGTERM and SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.models import DeliveryState
+from bot.storage.store import Storage
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.telegram_api import FakeTelegram, Reply
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = (ROOT / "bot" / "data" / "demo_feed.xml").read_bytes()
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServer]:
+    with FeedServer() as server:
+        server.set("/feed", DEMO)
+        yield server
+
+
+def start(tmp_path: Path, config: dict[str, Any]) -> subprocess.Popen[str]:
+    path = tmp_path / "relais.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "DYNO"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(path), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+
+
+def wait_for(check, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+def base(tmp_path: Path, feeds: FeedServer, channels: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "site": {"name": "Sahel-Actu", "url": "https://sahel-actu.example"},
+        "storage": f"sqlite:///{tmp_path / 'relais.db'}",
+        "feeds": [{"id": "sahel", "url": feeds.url("/feed"), "first_run": "all", "every": "1m"}],
+        "channels": channels,
+    }
+
+
+def deliveries(tmp_path: Path) -> list[DeliveryState]:
+    storage = Storage.open(f"sqlite:///{tmp_path / 'relais.db'}")
+    try:
+        return [d.state for d in storage.deliveries()]
+    finally:
+        storage.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_run_posts_then_stops_on_a_signal(tmp_path: Path, feeds: FeedServer, sig) -> None:
+    config = base(tmp_path, feeds, [{"id": "out", "type": "console", "max_age": None}])
+    proc = start(tmp_path, config)
+    try:
+        wait_for(
+            lambda: (
+                deliveries(tmp_path).count(DeliveryState.SENT) == 10
+                if (tmp_path / "relais.db").exists()
+                else False
+            )
+        )
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert out.count("── out #") == 10
+    assert "Relais stopped" in err
+    assert DeliveryState.SENDING not in deliveries(tmp_path)
+
+
+def test_sigterm_during_a_send_waits_for_the_answer(tmp_path: Path, feeds: FeedServer) -> None:
+    with FakeTelegram() as tg:
+        tg.set_chat(-1001987654321, username="sahel_actu", title="Sahel-Actu")
+        tg.inject("sendPhoto", Reply.slow(2.0), times=1)
+        config = base(
+            tmp_path,
+            feeds,
+            [
+                {
+                    "id": "tg",
+                    "type": "telegram",
+                    "chat": "@sahel_actu",
+                    "max_age": None,
+                    "min_gap": "0s",
+                }
+            ],
+        )
+        config["telegram"] = {"token": tg.token, "api_url": tg.base_url}
+        proc = start(tmp_path, config)
+        try:
+            wait_for(lambda: len(tg.calls("sendPhoto")) >= 1)
+            proc.send_signal(signal.SIGTERM)  # while Telegram takes two seconds to answer
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        assert proc.returncode == 0, err
+        states = deliveries(tmp_path)
+        assert DeliveryState.SENDING not in states and DeliveryState.UNKNOWN not in states
+        assert states.count(DeliveryState.SENT) == len(tg.calls("sendPhoto")) + len(
+            tg.calls("sendMessage")
+        )
+        assert tg.token not in err
