@@ -90,6 +90,7 @@ _APOSTROPHES = str.maketrans(
 )
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Lower case, no accents, one kind of apostrophe, quote and dash, single spaces."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
@@ -97,6 +98,7 @@ def fold(text: str) -> str:
     return " ".join(bare.casefold().translate(_APOSTROPHES).split())
 
 
+@lru_cache(maxsize=4096)
 def title_key(text: str) -> str:
     """The words of a text, folded: what two spellings of the same title have in common."""
     return " ".join(re.findall(r"[^\W_]+", fold(text)))
@@ -546,6 +548,8 @@ def _strip_accents(text: str) -> str:
 
 
 def _matches_extra(text: str, extra: Sequence[re.Pattern[str]]) -> bool:
+    if not extra:
+        return False
     bare = _strip_accents(text)
     return any(p.search(text) or p.search(bare) for p in extra)
 
