@@ -17,7 +17,7 @@ from bot.clock import Clock, SystemClock
 from bot.delivery.alerts import Alerts, LogNotifier, Notifier
 from bot.delivery.ingest import Poller, PollReport
 from bot.delivery.outbox import Outbox, PublisherFactory, RoundReport
-from bot.errors import StorageError
+from bot.errors import CredentialsError, StorageError
 from bot.feeds.fetch import Fetcher
 from bot.models import ChannelType
 from bot.publishers.base import Publisher
@@ -70,6 +70,8 @@ def real_publishers(settings: Settings, services: Services) -> PublisherFactory:
         if channel.type is ChannelType.TELEGRAM:
             from bot.publishers.telegram import TelegramPublisher
 
+            if services.telegram_bot is None:
+                raise CredentialsError("no Telegram bot client: is telegram.token set?")
             return TelegramPublisher(channel, services.telegram_bot, chat_id=chat_override)
         from bot.publishers.facebook import FacebookPublisher
 
