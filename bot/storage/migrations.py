@@ -51,3 +51,19 @@ def migrate(conn: sa.Connection) -> tuple[int | None, int]:
         STEPS[version - 1](conn)
         _set_version(conn, version + 1)
     return found, LATEST
+
+
+def _v2_reader_bot(conn: sa.Connection) -> None:
+    """1 → 2: the reader bot's tables (subscribers, subscriptions, broadcasts, digests, search)."""
+    for table in (
+        tables.subscribers,
+        tables.subscriptions,
+        tables.broadcasts,
+        tables.digests,
+        tables.article_search,
+    ):
+        table.create(conn)
+
+
+STEPS.append(_v2_reader_bot)
+LATEST = 1 + len(STEPS)

@@ -113,3 +113,87 @@ channels = sa.Table(
     sa.Column("chat_override", sa.Text),
     sa.Column("updated_at", UTCDateTime),
 )
+
+# ---- schema version 2: the reader bot ----------------------------------------------------------
+# Readers who told the bot something worth keeping (a language, topics, the digest). Someone who
+# only asks for /latest or /search leaves no row. /stop deletes the row and everything below.
+
+subscribers = sa.Table(
+    "subscribers",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("chat_id", sa.BigInteger, nullable=False),
+    sa.Column("language", sa.String(8)),  # chosen with /lang; NULL: follow Telegram's
+    sa.Column("telegram_language", sa.String(16)),  # the language_code Telegram last gave
+    sa.Column("digest", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("digest_since", UTCDateTime),  # when /digest daily was chosen
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("topic", sa.String(255), primary_key=True),  # folded: "securite" for "Sécurité"
+    sa.Column("label", sa.Text, nullable=False),  # as the site spells it
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_subscriptions_topic", "topic"),
+)
+
+# One private message per (article, reader): the same states as `deliveries`.
+broadcasts = sa.Table(
+    "broadcasts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("article_key", sa.String(64), sa.ForeignKey("articles.key"), nullable=False),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("chat_id", sa.BigInteger, nullable=False),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempted_at", UTCDateTime),
+    sa.Column("message_id", sa.BigInteger),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("worker", sa.String(64)),
+    sa.UniqueConstraint("article_key", "user_id", name="uq_broadcast_article_user"),
+    sa.Index("ix_broadcasts_due", "state", "due_at"),
+    sa.Index("ix_broadcasts_user", "user_id", "attempted_at"),
+)
+
+# One morning digest per reader and local day (unique): never two the same day.
+digests = sa.Table(
+    "digests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("chat_id", sa.BigInteger, nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),  # local date, YYYY-MM-DD
+    sa.Column("since", UTCDateTime, nullable=False),  # articles first seen after this...
+    sa.Column("until", UTCDateTime, nullable=False),  # ...and up to this
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("due_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempted_at", UTCDateTime),
+    sa.Column("message_id", sa.BigInteger),
+    sa.Column("articles", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("worker", sa.String(64)),
+    sa.UniqueConstraint("user_id", "day", name="uq_digest_user_day"),
+    sa.Index("ix_digests_due", "state", "due_at"),
+)
+
+# The folded words of each article (title, categories, author, lead paragraphs) for /search.
+article_search = sa.Table(
+    "article_search",
+    metadata,
+    sa.Column("article_key", sa.String(64), sa.ForeignKey("articles.key"), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+)

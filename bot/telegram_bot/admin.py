@@ -1,0 +1,318 @@
+"""Admin commands (/status /queue /pause /resume /retry /skip /post /preview), for admins only."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.ext import CommandHandler, filters
+
+from bot.content.render import escape_html
+from bot.models import DeliveryState, FacebookPost, TelegramPost
+from bot.preview import render_for
+from bot.telegram_bot.context import BotContext, clean_input, send
+from bot.telegram_bot.handlers import argument
+from bot.telegram_bot.messages import Html, Lang, text
+from bot.telegram_bot.views import ChannelLine, channel_kind, fit, queue_text, status_text
+
+log = logging.getLogger("relais.admin")
+
+Handler = Callable[[Update, Any], Coroutine[Any, Any, None]]
+ID_MAX = 2**31 - 1
+PREVIEW_CHANNELS = 4
+URL_MAX = 2000
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host.removeprefix("www.")
+
+
+def allowed_hosts(site_url: str, feed_urls: list[str]) -> set[str]:
+    """The hosts /post and /preview accept: the site's, and each configured feed's (a leading
+    'www.' does not matter)."""
+    return {h for h in (_host(u) for u in [site_url, *feed_urls] if u) if h}
+
+
+def check_url(url: str, hosts: set[str]) -> str | None:
+    """None when `url` is an http(s) address on one of `hosts`, else the catalogue key of the
+    refusal."""
+    try:
+        parts = urlsplit(url)
+        host = _host(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return "url_invalid"
+    if parts.scheme not in {"http", "https"} or not host or "@" in parts.netloc:
+        return "url_invalid"
+    return None if host in hosts else "url_refused"
+
+
+def _delivery_id(arg: str) -> int | None:
+    arg = arg.lstrip("#")
+    if not arg.isdigit() or len(arg) > 10:
+        return None
+    value = int(arg)
+    return value if 1 <= value <= ID_MAX else None
+
+
+class AdminHandlers:
+    """Every command here answers admins (user ids in telegram.admins) only; anyone else is
+    refused politely and the attempt is logged with their user id."""
+
+    def __init__(self, ctx: BotContext) -> None:
+        self.ctx = ctx
+
+    def register(self, app: Any) -> None:
+        private = filters.ChatType.PRIVATE
+        for name, callback in (
+            ("status", self.status),
+            ("queue", self.queue),
+            ("pause", self.pause),
+            ("resume", self.resume),
+            ("retry", self.retry),
+            ("skip", self.skip),
+            ("post", self.post),
+            ("preview", self.preview),
+        ):
+            app.add_handler(CommandHandler(name, self._admin_only(name, callback), filters=private))
+
+    def _admin_only(self, name: str, callback: Handler) -> Handler:
+        async def guarded(update: Update, context: Any) -> None:
+            user = update.effective_user
+            if not self.ctx.is_admin(user):
+                log.warning(
+                    "refused /%s from user %s (not in telegram.admins)",
+                    name,
+                    user.id if user else "?",
+                )
+                await send(update, context, text(self.ctx.lang(update), "not_admin"))
+                return
+            log.info("admin %s: /%s %s", user.id if user else "?", name, argument(update)[:100])
+            await callback(update, context)
+
+        return guarded
+
+    def _wake(self) -> None:
+        if self.ctx.hooks.wake is not None:
+            self.ctx.hooks.wake()
+
+    # ---- reading ------------------------------------------------------------------------
+
+    async def status(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        settings, storage = self.ctx.settings, self.ctx.storage
+        states = {s.feed_id: s for s in storage.feed_states()}
+        counts = {c.channel_id: c for c in storage.channel_counts()}
+        channels = [
+            ChannelLine(c, counts.get(c.id), storage.channel_state(c.id)) for c in settings.channels
+        ]
+        readers, digest = self.ctx.readers.subscriber_count()
+        message = status_text(
+            lang=lang,
+            tz=settings.site.tz,
+            site=settings.site.name,
+            feeds=[(f.id, states.get(f.id)) for f in settings.feeds],
+            channels=channels,
+            readers=readers,
+            digest_readers=digest,
+            broadcasts=self.ctx.readers.broadcast_counts(),
+        )
+        await send(update, context, message)
+
+    def _channel(self, lang: Lang, name: str) -> tuple[list[str], str | None]:
+        """The channel ids an optional argument designates, or an error message."""
+        ids = [c.id for c in self.ctx.settings.channels]
+        if not ids:
+            return [], text(lang, "no_channels")
+        if not name:
+            return ids, None
+        if name in ids:
+            return [name], None
+        return [], text(lang, "unknown_channel", channel=name[:64], channels=", ".join(ids))
+
+    async def queue(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        name = argument(update)
+        channel = None
+        if name:
+            ids, error = self._channel(lang, name)
+            if error:
+                await send(update, context, error)
+                return
+            channel = ids[0]
+        rows = self.ctx.readers.outbox_queue(channel, limit=15)
+        await send(update, context, queue_text(rows, lang, self.ctx.settings.site.tz, channel))
+
+    # ---- acting -------------------------------------------------------------------------
+
+    async def _pause(self, update: Update, context: Any, paused: bool) -> None:
+        lang = self.ctx.lang(update)
+        ids, error = self._channel(lang, argument(update))
+        if error:
+            await send(update, context, error)
+            return
+        user = update.effective_user
+        now = self.ctx.clock.now()
+        reason = f"paused by admin {user.id if user else '?'}" if paused else None
+        changed, unchanged = [], []
+        for channel_id in ids:
+            if self.ctx.storage.set_paused(channel_id, paused, reason, now):
+                changed.append(channel_id)
+            else:
+                unchanged.append(channel_id)
+        lines = []
+        if changed:
+            lines.append(text(lang, "paused" if paused else "resumed", channels=", ".join(changed)))
+            log.warning(
+                "channel(s) %s %s by admin %s",
+                ", ".join(changed),
+                "paused" if paused else "resumed",
+                user.id if user else "?",
+            )
+        if unchanged:
+            key = "already_paused" if paused else "already_running"
+            lines.append(text(lang, key, channels=", ".join(unchanged)))
+        if changed and not paused:
+            self._wake()
+        await send(update, context, "\n".join(lines))
+
+    async def pause(self, update: Update, context: Any) -> None:
+        await self._pause(update, context, True)
+
+    async def resume(self, update: Update, context: Any) -> None:
+        await self._pause(update, context, False)
+
+    async def retry(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        delivery_id = _delivery_id(argument(update))
+        if delivery_id is None:
+            await send(update, context, text(lang, "retry_usage"))
+            return
+        delivery = self.ctx.storage.delivery(delivery_id)
+        if delivery is None:
+            await send(update, context, text(lang, "delivery_not_found", id=delivery_id))
+            return
+        # Only an uncertain or failed post: a `sending` one may be on its way right now.
+        now = self.ctx.clock.now()
+        if delivery.state not in {DeliveryState.UNKNOWN, DeliveryState.FAILED} or not (
+            self.ctx.storage.mark_queued(delivery_id, now, "retried by admin", now)
+        ):
+            await send(
+                update,
+                context,
+                text(lang, "retry_refused", id=delivery_id, state=delivery.state.value),
+            )
+            return
+        self._wake()
+        await send(
+            update, context, text(lang, "retried", id=delivery_id, channel=delivery.channel_id)
+        )
+
+    async def skip(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        delivery_id = _delivery_id(argument(update))
+        if delivery_id is None:
+            await send(update, context, text(lang, "skip_usage"))
+            return
+        delivery = self.ctx.storage.delivery(delivery_id)
+        if delivery is None:
+            await send(update, context, text(lang, "delivery_not_found", id=delivery_id))
+            return
+        user = update.effective_user
+        now = self.ctx.clock.now()
+        allowed = {DeliveryState.QUEUED, DeliveryState.UNKNOWN, DeliveryState.FAILED}
+        reason = f"skipped by admin {user.id if user else '?'}"
+        if delivery.state not in allowed or not self.ctx.storage.mark_skipped(
+            delivery_id, reason, now
+        ):
+            await send(
+                update,
+                context,
+                text(lang, "skip_refused", id=delivery_id, state=delivery.state.value),
+            )
+            return
+        await send(
+            update, context, text(lang, "skipped", id=delivery_id, channel=delivery.channel_id)
+        )
+
+    async def _url(self, update: Update, context: Any, usage: str) -> str | None:
+        """The admin's URL when it is on a configured site, else None (already answered)."""
+        lang = self.ctx.lang(update)
+        url = clean_input(argument(update), URL_MAX)
+        if not url:
+            await send(update, context, text(lang, usage))
+            return None
+        settings = self.ctx.settings
+        hosts = allowed_hosts(settings.site.url, [f.url for f in settings.feeds])
+        refusal = check_url(url, hosts)
+        if refusal is not None:
+            await send(update, context, text(lang, refusal, hosts=", ".join(sorted(hosts)) or "—"))
+            return None
+        return url
+
+    async def post(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        hooks = self.ctx.hooks
+        if hooks.fetch_article is None or hooks.enqueue is None:
+            await send(update, context, text(lang, "hooks_missing"))
+            return
+        url = await self._url(update, context, "post_usage")
+        if url is None:
+            return
+        article = await hooks.fetch_article(url)
+        if article is None:
+            await send(update, context, text(lang, "fetch_failed"))
+            return
+        channels = await hooks.enqueue(article)
+        if channels:
+            self._wake()
+            message = text(lang, "posted", title=article.title[:200], channels=", ".join(channels))
+        else:
+            message = text(lang, "post_nothing", title=article.title[:200])
+        await send(update, context, message)
+
+    async def preview(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        hooks = self.ctx.hooks
+        if hooks.fetch_article is None:
+            await send(update, context, text(lang, "hooks_missing"))
+            return
+        url = await self._url(update, context, "preview_usage")
+        if url is None:
+            return
+        article = await hooks.fetch_article(url)
+        if article is None:
+            await send(update, context, text(lang, "fetch_failed"))
+            return
+        settings = self.ctx.settings
+        strip = {f.id: f.strip for f in settings.feeds}.get(article.feed_id, ())
+        shown = 0
+        for channel in settings.channels:
+            rendered = render_for(article.feed_id, article, channel, settings, strip)
+            if rendered is None or rendered.post is None:
+                continue
+            head = text(lang, "preview_title", channel=channel.id, type=channel_kind(channel))
+            post = rendered.post
+            if isinstance(post, TelegramPost):
+                body = post.text  # already Telegram HTML, as the channel would get it
+                if post.photo:
+                    body += f"\n\n🖼 {escape_html(post.photo)}"
+            elif isinstance(post, FacebookPost):
+                body = escape_html(post.message)
+                if post.link:
+                    body += f"\n\n🔗 {escape_html(post.link)}"
+            else:
+                body = escape_html(post.text)
+            await send(update, context, fit([head, "", Html(body)]))
+            shown += 1
+            if shown >= PREVIEW_CHANNELS:
+                break
+        if not shown:
+            await send(update, context, text(lang, "preview_none"))
+
+
+__all__ = ["AdminHandlers", "allowed_hosts", "check_url"]

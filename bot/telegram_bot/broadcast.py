@@ -1,0 +1,377 @@
+"""Topic broadcasts and morning digests to subscribers: queued rows, paced sends, outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+
+from bot.clock import Clock
+from bot.content.teaser import article_teaser
+from bot.delivery.schedule import retry_at
+from bot.errors import StorageError, TransientError, UnknownOutcomeError
+from bot.models import Article, DeliveryState
+from bot.publishers.telegram import retry_after_seconds, translate_error
+from bot.secrets import scrub
+from bot.settings import Settings
+from bot.storage.readers import Claimed, Outcome, ReaderStore
+from bot.storage.store import NewArticle
+from bot.telegram_bot.messages import Lang, pick_lang, text
+from bot.telegram_bot.search import search_text, topic_key
+from bot.telegram_bot.views import broadcast_text, digest_text
+
+log = logging.getLogger("relais.readers")
+
+BATCH = 40  # rows claimed at once; sent concurrently, the bot's rate limiter paces them
+CHAT_GAP = timedelta(seconds=1)  # Telegram: about one message a second per chat
+SENDING_LEASE = timedelta(
+    minutes=5
+)  # PostgreSQL: another worker's `sending` rows older than this are dead
+BROADCAST_MAX_AGE = timedelta(days=2)  # an older article is not pushed to anyone
+DIGEST_MAX_SPAN = timedelta(days=3)  # a digest never reaches further back than this
+DIGEST_MAX_ARTICLES = 15
+TEASER_BUDGET = 300
+INDEX_BATCH = 100
+TOKEN_HOLD = timedelta(minutes=1)  # after Telegram refused the token, wait this long
+
+# Telegram's answers that mean this reader cannot be written to any more (as well as Forbidden:
+# the bot was blocked, the account deactivated).
+_GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "user not found")
+
+Kind = Literal["sent", "gone", "token", "retry", "unknown", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    kind: Kind
+    message_id: int | None = None
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def classify(err: TelegramError, token: str) -> SendResult:
+    """What a failed private message means for its row (and for the reader)."""
+    secrets = (token,)
+    if isinstance(err, InvalidToken):
+        return SendResult("token", error="Telegram refused the bot token")
+    if isinstance(err, Forbidden):
+        return SendResult("gone", error=f"blocked or gone: {scrub(err.message, secrets)}"[:300])
+    if isinstance(err, RetryAfter):
+        seconds = retry_after_seconds(err)
+        return SendResult(
+            "retry", error=f"flood control: retry in {seconds:g} s", retry_after=seconds
+        )
+    if isinstance(err, BadRequest) and any(g in err.message.lower() for g in _GONE):
+        return SendResult("gone", error=f"gone: {scrub(err.message, secrets)}"[:300])
+    mapped = translate_error(err, secrets=secrets)
+    if isinstance(mapped, TransientError):
+        return SendResult("retry", error=str(mapped)[:300], retry_after=mapped.retry_after)
+    if isinstance(mapped, UnknownOutcomeError):
+        return SendResult("unknown", error=str(mapped)[:300])
+    return SendResult("failed", error=str(mapped)[:300])
+
+
+def outcome_for(
+    row: Claimed, result: SendResult, now: datetime, rand: float, *, articles: int | None = None
+) -> Outcome:
+    """The row's new state for a send result."""
+    if result.kind == "sent":
+        return Outcome(
+            row.id,
+            row.user_id,
+            DeliveryState.SENT,
+            message_id=result.message_id,
+            articles=articles,
+        )
+    if result.kind == "gone":
+        return Outcome(row.id, row.user_id, DeliveryState.SKIPPED, result.error, unsubscribe=True)
+    if result.kind == "token":
+        return Outcome(row.id, row.user_id, DeliveryState.QUEUED, result.error, release=True)
+    if result.kind == "retry":
+        due = retry_at(now, attempts=row.attempts, retry_after=result.retry_after, rand=rand)
+        return Outcome(row.id, row.user_id, DeliveryState.QUEUED, result.error, due_at=due)
+    if result.kind == "unknown":
+        return Outcome(row.id, row.user_id, DeliveryState.UNKNOWN, result.error)
+    return Outcome(row.id, row.user_id, DeliveryState.FAILED, result.error)
+
+
+def is_baseline(item: NewArticle) -> bool:
+    """Whether the poller recorded this article as already in the feed on its first poll."""
+    return bool(item.decisions) and all(
+        (reason or "").startswith("baseline") for _c, reason in item.decisions
+    )
+
+
+class Broadcaster:
+    """Sends topic broadcasts and digests through the shared bot, one row per message."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        readers: ReaderStore,
+        bot: Any,
+        *,
+        clock: Clock,
+        worker: str,
+        is_postgres: bool,
+        rand: Callable[[], float] = random.random,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.readers = readers
+        self.bot = bot
+        self.clock = clock
+        self.worker = worker
+        self.is_postgres = is_postgres
+        self._rand = rand
+        self._on_change = on_change
+        self._round = asyncio.Lock()
+        self._strip = {f.id: f.strip for f in settings.feeds}
+        self._teasers: dict[str, str] = {}
+        self._articles: dict[str, Article] = {}
+        self._hold_until: datetime | None = None  # the token was refused: wait before trying
+
+    # ---- new articles -------------------------------------------------------------------
+
+    def _search_text(self, article: Article) -> str:
+        return search_text(
+            article,
+            site_name=self.settings.site.name,
+            extra_patterns=self._strip.get(article.feed_id, ()),
+        )
+
+    def on_new_articles(
+        self, articles: Sequence[Article | NewArticle], now: datetime, *, baseline: bool = False
+    ) -> int:
+        """Index new articles for /search and queue one broadcast per subscriber of their
+        topics. Republished copies, first-poll baselines and articles older than
+        BROADCAST_MAX_AGE are indexed but pushed to no one. Returns the broadcasts queued."""
+        plain: list[Article] = []
+        pushed: list[Article] = []
+        for item in articles:
+            if isinstance(item, NewArticle):
+                plain.append(item.article)
+                if item.duplicate_of is None and not is_baseline(item) and not baseline:
+                    pushed.append(item.article)
+            else:
+                plain.append(item)
+                if not baseline:
+                    pushed.append(item)
+        self.readers.index((a.key, self._search_text(a)) for a in plain)
+        queued = 0
+        for article in pushed:
+            if article.published is not None and article.published < now - BROADCAST_MAX_AGE:
+                continue
+            topics = {topic_key(c): c.strip() for c in article.categories if topic_key(c)}
+            queued += self.readers.enqueue_broadcasts(article.key, topics, now, due=now)
+        if queued:
+            log.info("%d broadcast(s) queued for %d new article(s)", queued, len(pushed))
+            self._on_change()
+        return queued
+
+    def index_backlog(self, limit: int = INDEX_BATCH) -> int:
+        """Index articles recorded without search text (bot off, or a version-1 database)."""
+        missing = self.readers.unindexed(limit)
+        if missing:
+            self.readers.index((a.key, self._search_text(a)) for a in missing)
+        return len(missing)
+
+    # ---- recovery -----------------------------------------------------------------------
+
+    def recover(self) -> dict[str, int]:
+        """Rows a stopped process left in `sending` become `unknown` (never re-sent on their
+        own: the message may have gone out). Called at start and before each round; rounds of
+        this process never overlap, so none of ours is in flight then."""
+        now = self.clock.now()
+        older = now - SENDING_LEASE if self.is_postgres else None
+        found = self.readers.recover(now, older_than=older)
+        if any(found.values()):
+            log.warning(
+                "%d broadcast(s) and %d digest(s) were left in 'sending' by a stopped process: "
+                "outcome unknown, not sent again",
+                found.get("broadcasts", 0),
+                found.get("digests", 0),
+            )
+        return found
+
+    # ---- sending ------------------------------------------------------------------------
+
+    def _lang(self, row: Claimed) -> Lang:
+        return pick_lang(row.language, None, self.settings.site.language)
+
+    def _article(self, key: str) -> Article:
+        if key not in self._articles:
+            if len(self._articles) > 256:
+                self._articles.clear()
+                self._teasers.clear()
+            self._articles[key] = self.readers.article(key)
+        return self._articles[key]
+
+    def _teaser(self, article: Article) -> str:
+        if article.key not in self._teasers:
+            self._teasers[article.key] = article_teaser(
+                article,
+                TEASER_BUDGET,
+                site_name=self.settings.site.name,
+                extra_patterns=self._strip.get(article.feed_id, ()),
+            )
+        return self._teasers[article.key]
+
+    async def _send(
+        self,
+        chat_id: int,
+        message: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+        preview: LinkPreviewOptions | None = None,
+    ) -> SendResult:
+        try:
+            sent = await self.bot.send_message(
+                chat_id=chat_id,
+                text=message,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=preview or LinkPreviewOptions(is_disabled=True),
+            )
+        except TelegramError as err:
+            return classify(err, self.bot.token)
+        return SendResult("sent", message_id=int(sent.message_id))
+
+    async def _send_broadcast(self, row: Claimed) -> Outcome:
+        try:
+            article = self._article(row.article_key or "")
+            lang = self._lang(row)
+            message = broadcast_text(article, row.topic or "", self._teaser(article), lang)
+            markup = InlineKeyboardMarkup(
+                [[InlineKeyboardButton(text(lang, "read_button"), url=article.url)]]
+            )
+            preview = LinkPreviewOptions(url=article.url, prefer_large_media=True)
+            result = await self._send(row.chat_id, message, markup=markup, preview=preview)
+        except StorageError:
+            raise
+        except Exception as err:  # a bug here must not send the message twice later
+            log.exception("broadcast %s: unexpected error", row.id)
+            result = SendResult("unknown", error=f"unexpected error: {type(err).__name__}")
+        return outcome_for(row, result, self.clock.now(), self._rand())
+
+    async def deliver_broadcasts(self, stop: asyncio.Event | None = None) -> int:
+        """Send every broadcast that is due, BATCH at a time; returns how many were sent.
+
+        The bot's rate limiter paces the sends (30 a second overall); a reader gets at most one
+        message a second. A round ends when nothing is due, on a 429 (the rows wait for
+        retry_after), when the token is refused, or when `stop` is set (the batch in flight is
+        finished and recorded first)."""
+        sent = 0
+        if self._hold_until is not None and self.clock.now() < self._hold_until:
+            return 0
+        async with self._round:
+            self.recover()
+            while stop is None or not stop.is_set():
+                now = self.clock.now()
+                claim = self.readers.claim_broadcasts(
+                    now, limit=BATCH, worker=self.worker, chat_gap=CHAT_GAP
+                )
+                if not claim.rows:
+                    if claim.next_due is not None and claim.next_due <= now:
+                        # due rows wait only for their reader's one-message-a-second gap
+                        await self.clock.sleep(CHAT_GAP.total_seconds())
+                        continue
+                    break
+                outcomes = await asyncio.gather(*(self._send_broadcast(r) for r in claim.rows))
+                self.readers.finish_broadcasts(outcomes, self.clock.now())
+                sent += sum(1 for o in outcomes if o.state is DeliveryState.SENT)
+                gone = sum(1 for o in outcomes if o.unsubscribe)
+                if gone:
+                    log.info("%d reader(s) blocked the bot or left: unsubscribed", gone)
+                if any(o.release for o in outcomes):
+                    log.error("broadcasts stopped: Telegram refused the bot token")
+                    self._hold_until = self.clock.now() + TOKEN_HOLD
+                    break
+                if any(o.state is DeliveryState.QUEUED for o in outcomes):
+                    log.warning("broadcasts: Telegram asked to slow down; the rest waits")
+                    break
+        if sent:
+            log.info("%d broadcast message(s) sent", sent)
+        return sent
+
+    # ---- digests ------------------------------------------------------------------------
+
+    def digest_cutoff(self, now: datetime) -> tuple[str, datetime] | None:
+        """(local day, today's digest time in UTC) once today's digest time has come."""
+        tz = self.settings.site.tz
+        local = now.astimezone(tz)
+        at = self.settings.telegram.digest_at
+        cutoff = local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+        if local < cutoff:
+            return None
+        return local.date().isoformat(), cutoff.astimezone(UTC)
+
+    async def _send_digest(self, row: Claimed) -> Outcome:
+        now = self.clock.now()
+        try:
+            articles = self.readers.digest_articles(
+                row.user_id,
+                row.since or now - DIGEST_MAX_SPAN,
+                row.until or now,
+                topic_key,
+                limit=DIGEST_MAX_ARTICLES,
+            )
+            if not articles:
+                return Outcome(
+                    row.id, row.user_id, DeliveryState.SKIPPED, "nothing new", articles=0
+                )
+            lang = self._lang(row)
+            day = date.fromisoformat(row.day) if row.day else now.date()
+            message = digest_text(
+                articles, lang, self.settings.site.tz, site=self.settings.site.name, day=day
+            )
+            result = await self._send(row.chat_id, message)
+        except StorageError:
+            raise
+        except Exception as err:
+            log.exception("digest %s: unexpected error", row.id)
+            result = SendResult("unknown", error=f"unexpected error: {type(err).__name__}")
+            articles = []
+        return outcome_for(row, result, self.clock.now(), self._rand(), articles=len(articles))
+
+    async def digest_tick(self, now: datetime) -> int:
+        """Once today's digest time (telegram.digest_at, site time zone) has come: queue one
+        digest per reader on /digest daily who has none for today, and send what is due.
+        A (reader, day) pair is unique in the database: never two digests the same day."""
+        cutoff = self.digest_cutoff(now)
+        if cutoff is None or (self._hold_until is not None and now < self._hold_until):
+            return 0
+        day, at = cutoff
+        sent = 0
+        async with self._round:
+            self.readers.plan_digests(day, at, now, max_span=DIGEST_MAX_SPAN)
+            while True:
+                rows = self.readers.claim_digests(self.clock.now(), limit=BATCH, worker=self.worker)
+                if not rows:
+                    break
+                outcomes = await asyncio.gather(*(self._send_digest(r) for r in rows))
+                self.readers.finish_digests(outcomes, self.clock.now())
+                sent += sum(1 for o in outcomes if o.state is DeliveryState.SENT)
+                if any(o.release for o in outcomes):
+                    self._hold_until = self.clock.now() + TOKEN_HOLD
+                    break
+                if any(o.state is DeliveryState.QUEUED for o in outcomes):
+                    break
+        if sent:
+            log.info("%d digest(s) sent for %s", sent, day)
+        return sent
+
+    def next_due(self) -> datetime | None:
+        """When a broadcast is next due (None: nothing queued)."""
+        due = self.readers.next_broadcast_due()
+        if due is not None and self._hold_until is not None:
+            return max(due, self._hold_until)
+        return due
