@@ -273,7 +273,7 @@ class ReaderStore:
             rows = conn.execute(
                 sa.select(sub.c.topic, sub.c.label)
                 .where(sub.c.user_id == user_id)
-                .order_by(sub.c.label)
+                .order_by(sub.c.topic)
             ).all()
         return [Subscription(r.topic, r.label) for r in rows]
 
@@ -299,8 +299,9 @@ class ReaderStore:
                     created_at=now,
                 )
                 .on_conflict_do_nothing()
-            ).rowcount
-        return added == 1
+                .returning(t.subscriptions.c.topic)
+            ).all()
+        return len(added) == 1
 
     def unsubscribe(self, user_id: int, topic: str) -> bool:
         sub = t.subscriptions
@@ -383,11 +384,14 @@ class ReaderStore:
         added = 0
         with self._tx() as conn:
             for key in sorted(known):
-                added += conn.execute(
-                    self._insert(t.article_search)
-                    .values(article_key=key, text=pairs[key])
-                    .on_conflict_do_nothing()
-                ).rowcount
+                added += len(
+                    conn.execute(
+                        self._insert(t.article_search)
+                        .values(article_key=key, text=pairs[key])
+                        .on_conflict_do_nothing()
+                        .returning(t.article_search.c.article_key)
+                    ).all()
+                )
         return added
 
     def unindexed(self, limit: int = 200) -> list[Article]:
@@ -451,26 +455,29 @@ class ReaderStore:
             added = 0
             for start in range(0, len(rows), 500):
                 chunk = rows[start : start + 500]
-                added += conn.execute(
-                    self._insert(b)
-                    .values(
-                        [
-                            {
-                                "article_key": article_key,
-                                "user_id": user_id,
-                                "chat_id": chat_id,
-                                "topic": topics.get(key, key),
-                                "state": QUEUED,
-                                "due_at": due,
-                                "attempts": 0,
-                                "created_at": now,
-                                "updated_at": now,
-                            }
-                            for user_id, chat_id, key in chunk
-                        ]
-                    )
-                    .on_conflict_do_nothing()
-                ).rowcount
+                added += len(
+                    conn.execute(
+                        self._insert(b)
+                        .values(
+                            [
+                                {
+                                    "article_key": article_key,
+                                    "user_id": user_id,
+                                    "chat_id": chat_id,
+                                    "topic": topics.get(key, key),
+                                    "state": QUEUED,
+                                    "due_at": due,
+                                    "attempts": 0,
+                                    "created_at": now,
+                                    "updated_at": now,
+                                }
+                                for user_id, chat_id, key in chunk
+                            ]
+                        )
+                        .on_conflict_do_nothing()
+                        .returning(b.c.id)
+                    ).all()
+                )
         return int(added)
 
     def claim_broadcasts(
@@ -589,22 +596,25 @@ class ReaderStore:
             added = 0
             for user_id, chat_id, digest_since, previous in rows:
                 since = max(previous or digest_since or now - max_span, now - max_span)
-                added += conn.execute(
-                    self._insert(d)
-                    .values(
-                        user_id=user_id,
-                        chat_id=chat_id,
-                        day=day,
-                        since=since,
-                        until=now,
-                        state=QUEUED,
-                        due_at=now,
-                        attempts=0,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing()
-                ).rowcount
+                added += len(
+                    conn.execute(
+                        self._insert(d)
+                        .values(
+                            user_id=user_id,
+                            chat_id=chat_id,
+                            day=day,
+                            since=since,
+                            until=now,
+                            state=QUEUED,
+                            due_at=now,
+                            attempts=0,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        .on_conflict_do_nothing()
+                        .returning(d.c.id)
+                    ).all()
+                )
         return int(added)
 
     def claim_digests(self, now: datetime, *, limit: int, worker: str) -> list[Claimed]:

@@ -165,9 +165,14 @@ class Broadcaster:
                 plain.append(item)
                 if not baseline:
                     pushed.append(item)
-        self.readers.index((a.key, self._search_text(a)) for a in plain)
+        recorded = self.readers.existing_keys([a.key for a in plain])
+        if len(recorded) < len({a.key for a in plain}):
+            log.warning("on_new_articles: articles that are not recorded were ignored")
+        self.readers.index((a.key, self._search_text(a)) for a in plain if a.key in recorded)
         queued = 0
         for article in pushed:
+            if article.key not in recorded:
+                continue
             if article.published is not None and article.published < now - BROADCAST_MAX_AGE:
                 continue
             topics = {topic_key(c): c.strip() for c in article.categories if topic_key(c)}

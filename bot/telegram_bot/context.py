@@ -110,7 +110,8 @@ class BotContext:
         if row is not None and user.language_code and row.telegram_language != user.language_code:
             self.readers.touch(user.id, user.language_code, self.clock.now())
         chosen = row.language if row else None
-        return row, pick_lang(chosen, user.language_code, self.settings.site.language)
+        code = user.language_code or (row.telegram_language if row else None)
+        return row, pick_lang(chosen, code, self.settings.site.language)
 
     def lang(self, update: Update) -> Lang:
         user = update.effective_user

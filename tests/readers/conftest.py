@@ -218,10 +218,13 @@ ARCHIVE = [
 class Chat:
     """A reader's private chat with the bot, driven through the fake server."""
 
-    def __init__(self, tg: FakeTelegram, user_id: int, language: str | None = "fr") -> None:
+    def __init__(
+        self, tg: FakeTelegram, user_id: int, language: str | None = "fr", name: str = "Awa"
+    ) -> None:
         self.tg = tg
         self.user_id = user_id
         self.language = language
+        self.name = name
 
     def replies(self) -> list[Call]:
         """Messages the bot sent or edited in this chat, in order."""
@@ -247,7 +250,11 @@ class Chat:
         before = len(self.replies())
         self.tg.push_update(
             message_update(
-                message, chat_id=self.user_id, user_id=self.user_id, language_code=self.language
+                message,
+                chat_id=self.user_id,
+                user_id=self.user_id,
+                language_code=self.language,
+                first_name=self.name,
             )
         )
         await self._wait(self.replies, before + expect, wait)
@@ -270,6 +277,7 @@ class Chat:
                 user_id=self.user_id,
                 message_id=message_id,
                 query_id=f"q{answers + 1}",
+                first_name=self.name,
             )
         )
         await self._wait(self.answers, answers + 1, wait)
@@ -284,12 +292,12 @@ def awa(tg: FakeTelegram) -> Chat:
 
 @pytest.fixture
 def john(tg: FakeTelegram) -> Chat:
-    return Chat(tg, EN, "en")
+    return Chat(tg, EN, "en", "John")
 
 
 @pytest.fixture
 def boss(tg: FakeTelegram) -> Chat:
-    return Chat(tg, ADMIN, "fr")
+    return Chat(tg, ADMIN, "fr", "Moussa")
 
 
 def buttons(call: Call) -> list[tuple[str, str]]:
