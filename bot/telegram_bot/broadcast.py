@@ -359,7 +359,8 @@ class Broadcaster:
         async with self._round:
             self.readers.plan_digests(day, at, now, max_span=DIGEST_MAX_SPAN)
             while True:
-                rows = self.readers.claim_digests(self.clock.now(), limit=BATCH, worker=self.worker)
+                moment = max(now, self.clock.now())
+                rows = self.readers.claim_digests(moment, limit=BATCH, worker=self.worker)
                 if not rows:
                     break
                 outcomes = await asyncio.gather(*(self._send_digest(r) for r in rows))
