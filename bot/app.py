@@ -154,14 +154,15 @@ class App:
         await self.alerts.flush()
         return list(reports)
 
-    async def run_once(self) -> tuple[list[PollReport], RoundReport]:
+    async def run_once(self, *, check_tokens: bool = True) -> tuple[list[PollReport], RoundReport]:
         """`relais run --once`: one poll of every feed, then everything that is due now.
 
         A platform that says "retry in a moment" (a 429, a 5xx) is waited for when the wait is
         short (ONCE_WAIT), so that a cron run does not leave a post behind for the next run.
+        `check_tokens=False` skips asking Facebook about tokens (the offline demo).
         """
-        self.outbox.recover()
-        await self.check_facebook_tokens()
+        if check_tokens:
+            await self.check_facebook_tokens()
         reports = await self.poll_all()
         total = await self.outbox.deliver_due()
         for _ in range(ONCE_ROUNDS):
@@ -189,6 +190,7 @@ class App:
 
     async def _delivery_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self._wake.clear()  # a poll that ends during the round wakes the next one at once
             try:
                 report = await self.outbox.deliver_due(stop=stop)
                 wait_until = report.next_due
@@ -198,7 +200,6 @@ class App:
             now = self.clock.now()
             limit = now + IDLE_WAKE
             until: datetime = min(wait_until, limit) if wait_until else limit
-            self._wake.clear()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
             _done, pending = await asyncio.wait(
                 waiters,
@@ -213,7 +214,6 @@ class App:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
-        self.outbox.recover()
         await self.check_facebook_tokens()
         scheduler = AsyncIOScheduler(timezone="UTC")
         now = self.clock.now()

@@ -266,6 +266,22 @@ class FacebookSettings(_Frozen):
 class Settings(_Frozen):
     site: SiteSettings = SiteSettings()
     storage: str = DEFAULT_STORAGE
+
+    @field_validator("storage")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        import sqlalchemy as sa  # only needed here and by the storage
+
+        try:
+            backend = sa.make_url(value).get_backend_name()
+        except (sa.exc.ArgumentError, ValueError) as err:
+            raise ValueError(
+                "not a database URL (sqlite:///data/relais.db or postgresql+psycopg://…)"
+            ) from err
+        if backend not in {"sqlite", "postgresql"}:
+            raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        return value
+
     feeds: tuple[FeedSettings, ...] = ()
     channels: tuple[ChannelSettings, ...] = ()
     telegram: TelegramSettings = TelegramSettings()
@@ -375,6 +391,13 @@ def settings_from_mapping(
         for error in err.errors(include_url=False):
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(f"{_key_path(tuple(error['loc']))}: {message}")
+        if environ.get("DATABASE_URL"):
+            problems = [
+                p.replace("storage:", "storage (from DATABASE_URL):", 1)
+                if p.startswith("storage:")
+                else p
+                for p in problems
+            ]
         raise ConfigError(source, problems) from None
     if problems:
         raise ConfigError(source, problems)

@@ -10,6 +10,7 @@ from bot.errors import SchemaTooNewError
 from bot.storage import tables
 
 Migration = Callable[[sa.Connection], None]
+_MIGRATION_LOCK = 0x52454C414953  # "RELAIS": the advisory lock key held while migrating
 
 # Index i holds the step from version i to version i + 1. A new database is created directly at
 # the latest version from `tables.metadata`; an existing one runs the steps it is missing.
@@ -37,6 +38,9 @@ def _set_version(conn: sa.Connection, version: int) -> None:
 
 def migrate(conn: sa.Connection) -> tuple[int | None, int]:
     """Bring the schema to LATEST; refuse a database written by a newer Relais."""
+    if conn.dialect.name == "postgresql":
+        # Several workers starting at once on a new database: one migrates, the others wait.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
     found = current_version(conn)
     if found is not None and found > LATEST:
         raise SchemaTooNewError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,8 +64,13 @@ def _sqlite_path(url: sa.URL) -> Path | None:
     return Path(database)
 
 
-def make_engine(url: str) -> sa.Engine:
-    """An engine with the settings Relais needs (SQLite: WAL, foreign keys, busy timeout)."""
+def make_engine(url: str, *, writer: bool = False) -> sa.Engine:
+    """An engine with the settings Relais needs (SQLite: WAL, foreign keys, busy timeout).
+
+    `writer` (SQLite): every transaction starts with BEGIN IMMEDIATE, taking the write lock up
+    front and waiting for it, so that a read-then-write transaction never fails because another
+    connection wrote in between. Readers (status, history) keep plain deferred transactions.
+    """
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_path(parsed)
@@ -76,15 +82,18 @@ def make_engine(url: str) -> sa.Engine:
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # let SQLAlchemy's BEGIN below run the transactions
             cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA busy_timeout=10000")
             if path is not None:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock up front (waiting for it under busy_timeout) where
+            # a transaction will write after reading, e.g. two processes migrating a new file.
+            immediate = writer or conn.get_execution_options().get("immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -107,16 +116,15 @@ class Storage:
     @classmethod
     def open(cls, url: str, *, exclusive: bool = False) -> Storage:
         """Connect, migrate, and (`exclusive`, SQLite only) take the one-instance lock."""
-        engine = make_engine(url)
+        engine = make_engine(url, writer=exclusive)
         lock_file = None
         if exclusive and engine.dialect.name == "sqlite":
             path = _sqlite_path(engine.url)
             if path is not None:
                 lock_file = _take_lock(path)
         try:
-            with engine.begin() as conn:
-                migrations.migrate(conn)
-        except sa.exc.OperationalError as err:
+            _migrate(engine)
+        except sa.exc.DBAPIError as err:
             if lock_file is not None:
                 lock_file.close()
             engine.dispose()
@@ -139,7 +147,7 @@ class Storage:
         try:
             with self.engine.begin() as conn:
                 yield conn
-        except sa.exc.OperationalError as err:
+        except sa.exc.DBAPIError as err:
             raise StorageError(f"database error: {_db_message(err)}") from None
 
     def _insert(self, table: sa.Table) -> Any:
@@ -569,13 +577,34 @@ class Storage:
         query = (
             sa.select(d, a.c.title, a.c.url)
             .select_from(d.join(a, a.c.key == d.c.article_key))
-            .where(d.c.state != DeliveryState.SKIPPED.value)
+            .where(  # all but a first poll's baseline, which would bury everything else
+                sa.or_(
+                    d.c.state != DeliveryState.SKIPPED.value,
+                    sa.not_(sa.func.coalesce(d.c.error, "").startswith("baseline")),
+                )
+            )
             .order_by(d.c.updated_at.desc(), d.c.id.desc())
             .limit(limit)
         )
         with self._tx() as conn:
             rows = conn.execute(query).all()
         return [HistoryRow(_delivery(r._mapping), r.title, r.url) for r in rows]
+
+
+def _migrate(engine: sa.Engine, attempts: int = 20) -> None:
+    """Run the migrations; on SQLite, wait out another process that is creating the same file
+    (switching a new file to WAL needs an exclusive lock that the busy timeout does not cover)."""
+    for attempt in range(attempts):
+        try:
+            with engine.connect() as conn:
+                conn.execution_options(immediate=True)
+                with conn.begin():
+                    migrations.migrate(conn)
+            return
+        except sa.exc.OperationalError as err:
+            if "locked" not in str(err.orig) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -272,3 +272,29 @@ def test_min_gap_holds_across_two_workers(postgres_url: str) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(results) == [0, 1]
+
+
+def test_several_processes_opening_a_new_database_at_once(db_url: str) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def opener() -> None:
+        try:
+            barrier.wait()
+            Storage.open(db_url).close()
+        except BaseException as err:  # collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=opener) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+
+
+def test_history_hides_only_the_baseline(store: Storage) -> None:
+    store.record([new(article(1), ["out"], reason="baseline: already in the feed")], BASE)
+    store.record([new(article(2), ["out"], reason="republished copy of article x")], BASE)
+    store.record([new(article(3), ["out"])], BASE)
+    assert [h.delivery.error for h in store.history()] == [None, "republished copy of article x"]
