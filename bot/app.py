@@ -127,7 +127,6 @@ class App:
         from bot.publishers.facebook import check_token
 
         for channel in channels:
-            state = self.storage.channel_state(channel.id)
             try:
                 report = await check_token(channel, self.settings.facebook, clock=self.clock)
             except Exception:
@@ -135,15 +134,16 @@ class App:
                 continue
             if not report.reachable:
                 continue  # Facebook unreachable says nothing about the token
-            if report.ok and state.paused and state.paused_by == "auth":
-                self.storage.set_paused(channel.id, False, None, self.clock.now())
+            if report.ok and self.storage.set_paused(
+                channel.id, False, None, self.clock.now(), by="auth"
+            ):
                 log.info("channel %s: the token works again; posting resumes", channel.id)
                 self.alerts.add(
                     "Canal repris",
                     f"{channel.id} : le jeton fonctionne de nouveau, les "
                     "publications en attente repartent.",
                 )
-            elif not report.ok and not state.paused:
+            elif not report.ok:  # pauses once; an existing pause is left as it is
                 self.outbox.pause(channel, " ".join(report.messages) or "jeton refusé")
         await self.alerts.flush()
 

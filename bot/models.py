@@ -152,3 +152,4 @@ class Delivery:
     updated_at: datetime | None = None
     sent_at: datetime | None = None
     attempted_at: datetime | None = None
+    worker: str | None = None

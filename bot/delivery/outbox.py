@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.clock import Clock
 from bot.content.render import render_post
@@ -25,7 +26,15 @@ from bot.errors import (
     TransientError,
     UnknownOutcomeError,
 )
-from bot.models import ChannelType, Delivery, DeliveryState, Post, ReconcileOutcome
+from bot.models import (
+    Article,
+    ChannelType,
+    Delivery,
+    DeliveryState,
+    Post,
+    PublishResult,
+    ReconcileOutcome,
+)
 from bot.publishers.base import Publisher
 from bot.settings import ChannelSettings, Settings
 from bot.storage.store import Storage
@@ -35,7 +44,9 @@ log = logging.getLogger("relais.outbox")
 PublisherFactory = Callable[[ChannelSettings, str | None], Publisher]
 # A PostgreSQL worker leaves others' `sending` rows alone unless they are older than this.
 SENDING_LEASE = timedelta(minutes=5)
-RECONCILE_MARGIN = timedelta(minutes=2)
+# An uncertain Facebook post is looked for on the Page once its attempt is this old.
+RECONCILE_AFTER = timedelta(minutes=10)
+MAX_AGE = "older than the channel's max_age"
 
 
 @dataclass
@@ -85,6 +96,7 @@ class Outbox:
         self.worker = worker
         self._rand = rand
         self._strip: Mapping[str, tuple[str, ...]] = {f.id: f.strip for f in settings.feeds}
+        self._unrecorded: dict[int, tuple[Delivery, PublishResult]] = {}
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -121,6 +133,7 @@ class Outbox:
     async def deliver_due(self, *, stop: asyncio.Event | None = None) -> RoundReport:
         """Reconcile uncertain posts, then send every delivery that is due and allowed now."""
         report = RoundReport()
+        self._flush_unrecorded()
         self.recover()
         channels = [c for c in self.settings.channels if not self._paused(c, report)]
         await self.reconcile(channels, report)
@@ -190,22 +203,22 @@ class Outbox:
         now = self.clock.now()
         article = self.storage.article(delivery.article_key)
         if too_old(article, channel, now):
-            self.storage.mark_skipped(delivery.id, "older than the channel's max_age", now)
+            self._finish(delivery, state=DeliveryState.SKIPPED, error=MAX_AGE)
             report.skipped += 1
             return True
         try:
-            post = self._render(channel, delivery, shorter=False)
+            post = self._render(channel, article, shorter=False)
             try:
                 result = await self.publisher(channel).publish(post)
             except TooLongError as err:
                 log.info("delivery %s: %s; rendering it shorter once", delivery.id, err)
-                post = self._render(channel, delivery, shorter=True)
+                post = self._render(channel, article, shorter=True)
                 result = await self.publisher(channel).publish(post)
         except ChatMovedError as err:
             new_chat = str(err.new_chat_id)
             self.storage.set_chat_override(channel.id, new_chat, now)
             self._publishers.pop(channel.id, None)
-            self.storage.mark_queued(delivery.id, now, f"chat moved to {new_chat}", now)
+            self._finish(delivery, state=DeliveryState.QUEUED, error=f"chat moved to {new_chat}")
             log.warning("channel %s moved to chat %s; retrying there", channel.id, new_chat)
             report.retried += 1
             return True
@@ -213,7 +226,7 @@ class Outbox:
             due = retry_at(
                 now, attempts=delivery.attempts, retry_after=err.retry_after, rand=self._rand()
             )
-            self.storage.mark_queued(delivery.id, due, str(err), now)
+            self._finish(delivery, state=DeliveryState.QUEUED, error=str(err), due=due)
             log.info("delivery %s to %s: %s; retry at %s", delivery.id, channel.id, err, due)
             report.retried += 1
             report.note_next(due)
@@ -221,38 +234,27 @@ class Outbox:
                 report.retry_due = due
             return err.retry_after is None  # a rate limit: stop hammering this channel now
         except AuthError as err:
-            self.storage.release(delivery.id, now)
+            self._finish(delivery, state=DeliveryState.QUEUED, release=True)
             self.pause(channel, str(err), platform_wide=isinstance(err, CredentialsError))
             report.paused.append(channel.id)
             return False
         except UnknownOutcomeError as err:
-            self.storage.mark_unknown(delivery.id, str(err), now)
-            report.unknown += 1
-            self.alerts.add(
-                f"Issue incertaine sur {channel.id}",
-                f"« {article.title} » (#{delivery.id}) : {err}",
-            )
-            return True
+            self._uncertain(channel, delivery, article.title, str(err), report)
+            return False  # the platform is struggling: do not pile up more uncertain posts
         except (PermanentError, PublishError) as err:
-            self.storage.mark_failed(delivery.id, str(err), now)
-            report.failed += 1
-            self.alerts.add(
-                f"Échec définitif sur {channel.id}", f"« {article.title} » (#{delivery.id}) : {err}"
-            )
+            self._failed(channel, delivery, article.title, str(err), report)
             return True
         except StorageError:
             raise
         except ValueError as err:  # a template that cannot render this article
-            self.storage.mark_failed(delivery.id, f"cannot render: {err}", now)
-            report.failed += 1
-            self.alerts.add(f"Échec définitif sur {channel.id}", f"#{delivery.id} : {err}")
+            self._failed(channel, delivery, article.title, f"cannot render: {err}", report)
             return True
         except Exception as err:  # a bug in an adapter: the post may or may not exist
             log.exception("delivery %s to %s: unexpected error", delivery.id, channel.id)
-            self.storage.mark_unknown(delivery.id, f"unexpected error: {type(err).__name__}", now)
-            report.unknown += 1
-            return True
-        self.storage.mark_sent(delivery.id, result, self.clock.now())
+            detail = f"unexpected error: {type(err).__name__}"
+            self._uncertain(channel, delivery, article.title, detail, report)
+            return False
+        self._record_sent(delivery, result)
         report.sent += 1
         log.info(
             "sent delivery %s (%s) to %s: %s",
@@ -263,8 +265,60 @@ class Outbox:
         )
         return True
 
-    def _render(self, channel: ChannelSettings, delivery: Delivery, *, shorter: bool) -> Post:
-        article = self.storage.article(delivery.article_key)
+    def _finish(self, delivery: Delivery, **outcome: Any) -> None:
+        if not self.storage.finish(delivery, self.clock.now(), **outcome):
+            log.error(
+                "delivery %s was taken over by another worker before its outcome (%s) could be "
+                "recorded; left as that worker has it",
+                delivery.id,
+                outcome.get("state"),
+            )
+
+    def _record_sent(self, delivery: Delivery, result: PublishResult) -> None:
+        """The post exists: the record must say so, even through a passing database error."""
+        try:
+            self._finish(delivery, state=DeliveryState.SENT, result=result)
+        except StorageError as err:
+            # Kept in memory and written at the next round, before `sending` rows are
+            # recovered: otherwise this row would come back as `unknown`, and a /retry would
+            # post it twice.
+            log.error("delivery %s was sent but could not be recorded yet: %s", delivery.id, err)
+            self._unrecorded[delivery.id] = (delivery, result)
+
+    def _flush_unrecorded(self) -> None:
+        for delivery_id, (delivery, result) in list(self._unrecorded.items()):
+            self._finish(delivery, state=DeliveryState.SENT, result=result)
+            del self._unrecorded[delivery_id]
+
+    def _uncertain(
+        self,
+        channel: ChannelSettings,
+        delivery: Delivery,
+        title: str,
+        detail: str,
+        report: RoundReport,
+    ) -> None:
+        self._finish(delivery, state=DeliveryState.UNKNOWN, error=detail)
+        report.unknown += 1
+        self.alerts.add(
+            f"Issue incertaine sur {channel.id}", f"« {title} » (#{delivery.id}) : {detail}"
+        )
+
+    def _failed(
+        self,
+        channel: ChannelSettings,
+        delivery: Delivery,
+        title: str,
+        detail: str,
+        report: RoundReport,
+    ) -> None:
+        self._finish(delivery, state=DeliveryState.FAILED, error=detail)
+        report.failed += 1
+        self.alerts.add(
+            f"Échec définitif sur {channel.id}", f"« {title} » (#{delivery.id}) : {detail}"
+        )
+
+    def _render(self, channel: ChannelSettings, article: Article, *, shorter: bool) -> Post:
         return render_post(
             article,
             channel,
@@ -293,29 +347,35 @@ class Outbox:
     # ---- uncertain outcomes -------------------------------------------------------------
 
     async def reconcile(self, channels: list[ChannelSettings], report: RoundReport) -> None:
-        """Ask each platform that can tell whether an `unknown` post exists."""
+        """Ask each platform that can tell whether an `unknown` post exists.
+
+        Only once the attempt is RECONCILE_AFTER old: a POST that timed out may still land on
+        the Page a little later, and reading "absent" too early would post it twice.
+        """
+        settled = self.clock.now() - RECONCILE_AFTER
         for channel in channels:
             if channel.type is ChannelType.TELEGRAM:
                 continue  # a bot cannot read a channel's history: admins decide (/retry)
             unknown = self.storage.deliveries(channel_id=channel.id, states=[DeliveryState.UNKNOWN])
             for delivery in unknown:
-                since = (
-                    delivery.attempted_at or delivery.created_at or self.clock.now()
-                ) - RECONCILE_MARGIN
+                attempted = delivery.attempted_at or delivery.created_at or self.clock.now()
+                if attempted > settled:
+                    report.note_next(attempted + RECONCILE_AFTER)
+                    continue
                 try:
-                    post = self._render(channel, delivery, shorter=False)
-                    answer = await self.publisher(channel).reconcile(post, since)
+                    article = self.storage.article(delivery.article_key)
+                    post = self._render(channel, article, shorter=False)
+                    answer = await self.publisher(channel).reconcile(post, attempted)
                 except Exception:
                     log.exception("reconciling delivery %s failed", delivery.id)
                     continue
                 now = self.clock.now()
                 if answer.outcome is ReconcileOutcome.FOUND and answer.result is not None:
-                    self.storage.mark_sent(delivery.id, answer.result, now)
-                    log.info("delivery %s found on %s: sent", delivery.id, channel.id)
-                    report.reconciled += 1
+                    if self.storage.resolve_found(delivery.id, answer.result, now):
+                        log.info("delivery %s found on %s: sent", delivery.id, channel.id)
+                        report.reconciled += 1
                 elif answer.outcome is ReconcileOutcome.ABSENT:
-                    self.storage.mark_queued(
-                        delivery.id, now, "not found after an uncertain send", now
-                    )
-                    log.info("delivery %s not found on %s: queued again", delivery.id, channel.id)
-                    report.reconciled += 1
+                    absent = "not found after an uncertain send"
+                    if self.storage.mark_queued(delivery.id, now, absent, now):
+                        log.info("delivery %s not on %s: queued again", delivery.id, channel.id)
+                        report.reconciled += 1

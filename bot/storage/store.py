@@ -329,17 +329,28 @@ class Storage:
         *,
         by: str = "admin",
     ) -> bool:
-        """Pause or resume a channel (`by`: "admin" or "auth"); True when this changed its state."""
-        before = self.channel_state(channel_id).paused
-        self._upsert_channel(
-            channel_id,
-            now,
-            paused=paused,
-            pause_reason=reason if paused else None,
-            paused_by=by if paused else None,
-            paused_at=now if paused else None,
-        )
-        return before != paused
+        """Pause (`by` "admin" or "auth") or resume a channel; True when this changed its state.
+
+        A pause never overwrites another one (an admin's /pause stays an admin's). When resuming,
+        `by="auth"` resumes only a channel that was paused for its credentials.
+        """
+        c = t.channels
+        guard = [c.c.channel_id == channel_id, c.c.paused == (not paused)]
+        if paused:
+            values: dict[str, Any] = {"paused": True, "pause_reason": reason, "paused_by": by}
+            values.update(paused_at=now, updated_at=now)
+        else:
+            values = {"paused": False, "pause_reason": None, "paused_by": None, "paused_at": None}
+            values["updated_at"] = now
+            if by == "auth":
+                guard.append(c.c.paused_by == "auth")
+        with self._tx() as conn:
+            conn.execute(
+                self._insert(c)
+                .values(channel_id=channel_id, updated_at=now)
+                .on_conflict_do_nothing()
+            )
+            return conn.execute(c.update().where(*guard).values(**values)).rowcount == 1
 
     def set_chat_override(self, channel_id: str, chat: str, now: datetime) -> None:
         self._upsert_channel(channel_id, now, chat_override=chat)
@@ -365,17 +376,16 @@ class Storage:
         """
         d = t.deliveries
         with self._tx() as conn:
+            conn.execute(
+                self._insert(t.channels)
+                .values(channel_id=channel_id, updated_at=now)
+                .on_conflict_do_nothing()
+            )
+            paused = sa.select(t.channels.c.paused).where(t.channels.c.channel_id == channel_id)
             if self.is_postgres:
-                conn.execute(
-                    self._insert(t.channels)
-                    .values(channel_id=channel_id, updated_at=now)
-                    .on_conflict_do_nothing()
-                )
-                conn.execute(
-                    sa.select(t.channels.c.channel_id)
-                    .where(t.channels.c.channel_id == channel_id)
-                    .with_for_update()
-                )
+                paused = paused.with_for_update()
+            if conn.execute(paused).scalar_one():
+                return [], None  # paused since the round began (an admin's /pause)
             last_post, posts_today = conn.execute(
                 sa.select(
                     sa.func.max(d.c.attempted_at),
@@ -427,20 +437,57 @@ class Storage:
         by_id = {r.id: _delivery(r._mapping) for r in rows}
         return [by_id[i] for i in ids], None
 
-    def _finish(self, delivery_id: int, expect: Iterable[DeliveryState], **values: Any) -> bool:
-        d = t.deliveries
-        with self._tx() as conn:
-            result = conn.execute(
-                d.update()
-                .where(d.c.id == delivery_id, d.c.state.in_([s.value for s in expect]))
-                .values(**values)
-            )
-        return result.rowcount == 1
+    def finish(
+        self,
+        claim: Delivery,
+        now: datetime,
+        *,
+        state: DeliveryState,
+        error: str | None = None,
+        due: datetime | None = None,
+        result: PublishResult | None = None,
+        release: bool = False,
+    ) -> bool:
+        """Record the outcome of a claim this worker made. The row must still be the one it
+        claimed (`sending`, same worker, same attempt): a row that another worker recovered or
+        took since is left alone, and False says so.
 
-    def mark_sent(self, delivery_id: int, result: PublishResult, now: datetime) -> bool:
-        return self._finish(
+        `release`: the claim is given back unattempted (a paused channel); its attempt does not
+        count. `due` is when a re-queued delivery may go again (default: now).
+        """
+        d = t.deliveries
+        values: dict[str, Any] = {"state": state.value, "error": error, "updated_at": now}
+        if state is DeliveryState.SENT:
+            if result is None:
+                raise ValueError("a sent delivery needs the platform's result")
+            values.update(remote_id=result.remote_id, remote_link=result.link, sent_at=now)
+        if state is DeliveryState.QUEUED:
+            values["due_at"] = due or now
+        if release:
+            values["attempts"] = d.c.attempts - 1
+        return self._update(
+            d.c.id == claim.id,
+            d.c.state == DeliveryState.SENDING.value,
+            d.c.worker == claim.worker,
+            d.c.attempts == claim.attempts,
+            values=values,
+        )
+
+    def _update(self, *where: Any, values: dict[str, Any]) -> bool:
+        with self._tx() as conn:
+            return conn.execute(t.deliveries.update().where(*where).values(**values)).rowcount == 1
+
+    def _by_id(self, delivery_id: int, expect: Iterable[DeliveryState], **values: Any) -> bool:
+        d = t.deliveries
+        return self._update(
+            d.c.id == delivery_id, d.c.state.in_([s.value for s in expect]), values=values
+        )
+
+    def resolve_found(self, delivery_id: int, result: PublishResult, now: datetime) -> bool:
+        """An `unknown` delivery was found on the platform: it is sent."""
+        return self._by_id(
             delivery_id,
-            (DeliveryState.SENDING, DeliveryState.UNKNOWN),
+            (DeliveryState.UNKNOWN,),
             state=DeliveryState.SENT.value,
             remote_id=result.remote_id,
             remote_link=result.link,
@@ -452,53 +499,22 @@ class Storage:
     def mark_queued(
         self, delivery_id: int, due: datetime, error: str | None, now: datetime
     ) -> bool:
-        return self._finish(
+        """Queue an `unknown` or `failed` delivery again (reconciled absent, or an admin's
+        /retry). Never a `sending` one: that belongs to the worker that claimed it."""
+        return self._by_id(
             delivery_id,
-            (DeliveryState.SENDING, DeliveryState.UNKNOWN, DeliveryState.FAILED),
+            (DeliveryState.UNKNOWN, DeliveryState.FAILED),
             state=DeliveryState.QUEUED.value,
             due_at=due,
             error=error,
             updated_at=now,
         )
 
-    def release(self, delivery_id: int, now: datetime) -> bool:
-        """Give back a claimed delivery that was never attempted (paused channel, shutdown)."""
-        d = t.deliveries
-        return self._finish(
-            delivery_id,
-            (DeliveryState.SENDING,),
-            state=DeliveryState.QUEUED.value,
-            attempts=d.c.attempts - 1,
-            updated_at=now,
-        )
-
-    def mark_failed(self, delivery_id: int, error: str, now: datetime) -> bool:
-        return self._finish(
-            delivery_id,
-            (DeliveryState.SENDING, DeliveryState.UNKNOWN),
-            state=DeliveryState.FAILED.value,
-            error=error,
-            updated_at=now,
-        )
-
-    def mark_unknown(self, delivery_id: int, error: str, now: datetime) -> bool:
-        return self._finish(
-            delivery_id,
-            (DeliveryState.SENDING,),
-            state=DeliveryState.UNKNOWN.value,
-            error=error,
-            updated_at=now,
-        )
-
     def mark_skipped(self, delivery_id: int, reason: str, now: datetime) -> bool:
-        return self._finish(
+        """Give up a delivery that is not in flight (an admin's /skip)."""
+        return self._by_id(
             delivery_id,
-            (
-                DeliveryState.SENDING,
-                DeliveryState.QUEUED,
-                DeliveryState.UNKNOWN,
-                DeliveryState.FAILED,
-            ),
+            (DeliveryState.QUEUED, DeliveryState.UNKNOWN, DeliveryState.FAILED),
             state=DeliveryState.SKIPPED.value,
             error=reason,
             updated_at=now,
@@ -691,4 +707,5 @@ def _delivery(m: Any) -> Delivery:
         updated_at=m["updated_at"],
         sent_at=m["sent_at"],
         attempted_at=m["attempted_at"],
+        worker=m["worker"],
     )

@@ -9,12 +9,13 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.delivery.alerts import Alerts
-from bot.delivery.outbox import Outbox
+from bot.delivery.outbox import RECONCILE_AFTER, Outbox
 from bot.errors import (
     AuthError,
     ChatMovedError,
     CredentialsError,
     PermanentError,
+    StorageError,
     TooLongError,
     TransientError,
     UnknownOutcomeError,
@@ -197,6 +198,9 @@ async def test_reconciliation(
     rig.pub("out").script.append(UnknownOutcomeError("read timeout"))
     await rig.outbox.deliver_due()
     rig.pub("out").reconcile_answer = answer
+    report = await rig.outbox.deliver_due()  # too early: a late POST may still land
+    assert rig.states() == [DeliveryState.UNKNOWN] and report.reconciled == 0
+    rig.clock.advance(RECONCILE_AFTER)
     report = await rig.outbox.deliver_due()
     assert rig.states() == [final]
     assert len(rig.pub("out").posts) == sends
@@ -221,7 +225,8 @@ async def test_too_long_is_rendered_shorter_once(db_url: str) -> None:
     assert r.states() == [DeliveryState.SENT, DeliveryState.FAILED]
     [post] = r.pub("tg").posts
     assert isinstance(post, TelegramPost)
-    normal = r.outbox._render(r.settings.channels[0], r.storage.deliveries()[0], shorter=False)
+    first = r.storage.article(r.storage.deliveries()[0].article_key)
+    normal = r.outbox._render(r.settings.channels[0], first, shorter=False)
     assert len(post.text) < len(normal.text)
     r.storage.close()
 
@@ -281,4 +286,50 @@ async def test_a_bug_in_an_adapter_is_contained(rig: Rig) -> None:
     rig.queue(1, 2)
     rig.pub("out").script.append(RuntimeError("boom"))
     report = await rig.outbox.deliver_due()
-    assert report.unknown == 1 and report.sent == 1
+    assert report.unknown == 1 and report.sent == 0  # the round of that channel ends
+    assert any("RuntimeError" in m for m in rig.notes.messages)
+    report = await rig.outbox.deliver_due()
+    assert report.sent == 1 and rig.states() == [DeliveryState.UNKNOWN, DeliveryState.SENT]
+
+
+async def test_one_uncertain_post_ends_the_round_instead_of_piling_up(db_url: str) -> None:
+    r = Rig(db_url, [TELEGRAM])
+    r.queue(1, 2, 3)
+    r.pub("tg").script.extend([UnknownOutcomeError("timeout")] * 3)
+    await r.outbox.deliver_due()
+    assert r.states() == [DeliveryState.UNKNOWN, DeliveryState.QUEUED, DeliveryState.QUEUED]
+    r.storage.close()
+
+
+async def test_a_post_sent_but_not_recorded_is_recorded_later_not_resent(rig: Rig) -> None:
+    rig.queue(1)
+    real_finish = rig.storage.finish
+    calls = {"n": 0}
+
+    def flaky(claim, now, **outcome):
+        calls["n"] += 1
+        if outcome.get("state") is DeliveryState.SENT and calls["n"] == 1:
+            raise StorageError("database error: the disk is full")
+        return real_finish(claim, now, **outcome)
+
+    rig.storage.finish = flaky  # type: ignore[method-assign]
+    await rig.outbox.deliver_due()
+    assert rig.states() == [DeliveryState.SENDING]
+    await rig.outbox.deliver_due()  # written first, before `sending` rows are recovered
+    assert rig.states() == [DeliveryState.SENT]
+    assert len(rig.pub("out").posts) == 1
+
+
+async def test_pause_during_a_round_stops_the_channel(rig: Rig) -> None:
+    rig.queue(1, 2, 3)
+    publish = rig.pub("out").publish
+
+    async def pause_after_first(post):
+        result = await publish(post)
+        rig.storage.set_paused("out", True, "/pause by an admin", BASE)
+        return result
+
+    rig.pub("out").publish = pause_after_first  # type: ignore[method-assign]
+    report = await rig.outbox.deliver_due()
+    assert report.sent == 1
+    assert rig.states() == [DeliveryState.SENT, DeliveryState.QUEUED, DeliveryState.QUEUED]

@@ -11,6 +11,13 @@ import sqlalchemy as sa
 
 from bot.errors import InstanceLockedError, SchemaTooNewError
 from bot.models import DeliveryState, FeedState, PublishResult
+
+SENT, QUEUED, FAILED, UNKNOWN = (
+    DeliveryState.SENT,
+    DeliveryState.QUEUED,
+    DeliveryState.FAILED,
+    DeliveryState.UNKNOWN,
+)
 from bot.storage import migrations
 from bot.storage.store import Storage
 from tests.core.helpers import BASE, article, new
@@ -140,11 +147,11 @@ def test_state_machine(store: Storage) -> None:
     assert [d.state for d in claimed] == [DeliveryState.SENDING] * 4
     assert [d.article_key for d in claimed] == [a.key for a in articles]  # oldest first
     a, b, c, d = claimed
-    assert store.mark_sent(a.id, PublishResult("m1", "https://t.me/x/1"), BASE)
-    assert store.mark_queued(b.id, BASE + timedelta(minutes=5), "429", BASE)
-    assert store.mark_failed(c.id, "chat not found", BASE)
-    assert store.mark_unknown(d.id, "timed out", BASE)
-    assert not store.mark_unknown(a.id, "late", BASE)  # sent stays sent
+    assert store.finish(a, BASE, state=SENT, result=PublishResult("m1", "https://t.me/x/1"))
+    assert store.finish(b, BASE, state=QUEUED, due=BASE + timedelta(minutes=5), error="429")
+    assert store.finish(c, BASE, state=FAILED, error="chat not found")
+    assert store.finish(d, BASE, state=UNKNOWN, error="timed out")
+    assert not store.finish(a, BASE, state=UNKNOWN, error="late")  # sent stays sent
     states = {x.id: x for x in store.deliveries()}
     assert (
         states[a.id].state is DeliveryState.SENT and states[a.id].remote_link == "https://t.me/x/1"
@@ -160,7 +167,7 @@ def test_state_machine(store: Storage) -> None:
 def test_pacing_is_decided_inside_the_claim(store: Storage) -> None:
     store.record([new(article(i), ["out"]) for i in (1, 2)], BASE)
     first, _ = claim(store, limit=1, gap=timedelta(minutes=10))
-    store.mark_sent(first[0].id, PublishResult("1"), BASE)
+    store.finish(first[0], BASE, state=SENT, result=PublishResult("1"))
     claimed, later = claim(store, limit=1, gap=timedelta(minutes=10))
     assert claimed == [] and later == BASE + timedelta(minutes=10)
     claimed, _ = claim(store, now=BASE + timedelta(minutes=10), limit=1, gap=timedelta(minutes=10))
@@ -201,7 +208,7 @@ def test_pause_and_chat_override(store: Storage) -> None:
 def test_counts_and_history(store: Storage) -> None:
     store.record([new(article(i), ["out"]) for i in (1, 2, 3)], BASE)
     claimed, _ = claim(store, limit=1)
-    store.mark_sent(claimed[0].id, PublishResult("42"), BASE + timedelta(minutes=1))
+    store.finish(claimed[0], BASE + timedelta(minutes=1), state=SENT, result=PublishResult("42"))
     [counts] = store.channel_counts()
     assert counts.counts == {"queued": 2, "sent": 1}
     assert counts.next_due == BASE
@@ -228,7 +235,7 @@ def test_two_concurrent_workers_never_claim_the_same_delivery(postgres_url: str)
             if not got:
                 break
             claimed[name] += [d.id for d in got]
-            store.mark_sent(got[0].id, PublishResult(f"{name}-{got[0].id}"), BASE)
+            store.finish(got[0], BASE, state=SENT, result=PublishResult(f"{name}-{got[0].id}"))
         store.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in claimed]
@@ -298,3 +305,36 @@ def test_history_hides_only_the_baseline(store: Storage) -> None:
     store.record([new(article(2), ["out"], reason="republished copy of article x")], BASE)
     store.record([new(article(3), ["out"])], BASE)
     assert [h.delivery.error for h in store.history()] == [None, "republished copy of article x"]
+
+
+def test_a_claim_taken_over_cannot_be_finished_by_its_old_worker(store: Storage) -> None:
+    store.record([new(article(1), ["out"])], BASE)
+    [old], _ = claim(store)
+    store.recover_sending(BASE)  # this worker was thought dead: unknown
+    assert store.mark_queued(old.id, BASE, "admin /retry", BASE)
+    [again], _ = claim(store)  # claimed anew (same worker name, next attempt)
+    assert again.attempts == old.attempts + 1
+    assert not store.finish(old, BASE, state=SENT, result=PublishResult("late"))
+    assert store.finish(again, BASE, state=SENT, result=PublishResult("ok"))
+    assert store.delivery(old.id).remote_id == "ok"
+
+
+def test_only_uncertain_or_failed_deliveries_are_requeued_or_resolved(store: Storage) -> None:
+    store.record([new(article(1), ["out"])], BASE)
+    [sending], _ = claim(store)
+    assert not store.mark_queued(sending.id, BASE, "x", BASE)  # in flight: its worker decides
+    assert not store.resolve_found(sending.id, PublishResult("1"), BASE)
+    store.finish(sending, BASE, state=UNKNOWN, error="timeout")
+    assert store.resolve_found(sending.id, PublishResult("1"), BASE)
+    assert not store.mark_queued(sending.id, BASE, "x", BASE)  # sent stays sent
+
+
+def test_a_paused_channel_is_not_claimed_and_pauses_do_not_overwrite(store: Storage) -> None:
+    store.record([new(article(1), ["out"])], BASE)
+    assert store.set_paused("out", True, "paused by admin", BASE)
+    assert claim(store) == ([], None)
+    assert not store.set_paused("out", True, "token refused", BASE, by="auth")
+    assert store.channel_state("out").paused_by == "admin"
+    assert not store.set_paused("out", False, None, BASE, by="auth")  # not an auth pause
+    assert store.set_paused("out", False, None, BASE)
+    assert len(claim(store)[0]) == 1
