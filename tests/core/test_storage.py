@@ -11,6 +11,9 @@ import sqlalchemy as sa
 
 from bot.errors import InstanceLockedError, SchemaTooNewError
 from bot.models import DeliveryState, FeedState, PublishResult
+from bot.storage import migrations
+from bot.storage.store import Storage
+from tests.core.helpers import BASE, article, new
 
 SENT, QUEUED, FAILED, UNKNOWN = (
     DeliveryState.SENT,
@@ -18,9 +21,6 @@ SENT, QUEUED, FAILED, UNKNOWN = (
     DeliveryState.FAILED,
     DeliveryState.UNKNOWN,
 )
-from bot.storage import migrations
-from bot.storage.store import Storage
-from tests.core.helpers import BASE, article, new
 
 
 @pytest.fixture
