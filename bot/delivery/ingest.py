@@ -71,57 +71,70 @@ class Poller:
         return state
 
     async def poll(self, feed: FeedSettings, *, write: bool = True) -> PollReport:
-        """One poll of one feed. With `write=False` nothing is recorded (dry runs)."""
+        """One poll of one feed. With `write=False` nothing is recorded (dry runs).
+
+        Never raises: whatever goes wrong is this feed's failure, recorded and reported.
+        """
         state = self._state(feed)
         started = self.clock.now()
         try:
-            fetched = await self.fetcher.fetch(
-                state.url,
-                etag=state.etag,
-                last_modified=state.last_modified,
-                max_bytes=feed.max_bytes,
-            )
-            if fetched.status == "not_modified":
-                report = PollReport(feed.id, "not_modified", "not modified (304)")
-                parsed = None
-            else:
-                parsed = await asyncio.to_thread(
-                    parse_feed,
-                    fetched.body,
-                    feed_id=feed.id,
-                    content_type=fetched.content_type,
-                    base_url=fetched.final_url,
-                )
-                report = self._ingest(feed, state, parsed, started, write=write)
+            return await self._poll(feed, state, started, write=write)
         except FeedError as err:
             hint = getattr(err, "retry_after", None)  # a 429/503 may say when to come back
             wait = timedelta(seconds=hint) if isinstance(hint, int | float) else None
             return self._failed(feed, state, str(err), started, write=write, retry_after=wait)
-        now = self.clock.now()
+        except Exception as err:
+            log.exception("feed %s: unexpected error while polling", feed.id)
+            message = f"internal error: {type(err).__name__}: {err}"
+            try:
+                return self._failed(feed, state, message, started, write=write)
+            except Exception:  # the database itself is failing: report, record nothing
+                return PollReport(feed.id, "error", message)
+
+    async def _poll(
+        self, feed: FeedSettings, state: FeedState, started: datetime, *, write: bool
+    ) -> PollReport:
+        fetched = await self.fetcher.fetch(
+            state.url, etag=state.etag, last_modified=state.last_modified, max_bytes=feed.max_bytes
+        )
         if fetched.permanent_redirect:
             log.info("feed %s moved permanently to %s", feed.id, fetched.permanent_redirect)
+        if fetched.status == "not_modified":
+            report = PollReport(feed.id, "not_modified", "not modified (304)")
+        else:
+            parsed = await asyncio.to_thread(
+                parse_feed,
+                fetched.body,
+                feed_id=feed.id,
+                content_type=fetched.content_type,
+                base_url=fetched.final_url,
+            )
+            report = self._ingest(feed, state, parsed, started)
+        now = self.clock.now()
         report.next_poll = next_poll(now, feed.every, 0, self._rand())
+        unchanged = report.status == "not_modified"
+        new_state = replace(
+            state,
+            url=fetched.permanent_redirect or state.url,
+            etag=fetched.etag or (state.etag if unchanged else None),
+            last_modified=fetched.last_modified or (state.last_modified if unchanged else None),
+            last_poll=now,
+            last_result=report.message,
+            next_poll=report.next_poll,
+            consecutive_errors=0,
+            failing_since=None,
+            baselined=state.baselined or not unchanged,
+        )
         if write:
+            # The articles and the feed's state (baselined, ETag) in one transaction: a crash
+            # between them would make the next poll take new articles for a first poll's.
+            recorded = set(self.storage.record(report.new, now, feed_state=new_state))
+            report.new = [i for i in report.new if i.article.key in recorded]
             if state.consecutive_errors >= ALERT_AFTER_ERRORS:
                 self.alerts.add(
                     "Flux rétabli",
                     f"{feed.id} répond de nouveau ({state.consecutive_errors} échecs)",
                 )
-            self.storage.save_feed_state(
-                replace(
-                    state,
-                    url=fetched.permanent_redirect or state.url,
-                    etag=fetched.etag or (state.etag if report.status == "not_modified" else None),
-                    last_modified=fetched.last_modified
-                    or (state.last_modified if report.status == "not_modified" else None),
-                    last_poll=now,
-                    last_result=report.message,
-                    next_poll=report.next_poll,
-                    consecutive_errors=0,
-                    failing_since=None,
-                    baselined=state.baselined or parsed is not None,
-                )
-            )
         return report
 
     def _failed(
@@ -153,14 +166,9 @@ class Poller:
         return PollReport(feed.id, "error", message, next_poll=when)
 
     def _ingest(
-        self,
-        feed: FeedSettings,
-        state: FeedState,
-        parsed: ParsedFeed,
-        now: datetime,
-        *,
-        write: bool,
+        self, feed: FeedSettings, state: FeedState, parsed: ParsedFeed, now: datetime
     ) -> PollReport:
+        """What this poll brings: the new articles and each channel's decision (not recorded)."""
         for entry in parsed.skipped:
             log.info("feed %s: entry %r skipped: %s", feed.id, entry.title, entry.reason)
         if parsed.warning:
@@ -191,9 +199,6 @@ class Poller:
             if twin is not None:
                 pairs = [(c, f"republished copy of article {twin}") for c, _r in pairs]
             items.append(NewArticle(article, title_norm, pairs, duplicate_of=twin))
-        if write:
-            recorded = set(self.storage.record(items, now))
-            items = [i for i in items if i.article.key in recorded]
         message = f"{len(parsed.articles)} entries, {len(items)} new"
         if baseline:
             message += f" (first poll: first_run={feed.first_run})"

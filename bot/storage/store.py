@@ -167,6 +167,10 @@ class Storage:
         return [_feed_state(r._mapping) for r in rows]
 
     def save_feed_state(self, state: FeedState) -> None:
+        with self._tx() as conn:
+            conn.execute(self._feed_state_upsert(state))
+
+    def _feed_state_upsert(self, state: FeedState) -> Any:
         values = {
             "url": state.url,
             "configured_url": state.configured_url,
@@ -180,9 +184,7 @@ class Storage:
             "failing_since": state.failing_since,
         }
         stmt = self._insert(t.feeds).values(feed_id=state.feed_id, **values)
-        stmt = stmt.on_conflict_do_update(index_elements=["feed_id"], set_=values)
-        with self._tx() as conn:
-            conn.execute(stmt)
+        return stmt.on_conflict_do_update(index_elements=["feed_id"], set_=values)
 
     # ---- articles -----------------------------------------------------------------------
 
@@ -196,7 +198,7 @@ class Storage:
         canon = [a.canonical_url for a in articles]
         with self._tx() as conn:
             by_canon: dict[str, str] = {}
-            by_guid: dict[str, str] = {}
+            by_guid: dict[tuple[str, str], str] = {}
             for chunk in _chunks(canon, 400):
                 for key, canonical in conn.execute(
                     sa.select(t.articles.c.key, t.articles.c.canonical_url).where(
@@ -205,15 +207,16 @@ class Storage:
                 ):
                     by_canon[canonical] = key
             for chunk in _chunks(guids, 400):
-                for key, guid in conn.execute(
-                    sa.select(t.articles.c.key, t.articles.c.guid).where(
+                for key, guid, feed_id in conn.execute(
+                    sa.select(t.articles.c.key, t.articles.c.guid, t.articles.c.feed_id).where(
                         t.articles.c.guid.in_(chunk)
                     )
                 ):
-                    by_guid[guid] = key
+                    by_guid[(_guid_scope(guid, feed_id), guid)] = key
         for article in articles:
+            guid = article.guid
             match = by_canon.get(article.canonical_url) or (
-                by_guid.get(article.guid) if article.guid else None
+                by_guid.get((_guid_scope(guid, article.feed_id), guid)) if guid else None
             )
             if match:
                 found[article.key] = match
@@ -232,11 +235,16 @@ class Storage:
                 .limit(1)
             ).scalar_one_or_none()
 
-    def record(self, items: Sequence[NewArticle], now: datetime) -> list[str]:
-        """Record new articles and their deliveries in one transaction. An article that another
-        worker recorded first is left alone (no deliveries created). Returns the keys recorded."""
+    def record(
+        self, items: Sequence[NewArticle], now: datetime, *, feed_state: FeedState | None = None
+    ) -> list[str]:
+        """Record new articles and their deliveries, and the feed's state, in one transaction.
+        An article that another worker recorded first is left alone (no deliveries created).
+        Returns the keys recorded."""
         recorded: list[str] = []
         with self._tx() as conn:
+            if feed_state is not None:
+                conn.execute(self._feed_state_upsert(feed_state))
             for item in items:
                 a = item.article
                 stmt = (
@@ -621,6 +629,11 @@ def _migrate(engine: sa.Engine, attempts: int = 20) -> None:
             if "locked" not in str(err.orig) or attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
+
+
+def _guid_scope(guid: str, feed_id: str) -> str:
+    """A URL guid names one article anywhere; a guid such as "1234" only within its feed."""
+    return "" if guid.startswith(("http://", "https://")) else feed_id
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

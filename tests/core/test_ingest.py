@@ -210,3 +210,16 @@ async def test_changing_the_configured_url_starts_from_it(make_rig, server) -> N
     await rig.poll()
     assert rig.storage.feed_state("site").url == server.url("/feed")
     assert [d.state for d in rig.storage.deliveries()] == [DeliveryState.SKIPPED]
+
+
+async def test_an_unexpected_error_is_this_feeds_failure_only(make_rig, server) -> None:
+    server.set("/feed", rss(ONE))
+    rig = make_rig()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("index row size exceeds maximum")
+
+    rig.storage.record = broken  # type: ignore[method-assign]
+    report = await rig.poll()
+    assert report.status == "error" and "RuntimeError" in report.message
+    assert rig.storage.feed_state("site").consecutive_errors == 1

@@ -338,3 +338,21 @@ def test_a_paused_channel_is_not_claimed_and_pauses_do_not_overwrite(store: Stor
     assert not store.set_paused("out", False, None, BASE, by="auth")  # not an auth pause
     assert store.set_paused("out", False, None, BASE)
     assert len(claim(store)[0]) == 1
+
+
+def test_a_plain_guid_only_matches_within_its_feed(store: Storage) -> None:
+    store.record([new(article(1, feed="site-a", guid="1234"), ["out"])], BASE)
+    store.record([new(article(2, feed="site-a", guid="https://a.example/?p=9"), ["out"])], BASE)
+    other = article(3, feed="site-b", guid="1234")
+    moved = article(4, feed="site-b", guid="https://a.example/?p=9")
+    same_feed = article(5, feed="site-a", guid="1234")
+    known = store.known_keys([other, moved, same_feed])
+    assert other.key not in known
+    assert moved.key in known and same_feed.key in known
+
+
+def test_articles_and_feed_state_are_recorded_together(store: Storage) -> None:
+    state = FeedState("site", "https://x.example/feed", baselined=True, etag='"e1"')
+    store.record([new(article(1), ["out"])], BASE, feed_state=state)
+    assert store.feed_state("site") == state
+    assert len(store.deliveries()) == 1
