@@ -111,6 +111,10 @@ class App:
         )
         self._wake = asyncio.Event()
 
+    def _configure_channels(self) -> None:
+        """Date the channels this config adds (they get the articles first seen from now)."""
+        self.storage.ensure_channels([c.id for c in self.settings.channels], self.clock.now())
+
     async def aclose(self) -> None:
         await self.outbox.aclose()
         await self.fetcher.aclose()
@@ -161,6 +165,7 @@ class App:
         short (ONCE_WAIT), so that a cron run does not leave a post behind for the next run.
         `check_tokens=False` skips asking Facebook about tokens (the offline demo).
         """
+        self._configure_channels()
         if check_tokens:
             await self.check_facebook_tokens()
         reports = await self.poll_all()
@@ -214,6 +219,7 @@ class App:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
+        self._configure_channels()
         await self.check_facebook_tokens()
         scheduler = AsyncIOScheduler(timezone="UTC")
         now = self.clock.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -18,7 +18,7 @@ from bot.feeds.backoff import next_poll
 from bot.feeds.fetch import Fetcher
 from bot.feeds.identity import normalise_title
 from bot.feeds.parse import ParsedFeed, parse_feed
-from bot.models import FeedState
+from bot.models import Article, FeedState
 from bot.settings import FeedSettings, Settings
 from bot.storage.store import NewArticle, Storage
 
@@ -34,12 +34,14 @@ class PollReport:
     status: str  # "ok" | "not_modified" | "error"
     message: str = ""
     new: list[NewArticle] = field(default_factory=list)
+    more: list[tuple[str, str, str | None]] = field(default_factory=list)
     skipped_entries: int = 0
     next_poll: datetime | None = None
 
     @property
     def queued(self) -> int:
-        return sum(1 for item in self.new for _c, reason in item.decisions if reason is None)
+        fresh = sum(1 for item in self.new for _c, reason in item.decisions if reason is None)
+        return fresh + sum(1 for _k, _c, reason in self.more if reason is None)
 
 
 class Poller:
@@ -128,7 +130,9 @@ class Poller:
         if write:
             # The articles and the feed's state (baselined, ETag) in one transaction: a crash
             # between them would make the next poll take new articles for a first poll's.
-            recorded = set(self.storage.record(report.new, now, feed_state=new_state))
+            recorded = set(
+                self.storage.record(report.new, now, feed_state=new_state, more=report.more)
+            )
             report.new = [i for i in report.new if i.article.key in recorded]
             if state.consecutive_errors >= ALERT_AFTER_ERRORS:
                 self.alerts.add(
@@ -176,7 +180,8 @@ class Poller:
         known = self.storage.known_keys(parsed.articles)
         fresh = [a for a in parsed.articles if a.key not in known]
         baseline = not state.baselined
-        keep = first_run_keep(fresh, feed.first_run_latest) if baseline else None
+        # On a first poll, first_run picks among everything the feed holds (known or not).
+        keep = first_run_keep(parsed.articles, feed.first_run_latest) if baseline else None
         channels = self.settings.channels
         items: list[NewArticle] = []
         for article in fresh:
@@ -199,14 +204,56 @@ class Poller:
             if twin is not None:
                 pairs = [(c, f"republished copy of article {twin}") for c, _r in pairs]
             items.append(NewArticle(article, title_norm, pairs, duplicate_of=twin))
+        more = self._reached_again(feed, parsed.articles, known, keep=keep, now=now)
         message = f"{len(parsed.articles)} entries, {len(items)} new"
+        if more:
+            message += f", {len(more)} more channel(s) for articles seen in another feed"
         if baseline:
             message += f" (first poll: first_run={feed.first_run})"
             log.info(
                 "feed %s: first poll, %d articles recorded, %d to post (first_run=%s)",
                 feed.id,
                 len(items),
-                len(keep or ()),
+                sum(1 for i in items if i.article.key in (keep or ())),
                 feed.first_run,
             )
-        return PollReport(feed.id, "ok", message, new=items, skipped_entries=len(parsed.skipped))
+        return PollReport(
+            feed.id, "ok", message, new=items, more=more, skipped_entries=len(parsed.skipped)
+        )
+
+    def _reached_again(
+        self,
+        feed: FeedSettings,
+        articles: Sequence[Article],
+        known: Mapping[str, str],
+        *,
+        keep: set[str] | None,
+        now: datetime,
+    ) -> list[tuple[str, str, str | None]]:
+        """Deliveries for known articles that this feed brings to channels which follow it and
+        do not have them yet: a story first seen in the main feed, now in the sport feed that
+        only the sport channel follows. A channel only gets articles first seen after it was
+        configured, so adding a channel never floods it with the backlog."""
+        if not known:
+            return []
+        created = self.storage.channels_created([c.id for c in self.settings.channels])
+        seen = self.storage.seen(list(set(known.values())))
+        more: list[tuple[str, str, str | None]] = []
+        for article in articles:
+            key = known.get(article.key)
+            if key is None or key not in seen:
+                continue
+            first_seen, has = seen[key]
+            channels = [
+                c
+                for c in self.settings.channels
+                if c.id not in has and created.get(c.id, now) <= first_seen
+            ]
+            if not channels:
+                continue
+            text = article_teaser(article, 1000, extra_patterns=feed.strip)
+            baseline = keep is not None and article.key not in keep
+            for decision in decide(article, channels, now=now, baseline=baseline, text=text):
+                more.append((key, decision.channel_id, decision.skip_reason))
+                has.add(decision.channel_id)
+        return more

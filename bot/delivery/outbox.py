@@ -102,7 +102,8 @@ class Outbox:
 
     def publisher(self, channel: ChannelSettings) -> Publisher:
         if channel.id not in self._publishers:
-            override = self.storage.channel_state(channel.id).chat_override
+            chat = self.storage.channel_state(channel.id).chat_for(channel.chat)
+            override = chat if chat != channel.chat else None
             self._publishers[channel.id] = self._make_publisher(channel, override)
         return self._publishers[channel.id]
 
@@ -216,7 +217,7 @@ class Outbox:
                 result = await self.publisher(channel).publish(post)
         except ChatMovedError as err:
             new_chat = str(err.new_chat_id)
-            self.storage.set_chat_override(channel.id, new_chat, now)
+            self.storage.set_chat_override(channel.id, channel.chat, new_chat, now)
             self._publishers.pop(channel.id, None)
             self._finish(delivery, state=DeliveryState.QUEUED, error=f"chat moved to {new_chat}")
             log.warning("channel %s moved to chat %s; retrying there", channel.id, new_chat)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import time
@@ -41,6 +42,14 @@ class ChannelState:
     pause_reason: str | None = None
     chat_override: str | None = None
     paused_by: str | None = None
+    chat_override_from: str | None = None
+    created_at: datetime | None = None
+
+    def chat_for(self, configured: str | None) -> str | None:
+        """The chat to post to: a migrated chat's new id, while the config names the old one."""
+        if self.chat_override and self.chat_override_from == configured:
+            return self.chat_override
+        return configured
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,38 +198,50 @@ class Storage:
     # ---- articles -----------------------------------------------------------------------
 
     def known_keys(self, articles: Sequence[Article]) -> dict[str, str]:
-        """For each given article already recorded (same guid or same canonical link), its
-        key → the key it was recorded under."""
+        """For each given article already recorded (same canonical link, or same guid: a URL
+        guid anywhere, another guid within its feed), its key → the key it was recorded under."""
         found: dict[str, str] = {}
         if not articles:
             return found
-        guids = [a.guid for a in articles if a.guid]
-        canon = [a.canonical_url for a in articles]
+        a = t.articles
         with self._tx() as conn:
-            by_canon: dict[str, str] = {}
+            same_link: set[str] = set()
+            for chunk in _chunks([x.key for x in articles], 400):
+                same_link.update(
+                    conn.execute(sa.select(a.c.key).where(a.c.key.in_(chunk))).scalars()
+                )
             by_guid: dict[tuple[str, str], str] = {}
-            for chunk in _chunks(canon, 400):
-                for key, canonical in conn.execute(
-                    sa.select(t.articles.c.key, t.articles.c.canonical_url).where(
-                        t.articles.c.canonical_url.in_(chunk)
-                    )
-                ):
-                    by_canon[canonical] = key
-            for chunk in _chunks(guids, 400):
-                for key, guid, feed_id in conn.execute(
-                    sa.select(t.articles.c.key, t.articles.c.guid, t.articles.c.feed_id).where(
-                        t.articles.c.guid.in_(chunk)
-                    )
-                ):
+            guid_keys = [_digest(x.guid) for x in articles if x.guid]
+            for chunk in _chunks(guid_keys, 400):
+                rows = conn.execute(
+                    sa.select(a.c.key, a.c.guid, a.c.feed_id).where(a.c.guid_key.in_(chunk))
+                )
+                for key, guid, feed_id in rows:
                     by_guid[(_guid_scope(guid, feed_id), guid)] = key
         for article in articles:
             guid = article.guid
-            match = by_canon.get(article.canonical_url) or (
-                by_guid.get((_guid_scope(guid, article.feed_id), guid)) if guid else None
-            )
-            if match:
+            if article.key in same_link:
+                found[article.key] = article.key
+            elif guid and (match := by_guid.get((_guid_scope(guid, article.feed_id), guid))):
                 found[article.key] = match
         return found
+
+    def seen(self, keys: Sequence[str]) -> dict[str, tuple[datetime, set[str]]]:
+        """For recorded articles: when each was first seen, and the channels it has a delivery
+        row for (whatever its state)."""
+        out: dict[str, tuple[datetime, set[str]]] = {}
+        a, d = t.articles, t.deliveries
+        with self._tx() as conn:
+            for chunk in _chunks(list(keys), 400):
+                for key, first_seen in conn.execute(
+                    sa.select(a.c.key, a.c.first_seen).where(a.c.key.in_(chunk))
+                ):
+                    out[key] = (first_seen, set())
+                for key, channel_id in conn.execute(
+                    sa.select(d.c.article_key, d.c.channel_id).where(d.c.article_key.in_(chunk))
+                ):
+                    out[key][1].add(channel_id)
+        return out
 
     def recent_title(self, feed_id: str, title_norm: str, since: datetime) -> str | None:
         """The key of an article of this feed with the same normalised title seen since `since`."""
@@ -229,22 +250,30 @@ class Storage:
                 sa.select(t.articles.c.key)
                 .where(
                     t.articles.c.feed_id == feed_id,
-                    t.articles.c.title_norm == title_norm,
+                    t.articles.c.title_key == _digest(title_norm),
                     t.articles.c.first_seen >= since,
                 )
                 .limit(1)
             ).scalar_one_or_none()
 
     def record(
-        self, items: Sequence[NewArticle], now: datetime, *, feed_state: FeedState | None = None
+        self,
+        items: Sequence[NewArticle],
+        now: datetime,
+        *,
+        feed_state: FeedState | None = None,
+        more: Sequence[tuple[str, str, str | None]] = (),
     ) -> list[str]:
         """Record new articles and their deliveries, and the feed's state, in one transaction.
         An article that another worker recorded first is left alone (no deliveries created).
-        Returns the keys recorded."""
+        `more` adds deliveries (article key, channel, skip reason) for articles already known,
+        reached now through another feed. Returns the keys recorded."""
         recorded: list[str] = []
         with self._tx() as conn:
             if feed_state is not None:
                 conn.execute(self._feed_state_upsert(feed_state))
+            for key, channel_id, skip_reason in more:
+                self._add_delivery(conn, key, channel_id, skip_reason, now)
             for item in items:
                 a = item.article
                 stmt = (
@@ -253,10 +282,11 @@ class Storage:
                         key=a.key,
                         feed_id=a.feed_id,
                         guid=a.guid,
+                        guid_key=_digest(a.guid) if a.guid else None,
                         url=a.url,
                         canonical_url=a.canonical_url,
                         title=a.title,
-                        title_norm=item.title_norm,
+                        title_key=_digest(item.title_norm),
                         published=a.published,
                         author=a.author,
                         categories=list(a.categories),
@@ -273,21 +303,26 @@ class Storage:
                     continue
                 recorded.append(a.key)
                 for channel_id, skip_reason in item.decisions:
-                    state = DeliveryState.QUEUED if skip_reason is None else DeliveryState.SKIPPED
-                    conn.execute(
-                        self._insert(t.deliveries)
-                        .values(
-                            article_key=a.key,
-                            channel_id=channel_id,
-                            state=state.value,
-                            due_at=now,
-                            error=skip_reason,
-                            created_at=now,
-                            updated_at=now,
-                        )
-                        .on_conflict_do_nothing()
-                    )
+                    self._add_delivery(conn, a.key, channel_id, skip_reason, now)
         return recorded
+
+    def _add_delivery(
+        self, conn: sa.Connection, key: str, channel_id: str, skip: str | None, now: datetime
+    ) -> None:
+        state = DeliveryState.QUEUED if skip is None else DeliveryState.SKIPPED
+        conn.execute(
+            self._insert(t.deliveries)
+            .values(
+                article_key=key,
+                channel_id=channel_id,
+                state=state.value,
+                due_at=now,
+                error=skip,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
 
     def article(self, key: str) -> Article:
         with self._tx() as conn:
@@ -317,11 +352,43 @@ class Storage:
             return ChannelState(channel_id)
         m = row._mapping
         return ChannelState(
-            channel_id, bool(m["paused"]), m["pause_reason"], m["chat_override"], m["paused_by"]
+            channel_id,
+            bool(m["paused"]),
+            m["pause_reason"],
+            m["chat_override"],
+            m["paused_by"],
+            m["chat_override_from"],
+            m["created_at"],
+        )
+
+    def ensure_channels(self, channel_ids: Sequence[str], now: datetime) -> None:
+        """Give each configured channel its row, dated now when it is new: a channel receives
+        the articles first seen from the time it was first configured."""
+        with self._tx() as conn:
+            for channel_id in channel_ids:
+                conn.execute(self._channel_row(channel_id, now))
+
+    def channels_created(self, channel_ids: Sequence[str]) -> dict[str, datetime]:
+        c = t.channels
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.select(c.c.channel_id, c.c.created_at).where(
+                    c.c.channel_id.in_(channel_ids), c.c.created_at.is_not(None)
+                )
+            ).all()
+        return {channel_id: created for channel_id, created in rows}
+
+    def _channel_row(self, channel_id: str, now: datetime) -> Any:
+        return (
+            self._insert(t.channels)
+            .values(channel_id=channel_id, created_at=now, updated_at=now)
+            .on_conflict_do_nothing()
         )
 
     def _upsert_channel(self, channel_id: str, now: datetime, **values: Any) -> None:
-        stmt = self._insert(t.channels).values(channel_id=channel_id, updated_at=now, **values)
+        stmt = self._insert(t.channels).values(
+            channel_id=channel_id, created_at=now, updated_at=now, **values
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=["channel_id"], set_={"updated_at": now, **values}
         )
@@ -360,8 +427,11 @@ class Storage:
             )
             return conn.execute(c.update().where(*guard).values(**values)).rowcount == 1
 
-    def set_chat_override(self, channel_id: str, chat: str, now: datetime) -> None:
-        self._upsert_channel(channel_id, now, chat_override=chat)
+    def set_chat_override(
+        self, channel_id: str, configured: str | None, chat: str, now: datetime
+    ) -> None:
+        """Telegram moved the chat `configured` to `chat` (a group became a supergroup)."""
+        self._upsert_channel(channel_id, now, chat_override=chat, chat_override_from=configured)
 
     # ---- the outbox ---------------------------------------------------------------------
 
@@ -384,11 +454,7 @@ class Storage:
         """
         d = t.deliveries
         with self._tx() as conn:
-            conn.execute(
-                self._insert(t.channels)
-                .values(channel_id=channel_id, updated_at=now)
-                .on_conflict_do_nothing()
-            )
+            conn.execute(self._channel_row(channel_id, now))
             paused = sa.select(t.channels.c.paused).where(t.channels.c.channel_id == channel_id)
             if self.is_postgres:
                 paused = paused.with_for_update()
@@ -629,6 +695,10 @@ def _migrate(engine: sa.Engine, attempts: int = 20) -> None:
             if "locked" not in str(err.orig) or attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _guid_scope(guid: str, feed_id: str) -> str:

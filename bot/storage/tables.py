@@ -63,10 +63,13 @@ articles = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("feed_id", sa.String(128), nullable=False),
     sa.Column("guid", sa.Text),
+    # Lookups go through short hashes: a B-tree entry on PostgreSQL cannot exceed ~2.7 KB, and a
+    # feed may carry a very long link, guid or title. `key` is already the canonical link's hash.
+    sa.Column("guid_key", sa.String(16)),
     sa.Column("url", sa.Text, nullable=False),
-    sa.Column("canonical_url", sa.Text, nullable=False, unique=True),
+    sa.Column("canonical_url", sa.Text, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
-    sa.Column("title_norm", sa.Text, nullable=False),
+    sa.Column("title_key", sa.String(16), nullable=False),
     sa.Column("published", UTCDateTime),
     sa.Column("author", sa.Text),
     sa.Column("categories", sa.JSON, nullable=False),
@@ -75,8 +78,8 @@ articles = sa.Table(
     sa.Column("summary_html", sa.Text, nullable=False, server_default=""),
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("duplicate_of", sa.String(64)),
-    sa.Index("ix_articles_guid", "guid"),
-    sa.Index("ix_articles_feed_title", "feed_id", "title_norm", "first_seen"),
+    sa.Index("ix_articles_guid", "guid_key"),
+    sa.Index("ix_articles_feed_title", "feed_id", "title_key", "first_seen"),
     sa.Index("ix_articles_published", "published"),
 )
 
@@ -110,7 +113,9 @@ channels = sa.Table(
     sa.Column("pause_reason", sa.Text),
     sa.Column("paused_by", sa.String(16)),  # "admin" (/pause) or "auth" (credentials refused)
     sa.Column("paused_at", UTCDateTime),
-    sa.Column("chat_override", sa.Text),
+    sa.Column("chat_override", sa.Text),  # a migrated chat's new id …
+    sa.Column("chat_override_from", sa.Text),  # … valid while the config still names this chat
+    sa.Column("created_at", UTCDateTime),  # first run with this channel in the config
     sa.Column("updated_at", UTCDateTime),
 )
 

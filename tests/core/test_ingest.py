@@ -223,3 +223,64 @@ async def test_an_unexpected_error_is_this_feeds_failure_only(make_rig, server) 
     report = await rig.poll()
     assert report.status == "error" and "RuntimeError" in report.message
     assert rig.storage.feed_state("site").consecutive_errors == 1
+
+
+async def test_an_article_reaching_a_second_feed_goes_to_that_feeds_channels(db_url, server):
+    server.set("/main", rss(ONE, TWO))
+    server.set("/sport", rss(TWO))
+    rig = PollRig(db_url, server)
+    rig.settings = settings(
+        [
+            {"id": "tg-main", "type": "console", "feeds": ["main"], "max_age": None},
+            {"id": "tg-sport", "type": "console", "feeds": ["sport"], "max_age": None},
+        ],
+        feeds=[
+            {"id": "main", "url": server.url("/main"), "first_run": "all"},
+            {"id": "sport", "url": server.url("/sport"), "first_run": "skip"},
+        ],
+    )
+    rig.poller.settings = rig.settings
+    try:
+        rig.storage.ensure_channels(["tg-main", "tg-sport"], BASE - timedelta(days=1))
+        main, sport = rig.settings.feeds
+        await rig.poller.poll(sport)  # the first poll of sport: baseline
+        server.set("/sport", rss(THREE, TWO))
+        await rig.poller.poll(main)
+        report = await rig.poller.poll(sport)
+        assert report.queued == 1  # THREE is new to sport
+        pairs = {(d.channel_id, d.state.value) for d in rig.storage.deliveries()}
+        assert ("tg-main", "queued") in pairs and ("tg-sport", "queued") in pairs
+        # ONE appears in sport later: tg-sport gets it too, tg-main keeps its single row.
+        server.set("/sport", rss(ONE, THREE, TWO))
+        report = await rig.poller.poll(sport)
+        assert report.queued == 1 and report.new == []
+        rows = [(d.article_key, d.channel_id, d.state.value) for d in rig.storage.deliveries()]
+        assert len({(k, c) for k, c, _s in rows}) == len(rows)  # one row per article and channel
+        assert [s for _k, c, s in rows if c == "tg-sport"].count("queued") == 2
+        assert [s for _k, c, s in rows if c == "tg-main"] == ["queued", "queued"]
+    finally:
+        await rig.close()
+
+
+async def test_a_channel_added_later_does_not_get_the_backlog(db_url, server):
+    server.set("/feed", rss(ONE))
+    rig = PollRig(db_url, server, first_run="all")
+    try:
+        rig.storage.ensure_channels(["out"], BASE)
+        await rig.poll()
+        rig.clock.advance(timedelta(hours=1))
+        rig.settings = settings(
+            [
+                {"id": "out", "type": "console", "max_age": None},
+                {"id": "late", "type": "console", "max_age": None},
+            ],
+            feeds=[{"id": "site", "url": server.url("/feed")}],
+        )
+        rig.poller.settings = rig.settings
+        rig.storage.ensure_channels(["out", "late"], rig.clock.now())
+        server.set("/feed", rss(TWO, ONE))
+        await rig.poll()
+        late = [d for d in rig.storage.deliveries() if d.channel_id == "late"]
+        assert len(late) == 1  # TWO, first seen after the channel was added; not ONE
+    finally:
+        await rig.close()

@@ -198,9 +198,11 @@ def test_pause_and_chat_override(store: Storage) -> None:
     assert store.channel_state("tg").paused is False
     assert store.set_paused("tg", True, "bot kicked", BASE) is True
     assert store.set_paused("tg", True, "bot kicked", BASE) is False
-    store.set_chat_override("tg", "-100777", BASE)
+    store.set_chat_override("tg", "@groupe_sahel", "-100777", BASE)
     state = store.channel_state("tg")
-    assert state.paused and state.pause_reason == "bot kicked" and state.chat_override == "-100777"
+    assert state.paused and state.pause_reason == "bot kicked"
+    assert state.chat_for("@groupe_sahel") == "-100777"
+    assert state.chat_for("@nouvelle_chaine") == "@nouvelle_chaine"  # the config changed since
     store.set_paused("tg", False, None, BASE)
     assert store.channel_state("tg").pause_reason is None
 
@@ -356,3 +358,12 @@ def test_articles_and_feed_state_are_recorded_together(store: Storage) -> None:
     store.record([new(article(1), ["out"])], BASE, feed_state=state)
     assert store.feed_state("site") == state
     assert len(store.deliveries()) == 1
+
+
+def test_long_links_guids_and_titles_are_recorded(store: Storage) -> None:
+    long = (
+        "https://sahel-actu.example/" + "tres-long-" * 600
+    )  # 6 KB: over PostgreSQL's B-tree limit
+    a = article(1, url=long, guid=long + "?p=1", title="Titre " * 900)
+    assert store.record([new(a, ["out"])], BASE) == [a.key]
+    assert store.known_keys([a]) == {a.key: a.key}
