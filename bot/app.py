@@ -11,19 +11,27 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from bot.clock import Clock, SystemClock
 from bot.delivery.alerts import Alerts, LogNotifier, Notifier
 from bot.delivery.ingest import Poller, PollReport
 from bot.delivery.outbox import Outbox, PublisherFactory, RoundReport
-from bot.errors import CredentialsError, StorageError
+from bot.delivery.route import route
+from bot.errors import CredentialsError, FeedError, RelaisError, StorageError
 from bot.feeds.fetch import Fetcher
-from bot.models import ChannelType
+from bot.feeds.identity import article_key, canonical_url, normalise_title, safe_link
+from bot.feeds.page import page_article
+from bot.feeds.parse import parse_feed
+from bot.models import Article, ChannelType
 from bot.publishers.base import Publisher
 from bot.publishers.console import ConsolePublisher
 from bot.settings import ChannelSettings, FeedSettings, Settings
-from bot.storage.store import Storage
+from bot.storage.store import NewArticle, Storage
+
+if TYPE_CHECKING:
+    from bot.telegram_bot.service import ReaderBot
 
 log = logging.getLogger("relais")
 
@@ -93,6 +101,7 @@ class App:
         make_publisher: PublisherFactory | None = None,
         notifiers: Sequence[Notifier] | None = None,
         services: Services | None = None,
+        reader_bot: bool = False,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -110,6 +119,17 @@ class App:
             worker=f"{socket.gethostname()}:{os.getpid()}",
         )
         self._wake = asyncio.Event()
+        self.reader: ReaderBot | None = None
+        if reader_bot and self.services.telegram_bot is not None:
+            from bot.telegram_bot.context import AdminHooks
+            from bot.telegram_bot.service import ReaderBot
+
+            hooks = AdminHooks(
+                fetch_article=self.fetch_article, enqueue=self.enqueue, wake=self.wake
+            )
+            self.reader = ReaderBot(
+                settings, storage, bot=self.services.telegram_bot, clock=self.clock, hooks=hooks
+            )
 
     def _configure_channels(self) -> None:
         """Date the channels this config adds (they get the articles first seen from now)."""
@@ -151,6 +171,67 @@ class App:
                 self.outbox.pause(channel, " ".join(report.messages) or "jeton refusé")
         await self.alerts.flush()
 
+    # ---- what the admins' /post and /preview need --------------------------------------
+
+    def site_hosts(self) -> set[str]:
+        """Hosts an admin may /post from: the site's and every configured feed's."""
+        hosts = {urlsplit(self.settings.site.url).hostname}
+        hosts.update(urlsplit(f.url).hostname for f in self.settings.feeds)
+        return {h.lower().removeprefix("www.") for h in hosts if h}
+
+    async def fetch_article(self, url: str) -> Article | None:
+        """The article at `url` of a configured site: the one already recorded, else the entry
+        of a configured feed, else what the page's own Open Graph tags say. Fetches nothing
+        from another host."""
+        link = safe_link(url, None)
+        host = (urlsplit(link).hostname or "").lower().removeprefix("www.") if link else ""
+        if link is None or host not in self.site_hosts():
+            return None
+        key = article_key(canonical_url(link))
+        if key in self.storage.seen([key]):
+            return self.storage.article(key)
+        for feed in self.settings.feeds:
+            try:
+                fetched = await self.fetcher.fetch(feed.url, max_bytes=feed.max_bytes)
+                parsed = await asyncio.to_thread(
+                    parse_feed,
+                    fetched.body,
+                    feed_id=feed.id,
+                    content_type=fetched.content_type,
+                    base_url=fetched.final_url,
+                )
+            except FeedError:
+                continue
+            for article in parsed.articles:
+                if article.key == key:
+                    return article
+        try:
+            page = await self.fetcher.fetch(link, max_bytes=2 * 1024 * 1024)
+        except FeedError:
+            return None
+        text = page.body.decode("utf-8", "replace")
+        return page_article(text, page.final_url or link, feed_id=self.settings.feeds[0].id)
+
+    async def enqueue(self, article: Article) -> list[str]:
+        """An admin's /post: queue the article for every channel whose filters take it (once
+        per channel, ever: a channel that already has it gets nothing)."""
+        now = self.clock.now()
+        known = self.storage.known_keys([article])
+        key = known.get(article.key, article.key)
+        has = self.storage.seen([key]).get(key, (now, set()))[1]
+        decisions = [(c.id, route(article, c)) for c in self.settings.channels if c.id not in has]
+        queued = [c for c, reason in decisions if reason is None]
+        if known:
+            self.storage.record([], now, more=[(key, c, r) for c, r in decisions])
+        else:
+            item = NewArticle(article, normalise_title(article.title), decisions)
+            self.storage.record([item], now)
+        self._wake.set()
+        return queued
+
+    def wake(self) -> None:
+        self._wake.set()
+
     async def poll_all(self, *, write: bool = True) -> list[PollReport]:
         reports = await asyncio.gather(
             *(self.poller.poll(f, write=write) for f in self.settings.feeds)
@@ -169,6 +250,7 @@ class App:
         if check_tokens:
             await self.check_facebook_tokens()
         reports = await self.poll_all()
+        self._announce(reports)
         total = await self.outbox.deliver_due()
         for _ in range(ONCE_ROUNDS):
             now = self.clock.now()
@@ -176,15 +258,25 @@ class App:
                 break
             await self.clock.sleep((total.retry_due - now).total_seconds())
             total.add(await self.outbox.deliver_due())
+        if self.reader is not None:
+            await self.reader.deliver_broadcasts()
         return reports, total
 
     # ---- the service --------------------------------------------------------------------
 
+    def _announce(self, reports: Sequence[PollReport]) -> None:
+        """New articles wake the delivery loop and reach the reader bot's subscribers."""
+        now = self.clock.now()
+        for report in reports:
+            if report.new or report.more:
+                self._wake.set()
+            if report.new and self.reader is not None:
+                self.reader.on_new_articles(report.new, now)
+
     async def _poll_job(self, feed: FeedSettings, scheduler: Any) -> None:
         report = await self.poller.poll(feed)
         await self.alerts.flush()
-        if report.new:
-            self._wake.set()
+        self._announce([report])
         if report.next_poll is not None:
             with contextlib.suppress(Exception):
                 scheduler.modify_job(f"poll:{feed.id}", next_run_time=report.next_poll)
@@ -247,14 +339,28 @@ class App:
             )
         scheduler.start()
         log.info(
-            "Relais running: %d feed(s), %d channel(s)",
+            "Relais running: %d feed(s), %d channel(s)%s",
             len(self.settings.feeds),
             len(self.settings.channels),
+            ", reader bot on" if self.reader is not None else "",
         )
+        reader_task = None
         try:
+            if self.reader is not None:
+                try:
+                    await self.reader.start()
+                    reader_task = asyncio.create_task(self.reader.run(stop))
+                except RelaisError as err:  # the channels keep posting without the bot
+                    log.error("the reader bot could not start: %s", err)
+                    alert = f"le bot des lecteurs n'a pas démarré : {err}"
+                    self.alerts.add("Bot des lecteurs arrêté", alert)
             await self._delivery_loop(stop)
         finally:
             scheduler.shutdown(wait=False)
+            if reader_task is not None:
+                await reader_task
+            if self.reader is not None:
+                await self.reader.stop()
             log.info("Relais stopped: nothing is left in 'sending'")
 
 

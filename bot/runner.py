@@ -9,7 +9,6 @@ from collections.abc import Callable
 from bot.app import App, Services, install_stop_signals, refuse_ephemeral_sqlite
 from bot.delivery.alerts import LogNotifier, Notifier
 from bot.errors import PublishError
-from bot.models import ChannelType
 from bot.preview import human, render_for
 from bot.settings import Settings
 from bot.storage.store import Storage
@@ -20,10 +19,7 @@ log = logging.getLogger("relais")
 async def start_services(settings: Settings) -> Services:
     """The shared Telegram bot client, when a Telegram channel or the bot needs one."""
     services = Services()
-    needs_bot = settings.telegram.token is not None and (
-        any(c.type is ChannelType.TELEGRAM for c in settings.channels) or settings.telegram.admins
-    )
-    if needs_bot:
+    if settings.telegram.token is not None:  # channels, alerts and the reader bot share it
         from bot.publishers.telegram import initialize_bot, make_bot
 
         bot = make_bot(settings.telegram)
@@ -55,7 +51,13 @@ async def _open(settings: Settings) -> App:
     except BaseException:
         storage.close()
         raise
-    return App(settings, storage, services=services, notifiers=notifiers_for(settings, services))
+    return App(
+        settings,
+        storage,
+        services=services,
+        notifiers=notifiers_for(settings, services),
+        reader_bot=settings.telegram.token is not None,
+    )
 
 
 async def run_once(settings: Settings, out: Callable[[str], None]) -> int:

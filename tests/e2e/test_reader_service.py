@@ -1,0 +1,126 @@
+"""`relais run` with the reader bot: readers and admins talk to it while it posts and broadcasts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, Services
+from bot.publishers.telegram import initialize_bot, make_bot
+from bot.runner import notifiers_for
+from bot.settings import settings_from_mapping
+from bot.storage.store import Storage
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.telegram_api import FakeTelegram, message_update
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = (ROOT / "bot" / "data" / "demo_feed.xml").read_bytes()
+CHAT = -1001987654321
+READER, ADMIN, STRANGER = 7001, 4242, 9009
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServer]:
+    with FeedServer() as server:
+        server.set("/feed", DEMO)
+        yield server
+
+
+async def wait_until(check, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def texts(tg: FakeTelegram, chat: int) -> list[str]:
+    return [m.get("text", "") for m in tg.messages(chat)]
+
+
+async def test_readers_admins_and_a_broadcast_in_one_process(feeds, tmp_path) -> None:
+    with FakeTelegram() as tg:
+        tg.set_chat(CHAT, username="sahel_actu", title="Sahel-Actu")
+        for user in (READER, ADMIN, STRANGER):
+            tg.set_chat(user, type="private", title=None)
+        settings = settings_from_mapping(
+            {
+                "site": {"name": "Sahel-Actu", "url": "https://sahel-actu.example"},
+                "storage": f"sqlite:///{tmp_path / 'relais.db'}",
+                "feeds": [
+                    {
+                        "id": "sahel",
+                        "url": feeds.url("/feed"),
+                        "first_run": "latest:2",
+                        "every": "1m",
+                    }
+                ],
+                "channels": [
+                    {
+                        "id": "tg-main",
+                        "type": "telegram",
+                        "chat": "@sahel_actu",
+                        "max_age": None,
+                        "min_gap": "0s",
+                    }
+                ],
+                "telegram": {"token": tg.token, "api_url": tg.base_url, "admins": [ADMIN]},
+            },
+            env={},
+        )
+        bot = make_bot(settings.telegram)
+        await initialize_bot(bot)
+        storage = Storage.open(settings.storage, exclusive=True)
+        services = Services(telegram_bot=bot)
+        app = App(
+            settings,
+            storage,
+            services=services,
+            notifiers=notifiers_for(settings, services),
+            reader_bot=True,
+        )
+        app.reader.poll_timeout = 1.0
+        stop = asyncio.Event()
+        service = asyncio.create_task(app.serve(stop))
+        try:
+            await wait_until(lambda: len(tg.calls("sendPhoto")) >= 2)  # first_run latest:2
+            tg.push_update(message_update("/subscribe Politique", chat_id=READER, message_id=1))
+            tg.push_update(message_update("/latest 3", chat_id=READER, message_id=2))
+            tg.push_update(message_update("/status", chat_id=ADMIN, message_id=3))
+            tg.push_update(message_update("/status", chat_id=STRANGER, message_id=4))
+            await wait_until(
+                lambda: len(texts(tg, READER)) >= 2 and texts(tg, ADMIN) and texts(tg, STRANGER)
+            )
+            assert any("Politique" in t for t in texts(tg, READER))
+            assert any("tg-main" in t for t in texts(tg, ADMIN))
+            assert any("administrat" in t for t in texts(tg, STRANGER))
+            # A new article in Politique reaches the subscriber by private message.
+            new_item = DEMO.replace(
+                b"<item>",
+                """<item><title>Politique : le nouveau
+gouvernement est connu</title><link>https://sahel-actu.example/2026/11/29/gouvernement/</link>
+<guid isPermaLink="false">https://sahel-actu.example/?p=9999</guid>
+<pubDate>Sun, 29 Nov 2026 20:00:00 +0000</pubDate><category><![CDATA[Politique]]></category>
+<description><![CDATA[Le décret portant nomination des membres du gouvernement a été lu
+mardi soir à la télévision nationale par le secrétaire général de la présidence.]]></description>
+</item><item>""".encode(),
+                1,
+            )
+            feeds.set("/feed", new_item)
+            app.poller.settings = settings
+            report = await app.poller.poll(settings.feeds[0])
+            app._announce([report])
+            await wait_until(lambda: any("gouvernement" in t for t in texts(tg, READER)))
+        finally:
+            stop.set()
+            await asyncio.wait_for(service, 30)
+            await app.aclose()
+            await bot.shutdown()
+            storage.close()
+        sent_to_reader = [t for t in texts(tg, READER) if "gouvernement" in t]
+        assert len(sent_to_reader) == 1
