@@ -30,8 +30,8 @@ def feeds() -> Iterator[FeedServer]:
         yield server
 
 
-async def wait_until(check, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until(check, limit: float = 15.0) -> None:
+    deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if check():
             return
