@@ -25,14 +25,17 @@ def queue_some(storage: Storage) -> list[int]:
         [NewArticle(a, normalise_title(a.title), [("tg-main", None)]) for a in items], START
     )
     ids = [d.id for d in storage.deliveries(channel_id="tg-main")]
-    storage.claim(
+    claimed, _ = storage.claim(
         "tg-main", START, day_start=START, next_slot=lambda _l, _n: START, limit=3, worker="w"
     )
-    from bot.models import PublishResult
+    from bot.models import DeliveryState, PublishResult
 
-    storage.mark_sent(ids[0], PublishResult("42"), START)
-    storage.mark_unknown(ids[1], "Telegram did not answer in time", START)
-    storage.mark_failed(ids[2], "Telegram refused the post: chat not found", START)
+    sent, unknown, failed = sorted(claimed, key=lambda d: ids.index(d.id))
+    storage.finish(sent, START, state=DeliveryState.SENT, result=PublishResult("42"))
+    storage.finish(unknown, START, state=DeliveryState.UNKNOWN, error="Telegram did not answer")
+    storage.finish(
+        failed, START, state=DeliveryState.FAILED, error="Telegram refused the post: chat not found"
+    )
     return ids
 
 

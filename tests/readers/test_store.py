@@ -386,11 +386,12 @@ def test_outbox_queue_puts_what_needs_attention_first(storage: Storage) -> None:
         [NewArticle(a, normalise_title(a.title), [("tg-main", None)]) for a in items], START
     )
     ids = [d.id for d in storage.deliveries()]
-    storage.claim(
+    claimed, _ = storage.claim(
         "tg-main", START, day_start=START, next_slot=lambda _l, _n: START, limit=2, worker="w"
     )
-    storage.mark_unknown(ids[0], "timeout", START)
-    storage.mark_failed(ids[1], "bad request", START)
+    by_id = {d.id: d for d in claimed}
+    storage.finish(by_id[ids[0]], START, state=DeliveryState.UNKNOWN, error="timeout")
+    storage.finish(by_id[ids[1]], START, state=DeliveryState.FAILED, error="bad request")
     readers = ReaderStore(storage.engine)
     rows = readers.outbox_queue()
     assert [(r.id, r.state) for r in rows] == [
@@ -437,10 +438,11 @@ def _version_1_schema() -> sa.MetaData:
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("feed_id", sa.String(128), nullable=False),
         sa.Column("guid", sa.Text),
+        sa.Column("guid_key", sa.String(16)),
         sa.Column("url", sa.Text, nullable=False),
-        sa.Column("canonical_url", sa.Text, nullable=False, unique=True),
+        sa.Column("canonical_url", sa.Text, nullable=False),
         sa.Column("title", sa.Text, nullable=False),
-        sa.Column("title_norm", sa.Text, nullable=False),
+        sa.Column("title_key", sa.String(16), nullable=False),
         sa.Column("published", when),
         sa.Column("author", sa.Text),
         sa.Column("categories", sa.JSON, nullable=False),
@@ -475,8 +477,11 @@ def _version_1_schema() -> sa.MetaData:
         sa.Column("channel_id", sa.String(128), primary_key=True),
         sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("pause_reason", sa.Text),
+        sa.Column("paused_by", sa.String(16)),
         sa.Column("paused_at", when),
         sa.Column("chat_override", sa.Text),
+        sa.Column("chat_override_from", sa.Text),
+        sa.Column("created_at", when),
         sa.Column("updated_at", when),
     )
     return v1
