@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -72,12 +73,23 @@ class TopicCache:
     _topics: list[Topic] = field(default_factory=list)
     _read_at: datetime | None = None
 
+    def _stale(self, now: datetime) -> bool:
+        return self._read_at is None or now - self._read_at >= TOPICS_TTL or now < self._read_at
+
     def get(self) -> list[Topic]:
         now = self.clock.now()
-        if self._read_at is None or now - self._read_at >= TOPICS_TTL or now < self._read_at:
+        if self._stale(now):
             self._topics = self.readers.topics(topic_key)
             self._read_at = now
         return self._topics
+
+    async def refresh(self) -> None:
+        """Re-read the topics in a worker thread when stale (a scan of every article's
+        categories), so that the loop keeps answering meanwhile."""
+        now = self.clock.now()
+        if self._stale(now):
+            self._topics = await asyncio.to_thread(self.readers.topics, topic_key)
+            self._read_at = now
 
     def invalidate(self) -> None:
         self._read_at = None

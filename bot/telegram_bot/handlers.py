@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -196,7 +197,7 @@ class ReaderHandlers:
                     message,
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
-                    disable_web_page_preview=True,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
                 return
             except BadRequest as err:
@@ -207,10 +208,13 @@ class ReaderHandlers:
 
     # ---- search -------------------------------------------------------------------------
 
-    def _search_page(
+    async def _search_page(
         self, lang: Lang, terms: list[str], shown_query: str, offset: int
     ) -> tuple[str, InlineKeyboardMarkup | None]:
-        found, more = self.ctx.readers.search(terms, offset=offset, limit=SEARCH_PAGE)
+        # a scan of the folded texts: in a worker thread, so that the loop keeps answering
+        found, more = await asyncio.to_thread(
+            self.ctx.readers.search, terms, offset=offset, limit=SEARCH_PAGE
+        )
         if not found:
             key = "search_none" if offset == 0 else "latest_end"
             return text(lang, key, query=shown_query), None
@@ -236,7 +240,7 @@ class ReaderHandlers:
             await send(update, context, text(lang, "search_usage"))
             return
         shown = query if len(query) <= 80 else query[:79] + "…"
-        message, markup = self._search_page(lang, terms, shown, 0)
+        message, markup = await self._search_page(lang, terms, shown, 0)
         await send(update, context, message, markup=markup)
 
     async def search(self, update: Update, context: Any) -> None:
@@ -256,7 +260,7 @@ class ReaderHandlers:
             await query.answer(text(lang, "button_expired"))
             return
         await query.answer()
-        message, markup = self._search_page(lang, terms, " ".join(terms), parsed[0])
+        message, markup = await self._search_page(lang, terms, " ".join(terms), parsed[0])
         await self._show(update, context, message, markup)
 
     # ---- topics -------------------------------------------------------------------------
@@ -294,6 +298,7 @@ class ReaderHandlers:
         if user is None:
             return
         lang = self.ctx.lang(update)
+        await self.ctx.topics.refresh()
         message, markup = self._topics_view(lang, self.ctx.readers.subscriptions(user.id))
         await send(update, context, message, markup=markup)
 
@@ -329,6 +334,7 @@ class ReaderHandlers:
             return
         lang = self.ctx.lang(update)
         data = query.data or ""
+        await self.ctx.topics.refresh()
         in_list = data.startswith("t")
         action, _, token = data.removeprefix("t").partition(":")
         found = self._resolve(token, user.id) if re.fullmatch(r"[0-9a-f]{12}", token) else None
@@ -387,6 +393,7 @@ class ReaderHandlers:
         if not key:
             await send(update, context, text(lang, "subscribe_usage"))
             return
+        await self.ctx.topics.refresh()
         known = self.ctx.topics.by_key()
         if not known:
             await send(update, context, text(lang, "topics_empty"))

@@ -12,7 +12,7 @@ from bot.models import Article
 # How much of an article's cleaned text is searchable: the title, categories and author always,
 # then the lead paragraphs up to this many characters (a mention deep in a long article is more
 # noise than answer for a reader asking a news bot).
-SEARCH_TEXT_CHARS = 3000
+SEARCH_TEXT_CHARS = 2000
 MAX_TERMS = 8
 TOPIC_KEY_MAX = 255
 

@@ -1,5 +1,4 @@
-"""The reader bot as a service: the PTB Application, its lifecycle on the shared loop, the loop
-that delivers broadcasts and digests."""
+"""The reader bot as a service: its PTB Application, lifecycle, and broadcast/digest loop."""
 
 from __future__ import annotations
 

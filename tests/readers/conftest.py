@@ -1,5 +1,4 @@
-"""Fixtures for the reader bot: the fake Bot API with readers' private chats, a recorded archive,
-a running ReaderBot (real Application, long polling), and a driver that talks to it."""
+"""Reader bot fixtures: the fake Bot API, an archive, a running ReaderBot, a chat driver."""
 
 from __future__ import annotations
 

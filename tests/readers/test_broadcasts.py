@@ -1,5 +1,4 @@
-"""Topic broadcasts and digests through the real bot and the fake Bot API: once per reader,
-blocked readers unsubscribed, restarts that send nobody anything twice, digests once a day."""
+"""Broadcasts and digests through the real bot and fake Bot API: once each, even across kills."""
 
 from __future__ import annotations
 
