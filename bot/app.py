@@ -271,7 +271,7 @@ class App:
             if report.new or report.more:
                 self._wake.set()
             if report.new and self.reader is not None:
-                self.reader.on_new_articles(report.new, now)
+                self.reader.on_new_articles(report.new, now, baseline=report.baseline)
 
     async def _poll_job(self, feed: FeedSettings, scheduler: Any) -> None:
         report = await self.poller.poll(feed)

@@ -35,6 +35,7 @@ class PollReport:
     message: str = ""
     new: list[NewArticle] = field(default_factory=list)
     more: list[tuple[str, str, str | None]] = field(default_factory=list)
+    baseline: bool = False  # a first poll: what it found was already there
     skipped_entries: int = 0
     next_poll: datetime | None = None
 
@@ -218,7 +219,13 @@ class Poller:
                 feed.first_run,
             )
         return PollReport(
-            feed.id, "ok", message, new=items, more=more, skipped_entries=len(parsed.skipped)
+            feed.id,
+            "ok",
+            message,
+            new=items,
+            more=more,
+            skipped_entries=len(parsed.skipped),
+            baseline=baseline,
         )
 
     def _reached_again(

@@ -284,3 +284,12 @@ async def test_a_channel_added_later_does_not_get_the_backlog(db_url, server):
         assert len(late) == 1  # TWO, first seen after the channel was added; not ONE
     finally:
         await rig.close()
+
+
+async def test_a_first_poll_says_it_is_a_baseline(make_rig, server) -> None:
+    server.set("/feed", rss(ONE))
+    rig = make_rig()
+    assert (await rig.poll()).baseline is True
+    server.set("/feed", rss(TWO, ONE))
+    report = await rig.poll()
+    assert report.baseline is False and len(report.new) == 1
