@@ -20,10 +20,9 @@ from bot.delivery.ingest import Poller, PollReport
 from bot.delivery.outbox import Outbox, PublisherFactory, RoundReport
 from bot.delivery.route import route
 from bot.errors import CredentialsError, FeedError, RelaisError, StorageError
-from bot.feeds.fetch import Fetcher
+from bot.feeds.fetch import Fetcher, fetch_and_parse
 from bot.feeds.identity import article_key, canonical_url, normalise_title, safe_link
 from bot.feeds.page import page_article
-from bot.feeds.parse import parse_feed
 from bot.models import Article, ChannelType
 from bot.publishers.base import Publisher
 from bot.publishers.console import ConsolePublisher
@@ -192,14 +191,7 @@ class App:
             return self.storage.article(key)
         for feed in self.settings.feeds:
             try:
-                fetched = await self.fetcher.fetch(feed.url, max_bytes=feed.max_bytes)
-                parsed = await asyncio.to_thread(
-                    parse_feed,
-                    fetched.body,
-                    feed_id=feed.id,
-                    content_type=fetched.content_type,
-                    base_url=fetched.final_url,
-                )
+                parsed = await fetch_and_parse(self.fetcher, feed.url, feed.id, feed.max_bytes)
             except FeedError:
                 continue
             for article in parsed.articles:

@@ -145,8 +145,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_preview(args: argparse.Namespace) -> int:
     from bot.app import USER_AGENT
-    from bot.feeds.fetch import Fetcher
-    from bot.preview import default_preview_settings, fetch_and_parse, human, render_feed
+    from bot.feeds.fetch import Fetcher, fetch_and_parse
+    from bot.preview import default_preview_settings, human, render_feed
 
     config_exists = Path(args.config).is_file()
     settings = _settings(args) if config_exists else default_preview_settings()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +9,7 @@ from typing import Any
 from bot.content.render import preview_record, render
 from bot.content.teaser import article_teaser
 from bot.delivery.route import follows, route
-from bot.feeds.fetch import Fetcher
-from bot.feeds.parse import ParsedFeed, parse_feed
+from bot.feeds.parse import ParsedFeed
 from bot.models import Article, FacebookPost, Post, TelegramPost
 from bot.settings import ChannelSettings, Settings, settings_from_mapping
 
@@ -86,19 +84,6 @@ def render_feed(
             if rendered is not None:
                 out.append(rendered)
     return out
-
-
-async def fetch_and_parse(
-    fetcher: Fetcher, source: str, feed_id: str, max_bytes: int
-) -> ParsedFeed:
-    fetched = await fetcher.fetch(source, max_bytes=max_bytes)
-    return await asyncio.to_thread(
-        parse_feed,
-        fetched.body,
-        feed_id=feed_id,
-        content_type=fetched.content_type,
-        base_url=fetched.final_url,
-    )
 
 
 def describe_post(post: Post) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from bot.content.clean import clean_paragraphs, html_to_paragraphs
 from bot.models import Article
@@ -184,6 +184,24 @@ def make_teaser(paragraphs: Sequence[str], budget: int) -> str:
     return cut_at_word(lead, budget)
 
 
+def article_paragraphs(
+    article: Article, *, site_name: str = "", extra_patterns: Sequence[str] = ()
+) -> Iterator[list[str]]:
+    """The cleaned paragraphs of the article's content, then of its summary: one list per
+    source that has any text left once the boilerplate is gone."""
+    for source in (article.content_html, article.summary_html):
+        if not source or not source.strip():
+            continue
+        paragraphs = clean_paragraphs(
+            html_to_paragraphs(source),
+            title=article.title,
+            site_name=site_name,
+            extra_patterns=extra_patterns,
+        )
+        if paragraphs:
+            yield paragraphs
+
+
 def article_teaser(
     article: Article,
     budget: int,
@@ -195,15 +213,9 @@ def article_teaser(
 
     "" when neither has usable text: the renderer then posts the title alone.
     """
-    for source in (article.content_html, article.summary_html):
-        if not source or not source.strip():
-            continue
-        paragraphs = clean_paragraphs(
-            html_to_paragraphs(source),
-            title=article.title,
-            site_name=site_name,
-            extra_patterns=extra_patterns,
-        )
+    for paragraphs in article_paragraphs(
+        article, site_name=site_name, extra_patterns=extra_patterns
+    ):
         teaser = make_teaser(paragraphs, budget)
         if teaser:
             return teaser

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -15,9 +14,9 @@ from bot.delivery.alerts import Alerts
 from bot.delivery.route import decide, first_run_keep
 from bot.errors import FeedError
 from bot.feeds.backoff import next_poll
-from bot.feeds.fetch import Fetcher
+from bot.feeds.fetch import Fetcher, parse_fetched
 from bot.feeds.identity import normalise_title
-from bot.feeds.parse import ParsedFeed, parse_feed
+from bot.feeds.parse import ParsedFeed
 from bot.models import Article, FeedState
 from bot.settings import FeedSettings, Settings
 from bot.storage.store import NewArticle, Storage
@@ -105,14 +104,7 @@ class Poller:
         if fetched.status == "not_modified":
             report = PollReport(feed.id, "not_modified", "not modified (304)")
         else:
-            parsed = await asyncio.to_thread(
-                parse_feed,
-                fetched.body,
-                feed_id=feed.id,
-                content_type=fetched.content_type,
-                base_url=fetched.final_url,
-            )
-            report = self._ingest(feed, state, parsed, started)
+            report = self._ingest(feed, state, await parse_fetched(fetched, feed.id), started)
         now = self.clock.now()
         report.next_poll = next_poll(now, feed.every, 0, self._rand())
         unchanged = report.status == "not_modified"

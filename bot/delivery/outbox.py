@@ -47,6 +47,7 @@ SENDING_LEASE = timedelta(minutes=5)
 # An uncertain Facebook post is looked for on the Page once its attempt is this old.
 RECONCILE_AFTER = timedelta(minutes=10)
 MAX_AGE = "older than the channel's max_age"
+UNKNOWN, FAILED = DeliveryState.UNKNOWN, DeliveryState.FAILED
 
 
 @dataclass
@@ -240,20 +241,21 @@ class Outbox:
             report.paused.append(channel.id)
             return False
         except UnknownOutcomeError as err:
-            self._uncertain(channel, delivery, article.title, str(err), report)
+            self._give_up(UNKNOWN, channel, delivery, article.title, str(err), report)
             return False  # the platform is struggling: do not pile up more uncertain posts
         except (PermanentError, PublishError) as err:
-            self._failed(channel, delivery, article.title, str(err), report)
+            self._give_up(FAILED, channel, delivery, article.title, str(err), report)
             return True
         except StorageError:
             raise
         except ValueError as err:  # a template that cannot render this article
-            self._failed(channel, delivery, article.title, f"cannot render: {err}", report)
+            detail = f"cannot render: {err}"
+            self._give_up(FAILED, channel, delivery, article.title, detail, report)
             return True
         except Exception as err:  # a bug in an adapter: the post may or may not exist
             log.exception("delivery %s to %s: unexpected error", delivery.id, channel.id)
             detail = f"unexpected error: {type(err).__name__}"
-            self._uncertain(channel, delivery, article.title, detail, report)
+            self._give_up(UNKNOWN, channel, delivery, article.title, detail, report)
             return False
         self._record_sent(delivery, result)
         report.sent += 1
@@ -291,33 +293,24 @@ class Outbox:
             self._finish(delivery, state=DeliveryState.SENT, result=result)
             del self._unrecorded[delivery_id]
 
-    def _uncertain(
+    def _give_up(
         self,
+        state: DeliveryState,
         channel: ChannelSettings,
         delivery: Delivery,
         title: str,
         detail: str,
         report: RoundReport,
     ) -> None:
-        self._finish(delivery, state=DeliveryState.UNKNOWN, error=detail)
-        report.unknown += 1
-        self.alerts.add(
-            f"Issue incertaine sur {channel.id}", f"« {title} » (#{delivery.id}) : {detail}"
-        )
-
-    def _failed(
-        self,
-        channel: ChannelSettings,
-        delivery: Delivery,
-        title: str,
-        detail: str,
-        report: RoundReport,
-    ) -> None:
-        self._finish(delivery, state=DeliveryState.FAILED, error=detail)
-        report.failed += 1
-        self.alerts.add(
-            f"Échec définitif sur {channel.id}", f"« {title} » (#{delivery.id}) : {detail}"
-        )
+        """Record an uncertain or failed outcome, count it, and tell the admins."""
+        self._finish(delivery, state=state, error=detail)
+        if state is DeliveryState.UNKNOWN:
+            report.unknown += 1
+            group = f"Issue incertaine sur {channel.id}"
+        else:
+            report.failed += 1
+            group = f"Échec définitif sur {channel.id}"
+        self.alerts.add(group, f"« {title} » (#{delivery.id}) : {detail}")
 
     def _render(self, channel: ChannelSettings, article: Article, *, shorter: bool) -> Post:
         return render_post(

@@ -6,7 +6,8 @@ import difflib
 import re
 from collections.abc import Sequence
 
-from bot.content.clean import clean_paragraphs, fold, html_to_paragraphs
+from bot.content.clean import fold
+from bot.content.teaser import article_paragraphs
 from bot.models import Article
 
 # How much of an article's cleaned text is searchable: the title, categories and author always,
@@ -46,22 +47,12 @@ def search_text(
     has one space between words, so that " word" marks the start of a word."""
     head = [article.title, *article.categories, article.author or ""]
     body: list[str] = []
-    for source in (article.content_html, article.summary_html):
-        if not source.strip():
-            continue
-        paragraphs = clean_paragraphs(
-            html_to_paragraphs(source),
-            title=article.title,
-            site_name=site_name,
-            extra_patterns=extra_patterns,
-        )
-        if paragraphs:
-            budget = SEARCH_TEXT_CHARS
-            for paragraph in paragraphs:
-                body.append(paragraph[:budget])
-                budget -= len(paragraph)
-                if budget <= 0:
-                    break
+    paragraphs = article_paragraphs(article, site_name=site_name, extra_patterns=extra_patterns)
+    budget = SEARCH_TEXT_CHARS
+    for paragraph in next(paragraphs, []):
+        body.append(paragraph[:budget])
+        budget -= len(paragraph)
+        if budget <= 0:
             break
     return " " + " ".join(words(" ".join([*head, *body]))) + " "
 
