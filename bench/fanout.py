@@ -178,7 +178,7 @@ async def run(count: int, limit: int, jitter_ms: float, client_rate: float | Non
         print(f"messages/s (server)    {(len(arrivals) - 1) / span:.2f}")
     print(f"busiest 1-s window     {busiest} messages")
     print(f"server limit           {limit}/s, bursts of {limit}, jitter allowance {jitter_ms:g} ms")
-    client = "make_bot (AIORateLimiter 30/s)" if client_rate is None else f"{client_rate:g}/s"
+    client = "as make_bot sets it" if client_rate is None else f"{client_rate:g}/s"
     print(f"client rate limiter    {client}")
     return 0 if sent == count else 1
 
