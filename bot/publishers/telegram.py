@@ -183,7 +183,7 @@ def make_bot(
     timeouts: BotTimeouts | None = None,
 ) -> ExtBot[Any]:
     """The shared Bot API client: `settings.api_url` (a `{token}` in it is replaced), explicit
-    timeouts, and python-telegram-bot's AIORateLimiter (30 requests/s overall, 20/min per channel
+    timeouts, and python-telegram-bot's AIORateLimiter (29 requests/s overall, 20/min per channel
     or group) that never retries by itself, so a 429 reaches the outbox as a TransientError.
 
     The caller owns the bot: `async with bot:` (or initialize/shutdown) around its use.
