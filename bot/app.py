@@ -19,7 +19,7 @@ from bot.delivery.alerts import Alerts, LogNotifier, Notifier
 from bot.delivery.ingest import Poller, PollReport
 from bot.delivery.outbox import Outbox, PublisherFactory, RoundReport
 from bot.delivery.route import route
-from bot.errors import CredentialsError, FeedError, RelaisError, StorageError
+from bot.errors import CredentialsError, FeedError, StorageError
 from bot.feeds.fetch import Fetcher, fetch_and_parse
 from bot.feeds.identity import article_key, canonical_url, normalise_title, safe_link
 from bot.feeds.page import page_article
@@ -115,7 +115,7 @@ class App:
             make_publisher or real_publishers(settings, self.services),
             clock=self.clock,
             alerts=self.alerts,
-            worker=f"{socket.gethostname()}:{os.getpid()}",
+            worker=f"{socket.gethostname()}:{os.getpid()}"[-64:],  # the column's width
         )
         self._wake = asyncio.Event()
         self.reader: ReaderBot | None = None
@@ -174,17 +174,17 @@ class App:
 
     def site_hosts(self) -> set[str]:
         """Hosts an admin may /post from: the site's and every configured feed's."""
-        hosts = {urlsplit(self.settings.site.url).hostname}
-        hosts.update(urlsplit(f.url).hostname for f in self.settings.feeds)
-        return {h.lower().removeprefix("www.") for h in hosts if h}
+        return {
+            _host(u) for u in (self.settings.site.url, *(f.url for f in self.settings.feeds))
+        } - {""}
 
     async def fetch_article(self, url: str) -> Article | None:
         """The article at `url` of a configured site: the one already recorded, else the entry
         of a configured feed, else what the page's own Open Graph tags say. Fetches nothing
         from another host."""
         link = safe_link(url, None)
-        host = (urlsplit(link).hostname or "").lower().removeprefix("www.") if link else ""
-        if link is None or host not in self.site_hosts():
+        hosts = self.site_hosts()
+        if link is None or _host(link) not in hosts:
             return None
         key = article_key(canonical_url(link))
         if key in self.storage.seen([key]):
@@ -197,12 +197,21 @@ class App:
             for article in parsed.articles:
                 if article.key == key:
                     return article
-        try:
-            page = await self.fetcher.fetch(link, max_bytes=2 * 1024 * 1024)
+        try:  # every redirect hop must stay on a configured host
+            page = await self.fetcher.fetch(link, max_bytes=2 * 1024 * 1024, hosts=hosts)
         except FeedError:
             return None
         text = page.body.decode("utf-8", "replace")
-        return page_article(text, page.final_url or link, feed_id=self.settings.feeds[0].id)
+        found = page_article(text, page.final_url or link, feed_id=self.settings.feeds[0].id)
+        if (
+            found is None
+            or _host(found.url) not in hosts
+            or _host(found.canonical_url) not in hosts
+        ):
+            return None
+        if found.key != key and found.key in self.storage.seen([found.key]):
+            return self.storage.article(found.key)  # a variant of a link already recorded
+        return found
 
     async def enqueue(self, article: Article) -> list[str]:
         """An admin's /post: queue the article for every channel whose filters take it (once
@@ -263,7 +272,10 @@ class App:
             if report.new or report.more:
                 self._wake.set()
             if report.new and self.reader is not None:
-                self.reader.on_new_articles(report.new, now, baseline=report.baseline)
+                try:
+                    self.reader.on_new_articles(report.new, now, baseline=report.baseline)
+                except Exception:  # subscribers miss a broadcast; the channels do not
+                    log.exception("queueing the reader bot's broadcasts failed")
 
     async def _poll_job(self, feed: FeedSettings, scheduler: Any) -> None:
         report = await self.poller.poll(feed)
@@ -285,6 +297,9 @@ class App:
                 wait_until = report.next_due
             except StorageError as err:
                 log.error("delivery round failed: %s", err)
+                wait_until = None
+            except Exception:  # a bug must not stop the service: the next round tries again
+                log.exception("delivery round failed")
                 wait_until = None
             now = self.clock.now()
             limit = now + IDLE_WAKE
@@ -342,18 +357,34 @@ class App:
                 try:
                     await self.reader.start()
                     reader_task = asyncio.create_task(self.reader.run(stop))
-                except RelaisError as err:  # the channels keep posting without the bot
+                except Exception as err:  # the channels keep posting without the bot
                     log.error("the reader bot could not start: %s", err)
-                    alert = f"le bot des lecteurs n'a pas démarré : {err}"
-                    self.alerts.add("Bot des lecteurs arrêté", alert)
+                    self.alerts.add(
+                        "Bot des lecteurs arrêté", f"le bot des lecteurs n'a pas démarré : {err}"
+                    )
+                    await self._stop_reader()
             await self._delivery_loop(stop)
         finally:
+            stop.set()  # whatever ended the loop, the reader's loop ends with it
             scheduler.shutdown(wait=False)
             if reader_task is not None:
-                await reader_task
-            if self.reader is not None:
-                await self.reader.stop()
+                with contextlib.suppress(Exception):
+                    await reader_task
+            await self._stop_reader()
+            self.outbox.flush_unrecorded()
             log.info("Relais stopped: nothing is left in 'sending'")
+
+    async def _stop_reader(self) -> None:
+        if self.reader is not None:
+            try:
+                await self.reader.stop()
+            except Exception:
+                log.exception("stopping the reader bot failed")
+            self.reader = None
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

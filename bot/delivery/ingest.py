@@ -35,6 +35,7 @@ class PollReport:
     new: list[NewArticle] = field(default_factory=list)
     more: list[tuple[str, str, str | None]] = field(default_factory=list)
     baseline: bool = False  # a first poll: what it found was already there
+    carried: list[str] = field(default_factory=list)  # keys of every article in the feed now
     skipped_entries: int = 0
     next_poll: datetime | None = None
 
@@ -124,7 +125,13 @@ class Poller:
             # The articles and the feed's state (baselined, ETag) in one transaction: a crash
             # between them would make the next poll take new articles for a first poll's.
             recorded = set(
-                self.storage.record(report.new, now, feed_state=new_state, more=report.more)
+                self.storage.record(
+                    report.new,
+                    now,
+                    feed_state=new_state,
+                    more=report.more,
+                    sighted=report.carried,
+                )
             )
             report.new = [i for i in report.new if i.article.key in recorded]
             if state.consecutive_errors >= ALERT_AFTER_ERRORS:
@@ -218,6 +225,7 @@ class Poller:
             more=more,
             skipped_entries=len(parsed.skipped),
             baseline=baseline,
+            carried=[known.get(a.key, a.key) for a in parsed.articles],
         )
 
     def _reached_again(
@@ -229,14 +237,17 @@ class Poller:
         keep: set[str] | None,
         now: datetime,
     ) -> list[tuple[str, str, str | None]]:
-        """Deliveries for known articles that this feed brings to channels which follow it and
-        do not have them yet: a story first seen in the main feed, now in the sport feed that
-        only the sport channel follows. A channel only gets articles first seen after it was
-        configured, so adding a channel never floods it with the backlog."""
+        """Deliveries for known articles that this feed brings for the first time to channels
+        which follow it and do not have them yet: a story first seen in the main feed, now in
+        the sport feed that only the sport channel follows. An article the feed carried before
+        is not news (a channel that starts following the feed does not get its backlog), and a
+        channel only gets articles first seen after it was configured."""
         if not known:
             return []
+        existing = list(set(known.values()))
+        carried = self.storage.carried(feed.id, existing)  # not news to this feed's readers
         created = self.storage.channels_created([c.id for c in self.settings.channels])
-        seen = self.storage.seen(list(set(known.values())))
+        seen = self.storage.seen([k for k in existing if k not in carried])
         more: list[tuple[str, str, str | None]] = []
         for article in articles:
             key = known.get(article.key)

@@ -109,6 +109,17 @@ class Outbox:
         return self._publishers[channel.id]
 
     async def aclose(self) -> None:
+        if self._unrecorded:
+            try:
+                self.flush_unrecorded()
+            except StorageError:
+                for delivery, result in self._unrecorded.values():
+                    log.critical(
+                        "delivery %s WAS SENT (%s %s) but could not be recorded: do not /retry it",
+                        delivery.id,
+                        result.remote_id,
+                        result.link or "",
+                    )
         for publisher in self._publishers.values():
             await publisher.aclose()
         self._publishers.clear()
@@ -135,7 +146,7 @@ class Outbox:
     async def deliver_due(self, *, stop: asyncio.Event | None = None) -> RoundReport:
         """Reconcile uncertain posts, then send every delivery that is due and allowed now."""
         report = RoundReport()
-        self._flush_unrecorded()
+        self.flush_unrecorded()
         self.recover()
         channels = [c for c in self.settings.channels if not self._paused(c, report)]
         await self.reconcile(channels, report)
@@ -288,9 +299,13 @@ class Outbox:
             log.error("delivery %s was sent but could not be recorded yet: %s", delivery.id, err)
             self._unrecorded[delivery.id] = (delivery, result)
 
-    def _flush_unrecorded(self) -> None:
+    def flush_unrecorded(self) -> None:
+        """Write the sends that could not be recorded. A row that meanwhile turned `unknown`
+        (another worker recovered it) is resolved as sent: we know the post exists."""
         for delivery_id, (delivery, result) in list(self._unrecorded.items()):
-            self._finish(delivery, state=DeliveryState.SENT, result=result)
+            now = self.clock.now()
+            if not self.storage.finish(delivery, now, state=DeliveryState.SENT, result=result):
+                self.storage.resolve_found(delivery_id, result, now)
             del self._unrecorded[delivery_id]
 
     def _give_up(

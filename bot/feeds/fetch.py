@@ -9,6 +9,7 @@ import socket
 import ssl
 import time
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -301,21 +302,27 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        hosts: Collection[str] | None = None,
     ) -> FetchResult:
         """GET a feed: the body decompressed, or `not_modified`; FeedError with one line else.
 
         A local path or `file://` URL is read from disk instead (same size cap; `.gz` files
         are decompressed). Error messages never show a URL's password or secret parameters.
+        `hosts`: the only hosts this fetch may reach, redirects included (no local files then).
         """
         path = _local_path(url)
         if path is not None:
+            if hosts is not None:
+                raise FeedError("only web addresses of the configured sites are fetched here")
             return await self._fetch_file(path, max_bytes)
         shown = redact_url(url)
         async with self._semaphore:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self._deadline):
-                    return await self._fetch_http(url, etag, last_modified, max_bytes, started)
+                    return await self._fetch_http(
+                        url, etag, last_modified, max_bytes, started, hosts
+                    )
             except TimeoutError:
                 message = f"no complete answer within {self._deadline:g} s from {shown}"
                 raise FeedError(message) from None
@@ -345,6 +352,7 @@ class Fetcher:
         last_modified: str | None,
         max_bytes: int,
         started: float,
+        hosts: Collection[str] | None = None,
     ) -> FetchResult:
         headers = {
             "User-Agent": self._user_agent,
@@ -360,6 +368,9 @@ class Fetcher:
         permanent: str | None = None
         all_permanent = True
         for _hop in range(self._max_redirects + 1):
+            host = (request.url.host or "").lower().removeprefix("www.")
+            if hosts is not None and host not in hosts:
+                raise FeedError(f"refused to fetch from {host or '?'}: not a configured site")
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 status = response.status_code

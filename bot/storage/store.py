@@ -226,6 +226,21 @@ class Storage:
                 found[article.key] = match
         return found
 
+    def carried(self, feed_id: str, keys: Sequence[str]) -> set[str]:
+        """The keys among these that this feed has carried before."""
+        found: set[str] = set()
+        sg = t.sightings
+        with self._tx() as conn:
+            for chunk in _chunks(list(keys), 400):
+                found.update(
+                    conn.execute(
+                        sa.select(sg.c.article_key).where(
+                            sg.c.feed_id == feed_id, sg.c.article_key.in_(chunk)
+                        )
+                    ).scalars()
+                )
+        return found
+
     def seen(self, keys: Sequence[str]) -> dict[str, tuple[datetime, set[str]]]:
         """For recorded articles: when each was first seen, and the channels it has a delivery
         row for (whatever its state)."""
@@ -263,17 +278,26 @@ class Storage:
         *,
         feed_state: FeedState | None = None,
         more: Sequence[tuple[str, str, str | None]] = (),
+        sighted: Sequence[str] = (),
     ) -> list[str]:
         """Record new articles and their deliveries, and the feed's state, in one transaction.
         An article that another worker recorded first is left alone (no deliveries created).
         `more` adds deliveries (article key, channel, skip reason) for articles already known,
-        reached now through another feed. Returns the keys recorded."""
+        reached now through another feed. `sighted`: the keys of every article the feed of
+        `feed_state` carries now. Returns the keys recorded."""
         recorded: list[str] = []
         with self._tx() as conn:
             if feed_state is not None:
                 conn.execute(self._feed_state_upsert(feed_state))
             for key, channel_id, skip_reason in more:
                 self._add_delivery(conn, key, channel_id, skip_reason, now)
+            if feed_state is not None:
+                for key in sighted:
+                    conn.execute(
+                        self._insert(t.sightings)
+                        .values(article_key=key, feed_id=feed_state.feed_id, first_seen=now)
+                        .on_conflict_do_nothing()
+                    )
             for item in items:
                 a = item.article
                 stmt = (
@@ -420,11 +444,7 @@ class Storage:
             if by == "auth":
                 guard.append(c.c.paused_by == "auth")
         with self._tx() as conn:
-            conn.execute(
-                self._insert(c)
-                .values(channel_id=channel_id, updated_at=now)
-                .on_conflict_do_nothing()
-            )
+            conn.execute(self._channel_row(channel_id, now))
             return conn.execute(c.update().where(*guard).values(**values)).rowcount == 1
 
     def set_chat_override(

@@ -83,6 +83,16 @@ articles = sa.Table(
     sa.Index("ix_articles_published", "published"),
 )
 
+# Which feeds carried which article: a story that reaches a second feed goes to that feed's
+# channels, but a story a feed already carried is not news to a channel that starts following it.
+sightings = sa.Table(
+    "sightings",
+    metadata,
+    sa.Column("article_key", sa.String(64), primary_key=True),
+    sa.Column("feed_id", sa.String(128), primary_key=True),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+)
+
 deliveries = sa.Table(
     "deliveries",
     metadata,

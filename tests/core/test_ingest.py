@@ -293,3 +293,29 @@ async def test_a_first_poll_says_it_is_a_baseline(make_rig, server) -> None:
     server.set("/feed", rss(TWO, ONE))
     report = await rig.poll()
     assert report.baseline is False and len(report.new) == 1
+
+
+async def test_a_channel_that_starts_following_a_feed_does_not_get_its_backlog(db_url, server):
+    server.set("/main", rss(ONE, TWO))
+    server.set("/sport", rss(THREE))
+    rig = PollRig(db_url, server)
+    feeds = [
+        {"id": "main", "url": server.url("/main"), "first_run": "all"},
+        {"id": "sport", "url": server.url("/sport"), "first_run": "all"},
+    ]
+    narrow = [{"id": "tg-sport", "type": "console", "feeds": ["sport"], "max_age": None}]
+    rig.settings = rig.poller.settings = settings(narrow, feeds=feeds)
+    try:
+        rig.storage.ensure_channels(["tg-sport"], BASE - timedelta(days=1))
+        main, sport = rig.settings.feeds
+        await rig.poller.poll(main)
+        await rig.poller.poll(sport)
+        rig.clock.advance(timedelta(days=1))
+        widened = [{**narrow[0], "feeds": ["sport", "main"]}]
+        rig.settings = rig.poller.settings = settings(widened, feeds=feeds)
+        server.set("/main", rss(ONE, TWO, title="Sahel-Actu, édition du soir"))  # no 304
+        report = await rig.poller.poll(rig.settings.feeds[0])
+        assert report.status == "ok"
+        assert report.queued == 0  # ONE and TWO are not news to main's readers
+    finally:
+        await rig.close()

@@ -453,6 +453,13 @@ def _version_1_schema() -> sa.MetaData:
         sa.Column("duplicate_of", sa.String(64)),
     )
     sa.Table(
+        "sightings",
+        v1,
+        sa.Column("article_key", sa.String(64), primary_key=True),
+        sa.Column("feed_id", sa.String(128), primary_key=True),
+        sa.Column("first_seen", when, nullable=False),
+    )
+    sa.Table(
         "deliveries",
         v1,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
