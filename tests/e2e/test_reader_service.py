@@ -124,3 +124,47 @@ mardi soir à la télévision nationale par le secrétaire général de la prés
             storage.close()
         sent_to_reader = [t for t in texts(tg, READER) if "gouvernement" in t]
         assert len(sent_to_reader) == 1
+
+
+async def test_channels_keep_posting_when_the_reader_bot_cannot_start(feeds, tmp_path) -> None:
+    from tests.fakes.telegram_api import Reply
+
+    with FakeTelegram() as tg:
+        tg.set_chat(CHAT, username="sahel_actu", title="Sahel-Actu")
+        tg.inject("deleteWebhook", Reply.bad_gateway(), times=5)  # start_polling fails
+        settings = settings_from_mapping(
+            {
+                "site": {"name": "Sahel-Actu", "url": "https://sahel-actu.example"},
+                "storage": f"sqlite:///{tmp_path / 'relais.db'}",
+                "feeds": [{"id": "sahel", "url": feeds.url("/feed"), "first_run": "latest:2"}],
+                "channels": [
+                    {
+                        "id": "tg-main",
+                        "type": "telegram",
+                        "chat": "@sahel_actu",
+                        "max_age": None,
+                        "min_gap": "0s",
+                    }
+                ],
+                "telegram": {"token": tg.token, "api_url": tg.base_url},
+            },
+            env={},
+        )
+        bot = make_bot(settings.telegram)
+        await initialize_bot(bot)
+        storage = Storage.open(settings.storage, exclusive=True)
+        app = App(
+            settings, storage, services=Services(telegram_bot=bot), notifiers=[], reader_bot=True
+        )
+        stop = asyncio.Event()
+        service = asyncio.create_task(app.serve(stop))
+        try:
+            await wait_until(lambda: len(tg.calls("sendPhoto")) >= 2)
+            assert not service.done()
+        finally:
+            stop.set()
+            await asyncio.wait_for(service, 30)
+            await app.aclose()
+            await bot.shutdown()
+            storage.close()
+        assert app.reader is None
