@@ -17,6 +17,7 @@ from bot.runner import notifiers_for
 from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
 from tests.core.helpers import BASE
+from tests.e2e.conftest import telegram_site
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.graph_api import PAGE_ID, GraphApiServer, TokenInfo
 from tests.fakes.telegram_api import FakeTelegram, Reply
@@ -45,21 +46,7 @@ def tg() -> Iterator[FakeTelegram]:
 
 
 def config(tg: FakeTelegram, feeds: FeedServer | None, db: str, **extra: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "site": {"name": "Sahel-Actu", "url": "https://sahel-actu.example"},
-        "storage": db,
-        "feeds": [{"id": "sahel", "url": feeds.url("/feed") if feeds else "x", "first_run": "all"}],
-        "channels": [
-            {
-                "id": "tg-main",
-                "type": "telegram",
-                "chat": "@sahel_actu",
-                "max_age": None,
-                "min_gap": "0s",
-            }
-        ],
-        "telegram": {"token": tg.token, "api_url": tg.base_url, "admins": ADMINS},
-    }
+    data = telegram_site(tg, feeds.url("/feed") if feeds else "x", db, admins=ADMINS)
     data.update(extra)
     return data
 

@@ -14,6 +14,7 @@ from bot.publishers.telegram import initialize_bot, make_bot
 from bot.runner import notifiers_for
 from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
+from tests.e2e.conftest import telegram_site
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, message_update
 
@@ -49,28 +50,13 @@ async def test_readers_admins_and_a_broadcast_in_one_process(feeds, tmp_path) ->
         for user in (READER, ADMIN, STRANGER):
             tg.set_chat(user, type="private", title=None)
         settings = settings_from_mapping(
-            {
-                "site": {"name": "Sahel-Actu", "url": "https://sahel-actu.example"},
-                "storage": f"sqlite:///{tmp_path / 'relais.db'}",
-                "feeds": [
-                    {
-                        "id": "sahel",
-                        "url": feeds.url("/feed"),
-                        "first_run": "latest:2",
-                        "every": "1m",
-                    }
-                ],
-                "channels": [
-                    {
-                        "id": "tg-main",
-                        "type": "telegram",
-                        "chat": "@sahel_actu",
-                        "max_age": None,
-                        "min_gap": "0s",
-                    }
-                ],
-                "telegram": {"token": tg.token, "api_url": tg.base_url, "admins": [ADMIN]},
-            },
+            telegram_site(
+                tg,
+                feeds.url("/feed"),
+                f"sqlite:///{tmp_path / 'relais.db'}",
+                first_run="latest:2",
+                admins=[ADMIN],
+            ),
             env={},
         )
         bot = make_bot(settings.telegram)
@@ -133,21 +119,9 @@ async def test_channels_keep_posting_when_the_reader_bot_cannot_start(feeds, tmp
         tg.set_chat(CHAT, username="sahel_actu", title="Sahel-Actu")
         tg.inject("deleteWebhook", Reply.bad_gateway(), times=5)  # start_polling fails
         settings = settings_from_mapping(
-            {
-                "site": {"name": "Sahel-Actu", "url": "https://sahel-actu.example"},
-                "storage": f"sqlite:///{tmp_path / 'relais.db'}",
-                "feeds": [{"id": "sahel", "url": feeds.url("/feed"), "first_run": "latest:2"}],
-                "channels": [
-                    {
-                        "id": "tg-main",
-                        "type": "telegram",
-                        "chat": "@sahel_actu",
-                        "max_age": None,
-                        "min_gap": "0s",
-                    }
-                ],
-                "telegram": {"token": tg.token, "api_url": tg.base_url},
-            },
+            telegram_site(
+                tg, feeds.url("/feed"), f"sqlite:///{tmp_path / 'relais.db'}", first_run="latest:2"
+            ),
             env={},
         )
         bot = make_bot(settings.telegram)
