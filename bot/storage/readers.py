@@ -508,19 +508,7 @@ class ReaderStore:
                     picked[user_id] = row_id
             rows: list[Claimed] = []
             if picked:
-                claimed = conn.execute(
-                    b.update()
-                    .where(b.c.id.in_(list(picked.values())), b.c.state == QUEUED)
-                    .values(
-                        state=SENDING,
-                        attempts=b.c.attempts + 1,
-                        attempted_at=now,
-                        updated_at=now,
-                        worker=worker[:64],
-                    )
-                    .returning(b.c.id)
-                ).scalars()
-                ids = sorted(claimed)
+                ids = _take(conn, b, list(picked.values()), now, worker)
                 s = t.subscribers
                 for r in conn.execute(
                     sa.select(b, s.c.language, s.c.telegram_language)
@@ -631,20 +619,7 @@ class ReaderStore:
             ids = list(conn.execute(query).scalars())
             if not ids:
                 return []
-            claimed = sorted(
-                conn.execute(
-                    d.update()
-                    .where(d.c.id.in_(ids), d.c.state == QUEUED)
-                    .values(
-                        state=SENDING,
-                        attempts=d.c.attempts + 1,
-                        attempted_at=now,
-                        updated_at=now,
-                        worker=worker[:64],
-                    )
-                    .returning(d.c.id)
-                ).scalars()
-            )
+            claimed = _take(conn, d, ids, now, worker)
             rows = conn.execute(
                 sa.select(d, s.c.language, s.c.telegram_language)
                 .select_from(d.outerjoin(s, s.c.user_id == d.c.user_id))
@@ -818,3 +793,24 @@ def _subscriber(m: Any) -> Subscriber:
         digest=bool(m["digest"]),
         digest_since=m["digest_since"],
     )
+
+
+def _take(
+    conn: sa.Connection, table: sa.Table, ids: list[int], now: datetime, worker: str
+) -> list[int]:
+    """Move these queued rows (broadcasts or digests) to `sending` for this worker; the ids it
+    got, sorted (a row another worker took meanwhile is not among them)."""
+    c = table.c
+    taken = conn.execute(
+        table.update()
+        .where(c.id.in_(ids), c.state == QUEUED)
+        .values(
+            state=SENDING,
+            attempts=c.attempts + 1,
+            attempted_at=now,
+            updated_at=now,
+            worker=worker[:64],
+        )
+        .returning(c.id)
+    ).scalars()
+    return sorted(taken)
