@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from bot.clock import Clock, SystemClock
 from bot.delivery.alerts import Alerts, LogNotifier, Notifier
@@ -21,7 +20,14 @@ from bot.delivery.outbox import Outbox, PublisherFactory, RoundReport
 from bot.delivery.route import route
 from bot.errors import CredentialsError, FeedError, StorageError
 from bot.feeds.fetch import Fetcher, fetch_and_parse
-from bot.feeds.identity import article_key, canonical_url, normalise_title, safe_link
+from bot.feeds.identity import (
+    allowed_hosts,
+    article_key,
+    canonical_url,
+    normalise_title,
+    safe_link,
+    site_host,
+)
 from bot.feeds.page import page_article
 from bot.models import Article, ChannelType
 from bot.publishers.base import Publisher
@@ -174,9 +180,7 @@ class App:
 
     def site_hosts(self) -> set[str]:
         """Hosts an admin may /post from: the site's and every configured feed's."""
-        return {
-            _host(u) for u in (self.settings.site.url, *(f.url for f in self.settings.feeds))
-        } - {""}
+        return allowed_hosts(self.settings.site.url, [f.url for f in self.settings.feeds])
 
     async def fetch_article(self, url: str) -> Article | None:
         """The article at `url` of a configured site: the one already recorded, else the entry
@@ -184,7 +188,7 @@ class App:
         from another host."""
         link = safe_link(url, None)
         hosts = self.site_hosts()
-        if link is None or _host(link) not in hosts:
+        if link is None or site_host(link) not in hosts:
             return None
         key = article_key(canonical_url(link))
         if key in self.storage.seen([key]):
@@ -205,8 +209,8 @@ class App:
         found = page_article(text, page.final_url or link, feed_id=self.settings.feeds[0].id)
         if (
             found is None
-            or _host(found.url) not in hosts
-            or _host(found.canonical_url) not in hosts
+            or site_host(found.url) not in hosts
+            or site_host(found.canonical_url) not in hosts
         ):
             return None
         if found.key != key and found.key in self.storage.seen([found.key]):
@@ -381,10 +385,6 @@ class App:
             except Exception:
                 log.exception("stopping the reader bot failed")
             self.reader = None
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

@@ -24,7 +24,7 @@ import httpx
 
 from bot import __version__
 from bot.errors import FeedError
-from bot.feeds.identity import redact_url
+from bot.feeds.identity import redact_url, site_host
 from bot.feeds.parse import ParsedFeed, parse_feed
 
 __all__ = [
@@ -368,7 +368,7 @@ class Fetcher:
         permanent: str | None = None
         all_permanent = True
         for _hop in range(self._max_redirects + 1):
-            host = (request.url.host or "").lower().removeprefix("www.")
+            host = site_host(str(request.url))
             if hosts is not None and host not in hosts:
                 raise FeedError(f"refused to fetch from {host or '?'}: not a configured site")
             response = await client.send(request, stream=True, follow_redirects=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import idna
@@ -245,3 +246,17 @@ def redact_url(url: str) -> str:
             value = "***"
         params.append(name + eq + value)
     return urlunsplit((parts.scheme, netloc, parts.path, "&".join(params), ""))
+
+
+def site_host(url: str) -> str:
+    """The host of a URL as the site is known by: lower case, no trailing dot, no 'www.'."""
+    try:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def allowed_hosts(site_url: str, feed_urls: Sequence[str]) -> set[str]:
+    """The hosts an admin's /post and /preview accept: the site's and each configured feed's."""
+    return {h for h in (site_host(u) for u in [site_url, *feed_urls] if u) if h}

@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot.content.render import escape_html
+from bot.feeds.identity import allowed_hosts, site_host
 from bot.models import DeliveryState, FacebookPost, TelegramPost
 from bot.preview import render_for
 from bot.telegram_bot.context import BotContext, clean_input, send
@@ -26,23 +27,12 @@ PREVIEW_CHANNELS = 4
 URL_MAX = 2000
 
 
-def _host(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return host.removeprefix("www.")
-
-
-def allowed_hosts(site_url: str, feed_urls: list[str]) -> set[str]:
-    """The hosts /post and /preview accept: the site's, and each configured feed's (a leading
-    'www.' does not matter)."""
-    return {h for h in (_host(u) for u in [site_url, *feed_urls] if u) if h}
-
-
 def check_url(url: str, hosts: set[str]) -> str | None:
     """None when `url` is an http(s) address on one of `hosts`, else the catalogue key of the
     refusal."""
     try:
         parts = urlsplit(url)
-        host = _host(url)
+        host = site_host(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         return "url_invalid"
