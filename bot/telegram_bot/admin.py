@@ -12,7 +12,7 @@ from telegram.ext import CommandHandler, filters
 
 from bot.content.render import escape_html
 from bot.feeds.identity import allowed_hosts, site_host
-from bot.models import DeliveryState, FacebookPost, TelegramPost
+from bot.models import Delivery, DeliveryState, FacebookPost, TelegramPost
 from bot.preview import render_for
 from bot.telegram_bot.context import BotContext, clean_input, send
 from bot.telegram_bot.handlers import argument
@@ -177,57 +177,50 @@ class AdminHandlers:
         await self._pause(update, context, False)
 
     async def retry(self, update: Update, context: Any) -> None:
-        lang = self.ctx.lang(update)
-        delivery_id = _delivery_id(argument(update))
-        if delivery_id is None:
-            await send(update, context, text(lang, "retry_usage"))
-            return
-        delivery = self.ctx.storage.delivery(delivery_id)
+        delivery = await self._target(update, context, "retry_usage")
         if delivery is None:
-            await send(update, context, text(lang, "delivery_not_found", id=delivery_id))
             return
         # Only an uncertain or failed post: a `sending` one may be on its way right now.
         now = self.ctx.clock.now()
-        if delivery.state not in {DeliveryState.UNKNOWN, DeliveryState.FAILED} or not (
-            self.ctx.storage.mark_queued(delivery_id, now, "retried by admin", now)
-        ):
-            await send(
-                update,
-                context,
-                text(lang, "retry_refused", id=delivery_id, state=delivery.state.value),
-            )
-            return
-        self._wake()
-        await send(
-            update, context, text(lang, "retried", id=delivery_id, channel=delivery.channel_id)
+        done = delivery.state in {DeliveryState.UNKNOWN, DeliveryState.FAILED} and (
+            self.ctx.storage.mark_queued(delivery.id, now, "retried by admin", now)
         )
+        if done:
+            self._wake()
+        await self._settled(update, context, delivery, done, "retried", "retry_refused")
 
     async def skip(self, update: Update, context: Any) -> None:
-        lang = self.ctx.lang(update)
-        delivery_id = _delivery_id(argument(update))
-        if delivery_id is None:
-            await send(update, context, text(lang, "skip_usage"))
-            return
-        delivery = self.ctx.storage.delivery(delivery_id)
+        delivery = await self._target(update, context, "skip_usage")
         if delivery is None:
-            await send(update, context, text(lang, "delivery_not_found", id=delivery_id))
             return
         user = update.effective_user
         now = self.ctx.clock.now()
         allowed = {DeliveryState.QUEUED, DeliveryState.UNKNOWN, DeliveryState.FAILED}
         reason = f"skipped by admin {user.id if user else '?'}"
-        if delivery.state not in allowed or not self.ctx.storage.mark_skipped(
-            delivery_id, reason, now
-        ):
-            await send(
-                update,
-                context,
-                text(lang, "skip_refused", id=delivery_id, state=delivery.state.value),
-            )
-            return
-        await send(
-            update, context, text(lang, "skipped", id=delivery_id, channel=delivery.channel_id)
-        )
+        done = delivery.state in allowed and self.ctx.storage.mark_skipped(delivery.id, reason, now)
+        await self._settled(update, context, delivery, done, "skipped", "skip_refused")
+
+    async def _target(self, update: Update, context: Any, usage: str) -> Delivery | None:
+        """The delivery an admin's command names, or None (the admin has been answered)."""
+        lang = self.ctx.lang(update)
+        delivery_id = _delivery_id(argument(update))
+        if delivery_id is None:
+            await send(update, context, text(lang, usage))
+            return None
+        delivery = self.ctx.storage.delivery(delivery_id)
+        if delivery is None:
+            await send(update, context, text(lang, "delivery_not_found", id=delivery_id))
+        return delivery
+
+    async def _settled(
+        self, update: Update, context: Any, delivery: Delivery, done: bool, ok: str, refused: str
+    ) -> None:
+        lang = self.ctx.lang(update)
+        if done:
+            message = text(lang, ok, id=delivery.id, channel=delivery.channel_id)
+        else:
+            message = text(lang, refused, id=delivery.id, state=delivery.state.value)
+        await send(update, context, message)
 
     async def _url(self, update: Update, context: Any, usage: str) -> str | None:
         """The admin's URL when it is on a configured site, else None (already answered)."""
