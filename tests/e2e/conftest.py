@@ -1,10 +1,25 @@
-"""Shared by the end-to-end tests: a site with one feed and one Telegram channel on the fakes."""
+"""Shared by the end-to-end tests: the demo feed served locally, and a site config on the fakes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram
+
+DEMO = (Path(__file__).resolve().parents[2] / "bot" / "data" / "demo_feed.xml").read_bytes()
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServer]:
+    """The bundled demo feed served at /feed on 127.0.0.1."""
+    with FeedServer() as server:
+        server.set("/feed", DEMO)
+        yield server
 
 
 def telegram_site(

@@ -22,18 +22,9 @@ from tests.fakes.feed_server import FeedServer
 from tests.fakes.graph_api import PAGE_ID, GraphApiServer, TokenInfo
 from tests.fakes.telegram_api import FakeTelegram, Reply
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = (ROOT / "bot" / "data" / "demo_feed.xml").read_bytes()
 ADMINS = [1111, 2222]
 CHAT = -1001987654321
 PAGE_TOKEN = "EAAGcheckPageToken0123456789abcdefABCDEF0123456789"
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    with FeedServer() as server:
-        server.set("/feed", DEMO)
-        yield server
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,17 +20,8 @@ from tests.core.helpers import BASE
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.graph_api import PAGE_ID, GraphApiServer, GraphError, TokenInfo
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = (ROOT / "bot" / "data" / "demo_feed.xml").read_bytes()
 OLD_TOKEN = "EAAGoldPageToken000111222333444555666777888999aaabbbccc"
 NEW_TOKEN = "EAAGnewPageToken999888777666555444333222111000cccbbbaaa"
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    with FeedServer() as server:
-        server.set("/feed", DEMO)
-        yield server
 
 
 @pytest.fixture

@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from bot.app import App, Services
 from bot.publishers.telegram import initialize_bot, make_bot
 from bot.runner import notifiers_for
 from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
-from tests.e2e.conftest import telegram_site
-from tests.fakes.feed_server import FeedServer
+from tests.e2e.conftest import DEMO, telegram_site
 from tests.fakes.telegram_api import FakeTelegram, message_update
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = (ROOT / "bot" / "data" / "demo_feed.xml").read_bytes()
 CHAT = -1001987654321
 READER, ADMIN, STRANGER = 7001, 4242, 9009
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    with FeedServer() as server:
-        server.set("/feed", DEMO)
-        yield server
 
 
 async def wait_until(check, limit: float = 15.0) -> None:

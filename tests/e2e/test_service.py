@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,6 @@ from bot.models import DeliveryState
 from bot.storage.store import Storage
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, Reply
-
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = (ROOT / "bot" / "data" / "demo_feed.xml").read_bytes()
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    with FeedServer() as server:
-        server.set("/feed", DEMO)
-        yield server
 
 
 def start(tmp_path: Path, config: dict[str, Any]) -> subprocess.Popen[str]:

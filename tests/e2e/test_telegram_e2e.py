@@ -20,17 +20,8 @@ from tests.core.helpers import BASE
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, Reply, parse_html
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = (ROOT / "bot" / "data" / "demo_feed.xml").read_bytes()
 CHAT_ID = -1001987654321
 FAST = BotTimeouts(connect=2.0, read=2.0, write=2.0, media_write=2.0, pool=1.0)
-
-
-@pytest.fixture
-def feeds() -> Iterator[FeedServer]:
-    with FeedServer() as server:
-        server.set("/feed", DEMO)
-        yield server
 
 
 @pytest.fixture
