@@ -11,6 +11,7 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, SystemClock
@@ -107,8 +108,11 @@ class App:
         notifiers: Sequence[Notifier] | None = None,
         services: Services | None = None,
         reader_bot: bool = False,
+        config_path: Path | None = None,
     ) -> None:
         self.settings = settings
+        self.config_path = config_path  # the dashboard's planning editor writes it back
+        self.last_round: datetime | None = None  # /healthz: when the delivery loop last ran
         self.storage = storage
         self.clock = clock or SystemClock()
         self.services = services or Services()
@@ -305,7 +309,7 @@ class App:
             except Exception:  # a bug must not stop the service: the next round tries again
                 log.exception("delivery round failed")
                 wait_until = None
-            now = self.clock.now()
+            now = self.last_round = self.clock.now()
             limit = now + IDLE_WAKE
             until: datetime = min(wait_until, limit) if wait_until else limit
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
@@ -355,7 +359,11 @@ class App:
             len(self.settings.channels),
             ", reader bot on" if self.reader is not None else "",
         )
-        reader_task = None
+        reader_task = web_task = None
+        if self.settings.web is not None:  # the dashboard, /healthz and /metrics on one port
+            from bot.web.server import serve_web
+
+            web_task = asyncio.create_task(serve_web(self, stop, self.config_path))
         try:
             if self.reader is not None:
                 try:
@@ -371,9 +379,10 @@ class App:
         finally:
             stop.set()  # whatever ended the loop, the reader's loop ends with it
             scheduler.shutdown(wait=False)
-            if reader_task is not None:
-                with contextlib.suppress(Exception):
-                    await reader_task
+            for task in (reader_task, web_task):
+                if task is not None:
+                    with contextlib.suppress(Exception):
+                        await task
             await self._stop_reader()
             self.outbox.flush_unrecorded()
             log.info("Relais stopped: nothing is left in 'sending'")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.app import App, Services, install_stop_signals, refuse_ephemeral_sqlite
 from bot.delivery.alerts import LogNotifier, Notifier
@@ -43,7 +44,7 @@ def notifiers_for(settings: Settings, services: Services) -> list[Notifier]:
     return notifiers
 
 
-async def _open(settings: Settings) -> App:
+async def _open(settings: Settings, config_path: Path | None = None) -> App:
     refuse_ephemeral_sqlite(settings)
     storage = Storage.open(settings.storage, exclusive=True)
     try:
@@ -57,6 +58,7 @@ async def _open(settings: Settings) -> App:
         services=services,
         notifiers=notifiers_for(settings, services),
         reader_bot=settings.telegram.token is not None,
+        config_path=config_path,
     )
 
 
@@ -103,10 +105,10 @@ async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
     return 0
 
 
-async def serve(settings: Settings) -> int:
+async def serve(settings: Settings, config_path: Path | None = None) -> int:
     stop = asyncio.Event()
     install_stop_signals(stop)
-    app = await _open(settings)
+    app = await _open(settings, config_path)
     try:
         await app.serve(stop)
     finally:

@@ -37,6 +37,7 @@ from bot.models import (
 )
 from bot.publishers.base import Publisher
 from bot.settings import ChannelSettings, Settings
+from bot.storage.dashboard import DashboardStore
 from bot.storage.store import Storage
 
 log = logging.getLogger("relais.outbox")
@@ -219,13 +220,14 @@ class Outbox:
             self._finish(delivery, state=DeliveryState.SKIPPED, error=MAX_AGE)
             report.skipped += 1
             return True
+        teaser = DashboardStore(self.storage.engine).teaser_edit(delivery.id)  # an admin's text
         try:
-            post = self._render(channel, article, shorter=False)
+            post = self._render(channel, article, shorter=False, teaser=teaser)
             try:
                 result = await self.publisher(channel).publish(post)
             except TooLongError as err:
                 log.info("delivery %s: %s; rendering it shorter once", delivery.id, err)
-                post = self._render(channel, article, shorter=True)
+                post = self._render(channel, article, shorter=True, teaser=teaser)
                 result = await self.publisher(channel).publish(post)
         except ChatMovedError as err:
             new_chat = str(err.new_chat_id)
@@ -327,13 +329,21 @@ class Outbox:
             group = f"Échec définitif sur {channel.id}"
         self.alerts.add(group, f"« {title} » (#{delivery.id}) : {detail}")
 
-    def _render(self, channel: ChannelSettings, article: Article, *, shorter: bool) -> Post:
+    def _render(
+        self,
+        channel: ChannelSettings,
+        article: Article,
+        *,
+        shorter: bool,
+        teaser: str | None = None,
+    ) -> Post:
         return render_post(
             article,
             channel,
             self.settings.site,
             extra_patterns=self._strip.get(article.feed_id, ()),
             shorter=shorter,
+            teaser=teaser,
         )
 
     def pause(self, channel: ChannelSettings, reason: str, *, platform_wide: bool = False) -> None:

@@ -40,6 +40,7 @@ FR: dict[str, str] = {
     "cmd_skip": "Admin : abandonner une publication",
     "cmd_post": "Admin : publier l'article d'une URL",
     "cmd_preview": "Admin : aperçu de l'article d'une URL",
+    "cmd_web": "Admin : un lien de connexion au tableau de bord",
     # readers
     "welcome": "Bonjour {name} 👋\n\nJe suis le bot de <b>{site}</b>.\n\n{help}",
     "help": (
@@ -57,7 +58,7 @@ FR: dict[str, str] = {
     ),
     "admin_help": (
         "Administration : /status, /queue [canal], /pause [canal], /resume [canal], "
-        "/retry <i>n°</i>, /skip <i>n°</i>, /post <i>url</i>, /preview <i>url</i>"
+        "/retry <i>n°</i>, /skip <i>n°</i>, /post <i>url</i>, /preview <i>url</i>, /web"
     ),
     "latest_title": "🗞 <b>Les derniers articles de {site}</b>",
     "latest_more_title": "🗞 <b>{site} — articles {first} à {last}</b>",
@@ -199,6 +200,11 @@ FR: dict[str, str] = {
     "post_nothing": "« {title} » est déjà connu : rien de nouveau à publier (voir /queue).",
     "preview_title": "👁 <b>Aperçu pour {channel}</b> ({type})",
     "preview_none": "Aucun canal ne publierait cet article (filtres des canaux).",
+    "web_link": (
+        "🔑 Votre lien de connexion au tableau de bord, valable 10 minutes et une seule fois :\n"
+        "{link}\nNe le transférez à personne."
+    ),
+    "web_off": "Le tableau de bord n'est pas configuré (clé web: du fichier de configuration).",
 }
 
 EN: dict[str, str] = {
@@ -220,6 +226,7 @@ EN: dict[str, str] = {
     "cmd_skip": "Admin: give up a post",
     "cmd_post": "Admin: post the article at a URL",
     "cmd_preview": "Admin: preview the article at a URL",
+    "cmd_web": "Admin: a login link to the dashboard",
     "welcome": "Hello {name} 👋\n\nI am the bot of <b>{site}</b>.\n\n{help}",
     "help": (
         "Here is what I can do:\n"
@@ -236,7 +243,7 @@ EN: dict[str, str] = {
     ),
     "admin_help": (
         "Admin: /status, /queue [channel], /pause [channel], /resume [channel], "
-        "/retry <i>no.</i>, /skip <i>no.</i>, /post <i>url</i>, /preview <i>url</i>"
+        "/retry <i>no.</i>, /skip <i>no.</i>, /post <i>url</i>, /preview <i>url</i>, /web"
     ),
     "latest_title": "🗞 <b>The latest from {site}</b>",
     "latest_more_title": "🗞 <b>{site} — articles {first} to {last}</b>",
@@ -362,6 +369,11 @@ EN: dict[str, str] = {
     "post_nothing": "“{title}” is already known: nothing new to post (see /queue).",
     "preview_title": "👁 <b>Preview for {channel}</b> ({type})",
     "preview_none": "No channel would post this article (channel filters).",
+    "web_link": (
+        "🔑 Your dashboard login link, valid for 10 minutes and once:\n{link}\n"
+        "Do not forward it to anyone."
+    ),
+    "web_off": "The dashboard is not configured (the web: key of the configuration file).",
 }
 
 MONTHS: dict[Lang, tuple[str, ...]] = {

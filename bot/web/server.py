@@ -1,0 +1,114 @@
+"""Serving the dashboard: uvicorn inside the service's event loop, or alone (`relais web`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from bot.settings import Settings, WebSettings
+from bot.storage.dashboard import DashboardStore
+from bot.storage.store import Storage
+from bot.web.app import WebContext, create_app
+from bot.web.auth import login_token, login_url
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger("relais.web")
+
+
+class _LoopServer(uvicorn.Server):
+    """uvicorn's server without its signal handlers: the service owns SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def context_for(app: App, config_path: Path | None, *, worker: bool) -> WebContext:
+    """The dashboard's view of a running App (`relais run`) or of one built for `relais web`."""
+
+    def apply(settings: Settings) -> None:
+        # Only pacing keys change from the dashboard; the outbox reads them at each round.
+        app.settings = settings
+        app.outbox.settings = settings
+        app.poller.settings = settings
+
+    return WebContext(
+        settings=app.settings,
+        storage=app.storage,
+        clock=app.clock,
+        config_path=config_path,
+        wake=app.wake,
+        fetch_article=app.fetch_article,
+        last_round=(lambda: getattr(app, "last_round", None)) if worker else None,
+        apply_settings=apply,
+    )
+
+
+async def serve(ctx: WebContext, web: WebSettings, stop: asyncio.Event) -> None:
+    """Serve the dashboard on `web.listen:web.port` until `stop` is set."""
+    config = uvicorn.Config(
+        create_app(ctx),
+        host=web.listen,
+        port=web.port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+        lifespan="off",
+    )
+    server = _LoopServer(config)
+    task = asyncio.create_task(server.serve())
+    log.info("dashboard on http://%s:%s (%s)", web.listen, web.port, web.base_url)
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopping.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def serve_web(app: App, stop: asyncio.Event, config_path: Path | None) -> None:
+    """`relais run` with `web:` set: the dashboard beside the scheduler and the bot. A web
+    server that cannot start (port taken) is logged; the channels keep posting."""
+    web = app.settings.web
+    if web is None:
+        return
+    try:
+        await serve(context_for(app, config_path, worker=True), web, stop)
+    except (OSError, SystemExit) as err:
+        log.error("the dashboard could not start on %s:%s: %s", web.listen, web.port, err)
+
+
+def login_link(settings: Settings, storage: Storage, user_id: int, now: datetime) -> str:
+    """A one-time login link for this admin (`relais web-login`, the bot's /web)."""
+    web = settings.web or WebSettings()
+    token = login_token(DashboardStore(storage.engine).web_secret(), user_id, now)
+    return login_url(web.base_url, token)
+
+
+async def run_dashboard(settings: Settings, config_path: Path | None) -> int:
+    """`relais web`: the dashboard alone over the same database, read-write, for a host where
+    the worker runs elsewhere (no polling, no delivery here; actions wake nothing)."""
+    from bot.app import App, install_stop_signals
+
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    storage = Storage.open(settings.storage)
+    app = App(settings, storage)
+    try:
+        await serve(
+            context_for(app, config_path, worker=False), settings.web or WebSettings(), stop
+        )
+    finally:
+        await app.aclose()
+        storage.close()
+    return 0
