@@ -122,8 +122,9 @@ class DashboardStore:
                 self._storage._insert(t.login_nonces)
                 .values(nonce=nonce[:64], user_id=user_id, used_at=now)
                 .on_conflict_do_nothing()
+                .returning(t.login_nonces.c.nonce)
             )
-            return inserted.rowcount == 1
+            return inserted.first() is not None
 
     # ---- the audit log -------------------------------------------------------------------
 

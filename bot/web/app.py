@@ -153,9 +153,15 @@ class Dashboard:
             return None
         return user
 
+    def message(
+        self, request: Request, status: int, key: str, *, login_help: bool = False
+    ) -> Response:
+        text = word(self.ctx.lang, key) if key else ""
+        return self.page(request, "message.html", status, message=text, login_help=login_help)
+
     def refused(self, request: Request) -> Response:
         request.session.pop("user", None)
-        return self.page(request, "message.html", 403, message=word(self.ctx.lang, "error_403"))
+        return self.message(request, 403, "error_403", login_help=True)
 
     async def form(self, request: Request) -> dict[str, str] | None:
         """The posted form when its CSRF token matches the session's, else None."""
@@ -217,9 +223,7 @@ class Dashboard:
 
     async def logout(self, request: Request) -> Response:
         if request.method == "POST" and await self.form(request) is None:
-            return self.page(
-                request, "message.html", 403, message=word(self.ctx.lang, "csrf_refused")
-            )
+            return self.message(request, 403, "csrf_refused")
         request.session.clear()
         request.session["flash"] = word(self.ctx.lang, "logged_out")
         return RedirectResponse("/login", status_code=303)
@@ -383,7 +387,7 @@ class Dashboard:
                 request.path_params["key"]
             )
         except StorageError:
-            return self.page(request, "message.html", 404, message=word(self.ctx.lang, "error_404"))
+            return self.message(request, 404, "error_404")
         return self.page(
             request,
             "article.html",
@@ -481,12 +485,12 @@ class Dashboard:
         values = await self.form(request)
         lang = self.ctx.lang
         if values is None:
-            return self.page(request, "message.html", 403, message=word(lang, "csrf_refused"))
+            return self.message(request, 403, "csrf_refused")
         ctx = self.ctx
         channel_id = request.path_params["channel"]
         path = ctx.config_path
         if ctx.channel(channel_id) is None:
-            return self.page(request, "message.html", 404, message=word(lang, "error_404"))
+            return self.message(request, 404, "error_404")
         if path is None or not path.is_file():
             return self.back(request, word(lang, "planning_no_file"), "/planning")
         change = PacingChange(
@@ -536,13 +540,13 @@ class Dashboard:
         lang = self.ctx.lang
         values = await self.form(request)
         if values is None:
-            return self.page(request, "message.html", 403, message=word(lang, "csrf_refused"))
+            return self.message(request, 403, "csrf_refused")
         action = request.path_params["action"]
         handler = ACTIONS.get(action)
         raw_id = request.path_params["id"]
         delivery = self.ctx.storage.delivery(int(raw_id)) if raw_id.isdigit() else None
         if handler is None or delivery is None:
-            return self.page(request, "message.html", 404, message=word(lang, "not_found"))
+            return self.message(request, 404, "not_found")
         message = handler(self, delivery, values, user)
         return self.back(request, message, f"/queue?{urlencode({'channel': delivery.channel_id})}")
 
