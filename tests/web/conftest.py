@@ -92,7 +92,8 @@ def build_world(url: str, tmp_path: Path) -> World:
     skipped by the exclude filter (Publicité) and by the first poll."""
     config = tmp_path / "relais.yaml"
     config.write_text(CONFIG, encoding="utf-8")
-    settings = load_settings(config, env=ENV)
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in ENV.items()))
+    settings = load_settings(config, env={})
     storage = Storage.open(url)
     clock = FakeClock(NOW)
     storage.ensure_channels(["tg-main", "fb-main"], NOW - timedelta(days=1))

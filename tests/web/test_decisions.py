@@ -1,0 +1,252 @@
+"""Pure decisions of the dashboard: reasons in words, login verdicts, health, the projected plan."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.delivery.alerts import Alerts
+from bot.delivery.outbox import Outbox
+from bot.logs import setup_logging
+from bot.models import Delivery, DeliveryState, TelegramPost
+from bot.settings import settings_from_mapping
+from bot.storage.dashboard import DashboardStore
+from bot.storage.store import Storage
+from bot.web import auth
+from bot.web.health import health
+from bot.web.plan import project_queue
+from bot.web.reasons import explain
+from tests.core.helpers import ScriptedPublisher, article, new
+from tests.web.conftest import make_article
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+BAMAKO = ZoneInfo("Africa/Bamako")
+CHANNEL = settings_from_mapping(
+    {
+        "channels": [
+            {
+                "id": "tg",
+                "type": "telegram",
+                "chat": "@kibaru_info",
+                "exclude": {"categories": ["Publicité"], "keywords": ["pari sportif"]},
+                "min_gap": "10m",
+                "max_per_day": 3,
+                "quiet_hours": "22:00-06:00",
+            }
+        ],
+        "telegram": {"token": "1:x"},
+    },
+    env={},
+).channels[0]
+
+
+def delivery(
+    state: DeliveryState, *, error: str | None = None, due: datetime = NOW, **kw: object
+) -> Delivery:
+    return Delivery(1, "k", "tg", state, due, error=error, **kw)  # type: ignore[arg-type]
+
+
+EXCLUDE = "filtered out: matches the channel's exclude rules"
+
+
+@pytest.mark.parametrize(
+    ("lang", "state", "error", "categories", "title", "expected"),
+    [
+        (
+            "fr",
+            DeliveryState.SKIPPED,
+            EXCLUDE,
+            ("Publicité",),
+            "Offre",
+            "ignoré : catégorie Publicité exclue",
+        ),
+        (
+            "fr",
+            DeliveryState.SKIPPED,
+            EXCLUDE,
+            (),
+            "Le pari sportif en ligne",
+            "ignoré : mot-clé « pari sportif » exclu",
+        ),
+        (
+            "en",
+            DeliveryState.SKIPPED,
+            EXCLUDE,
+            ("publicite",),
+            "Ad",
+            "skipped: category Publicité excluded",
+        ),
+        (
+            "fr",
+            DeliveryState.SKIPPED,
+            "baseline: already in the feed on the first poll",
+            (),
+            "x",
+            "ignoré : déjà dans le flux au premier relevé",
+        ),
+        (
+            "fr",
+            DeliveryState.SKIPPED,
+            "older than the channel's max_age",
+            (),
+            "x",
+            "ignoré : article trop ancien (plus de 48 h)",
+        ),
+        (
+            "fr",
+            DeliveryState.SKIPPED,
+            "filtered out: matches none of the channel's include rules",
+            (),
+            "x",
+            "ignoré : ne correspond à aucune rubrique suivie par ce canal",
+        ),
+        (
+            "fr",
+            DeliveryState.SKIPPED,
+            "skipped by admin 42",
+            (),
+            "x",
+            "ignoré : écarté par un admin 42",
+        ),
+        (
+            "fr",
+            DeliveryState.FAILED,
+            "Bad Request: chat not found",
+            (),
+            "x",
+            "échec définitif : Bad Request: chat not found",
+        ),
+        ("fr", DeliveryState.QUEUED, None, (), "x", "part au prochain tour de publication"),
+        ("fr", DeliveryState.SENDING, None, (), "x", "en cours d'envoi"),
+    ],
+)
+def test_reasons_in_words(lang, state, error, categories, title, expected) -> None:  # type: ignore[no-untyped-def]
+    art = make_article(1, title, categories=categories)
+    assert (
+        explain(delivery(state, error=error), art, CHANNEL, lang=lang, tz=BAMAKO, now=NOW)
+        == expected
+    )
+
+
+def test_sent_and_waiting_give_local_times() -> None:
+    art = make_article(1, "x")
+    sent = delivery(DeliveryState.SENT, sent_at=datetime(2026, 5, 3, 7, 30, tzinfo=UTC))
+    assert (
+        explain(sent, art, CHANNEL, lang="fr", tz=BAMAKO, now=NOW) == "déjà publié le 3 mai 07:30"
+    )
+    later = delivery(DeliveryState.QUEUED, due=NOW + timedelta(hours=3, minutes=30))
+    assert (
+        explain(later, art, CHANNEL, lang="fr", tz=BAMAKO, now=NOW)
+        == "en attente du créneau de 2 nov. 12:30"
+    )
+
+
+ADMINS = frozenset({7})
+CLAIM = auth.LoginClaim(7, "n")
+
+
+@pytest.mark.parametrize(
+    ("claim", "first_use", "expected"),
+    [
+        (CLAIM, True, None),
+        (CLAIM, False, auth.LoginRefusal.USED),
+        (auth.LoginClaim(8, "n"), True, auth.LoginRefusal.NOT_ADMIN),
+        (auth.LoginRefusal.FORGED, True, auth.LoginRefusal.FORGED),
+        (auth.LoginRefusal.EXPIRED, True, auth.LoginRefusal.EXPIRED),
+    ],
+)
+def test_login_verdicts(claim, first_use, expected) -> None:  # type: ignore[no-untyped-def]
+    assert auth.decide_login(claim, ADMINS, first_use=first_use) == expected
+
+
+def test_tokens_expire_after_ten_minutes_and_need_the_secret() -> None:
+    token = auth.login_token("s3cret", 7, NOW)
+    assert auth.read_token("s3cret", token, NOW + timedelta(minutes=10)) == auth.LoginClaim(
+        7,
+        auth.read_token("s3cret", token, NOW).nonce,  # type: ignore[union-attr]
+    )
+    assert (
+        auth.read_token("s3cret", token, NOW + timedelta(minutes=10, seconds=1))
+        is auth.LoginRefusal.EXPIRED
+    )
+    assert auth.read_token("other", token, NOW) is auth.LoginRefusal.FORGED
+    assert auth.login_token("s3cret", 7, NOW) != token  # a fresh nonce each time
+    assert not auth.csrf_ok("a", None) and not auth.csrf_ok("", "") and auth.csrf_ok("a", "a")
+
+
+@pytest.mark.parametrize(
+    ("db", "last", "worker", "ok"),
+    [
+        (None, NOW - timedelta(seconds=40), True, True),
+        (None, None, False, True),  # relais web: no delivery loop here
+        (None, None, True, False),
+        (None, NOW - timedelta(minutes=6), True, False),
+        ("connection refused", NOW, True, False),
+    ],
+)
+def test_health(db, last, worker, ok) -> None:  # type: ignore[no-untyped-def]
+    verdict = health(database_error=db, last_round=last, worker=worker, now=NOW)
+    assert verdict.ok is ok and verdict.status == (200 if ok else 503)
+    assert bool(verdict.reasons) is not ok
+
+
+def queued(n: int, due: datetime) -> Delivery:
+    return Delivery(n, f"k{n}", "tg", DeliveryState.QUEUED, due)
+
+
+def test_plan_follows_gap_cap_and_quiet_hours() -> None:
+    evening = datetime(2026, 11, 2, 21, 40, tzinfo=UTC)  # Bamako is UTC all year
+    posts = [queued(n, evening) for n in range(1, 5)]
+    plan = project_queue(posts, CHANNEL, now=evening, last_post=None, posts_today=1, tz=BAMAKO)
+    assert [p.at.strftime("%d %H:%M") for p in plan] == [
+        "02 21:40",
+        "02 21:50",
+        "03 06:00",
+        "03 06:10",
+    ]
+    capped = project_queue(
+        posts[:2], CHANNEL, now=evening, last_post=None, posts_today=3, tz=BAMAKO
+    )
+    assert [p.at.strftime("%d %H:%M") for p in capped] == ["03 06:00", "03 06:10"]
+
+
+def test_json_logs_are_one_object_a_line_without_secrets(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup_logging(logging.INFO, ["fb-secret-token-value"], json_lines=True)
+    logging.getLogger("relais.test").warning(
+        "token fb-secret-token-value refused for %s", "fb-main"
+    )
+    [line] = capsys.readouterr().err.strip().splitlines()
+    entry = json.loads(line)
+    assert entry["level"] == "WARNING" and entry["logger"] == "relais.test"
+    assert entry["message"] == "token *** refused for fb-main"
+
+
+async def test_the_outbox_posts_the_teaser_an_admin_wrote(db_url: str) -> None:
+    from bot.clock import FakeClock
+    from tests.core.helpers import BASE, settings
+
+    config = settings(
+        [{"id": "tg", "type": "telegram", "chat": "@sahel_actu", "max_age": None}],
+        telegram={"token": "123:abc"},
+    )
+    storage = Storage.open(db_url)
+    publisher = ScriptedPublisher("tg")
+    outbox = Outbox(
+        storage, config, lambda _c, _o: publisher, clock=FakeClock(BASE), alerts=Alerts([])
+    )
+    storage.record([new(article(1), ["tg"])], BASE)
+    [row] = storage.deliveries()
+    text = "Texte réécrit par la rédaction : le conseil se tient à Koulouba."
+    assert DashboardStore(storage.engine).set_teaser(row.id, text, 7, BASE)
+    await outbox.deliver_due()
+    [post] = publisher.posts
+    assert isinstance(post, TelegramPost) and text in post.text
+    assert not DashboardStore(storage.engine).set_teaser(row.id, "trop tard", 7, BASE)
+    await outbox.aclose()
+    storage.close()

@@ -1,0 +1,108 @@
+"""The planning editor: YAML written back with its comments, validated, never over a manual edit."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import load_settings
+from bot.web.app import create_app
+from bot.web.planning import PacingChange, PlanningConflict, apply_pacing, save_pacing, snapshot
+from tests.web.conftest import CONFIG, ENV, Client, World
+
+
+def change(channel: str = "tg-main", **values: str) -> PacingChange:
+    base = {"min_gap": "10m", "max_per_day": "40", "quiet_hours": "00:00-06:00"}
+    base.update(values)
+    return PacingChange(channel, **base)
+
+
+def test_only_the_changed_keys_change() -> None:
+    edited = apply_pacing(CONFIG, change(quiet_hours="22:00-07:00", max_per_day="25"))
+    before, after = CONFIG.splitlines(), edited.splitlines()
+    differ = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert differ == [
+        ("    max_per_day: 40", "    max_per_day: 25"),
+        (
+            '    quiet_hours: "00:00-06:00"       # la nuit, on attend',
+            '    quiet_hours: "22:00-07:00"       # la nuit, on attend',
+        ),
+    ]
+
+
+def test_a_flow_style_channel_gets_new_keys_in_its_own_style() -> None:
+    edited = apply_pacing(CONFIG, change("fb-main", min_gap="1h", max_per_day="6", quiet_hours=""))
+    line = next(x for x in edited.splitlines() if "fb-main" in x)
+    assert "min_gap: 1h" in line and "max_per_day: 6" in line and "quiet_hours" not in line
+    assert "# Relais, configuration de Kibaru Info" in edited
+
+
+def test_empty_fields_mean_default_gap_no_cap_no_quiet_hours() -> None:
+    edited = apply_pacing(CONFIG, change(min_gap="", max_per_day="", quiet_hours=""))
+    assert "min_gap: 10m" not in edited
+    assert re.search(r"max_per_day:\s*$", edited, re.M) or "max_per_day: null" in edited
+
+
+def write(tmp_path: Path) -> Path:
+    path = tmp_path / "relais.yaml"
+    path.write_text(CONFIG, encoding="utf-8")
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in ENV.items()))
+    return path
+
+
+def test_save_validates_like_the_config(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    fingerprint = snapshot(path).fingerprint
+    with pytest.raises(ConfigError) as err:
+        save_pacing(path, change(quiet_hours="25:00-07:00", max_per_day="-3"), fingerprint)
+    problems = " ".join(err.value.problems)
+    assert "channels[0].max_per_day" in problems and "channels[0].quiet_hours" in problems
+    assert path.read_text() == CONFIG
+    assert not list(tmp_path.glob(".relais.yaml*"))  # no scratch file left behind
+    settings = save_pacing(path, change(quiet_hours="21:30-06:30"), fingerprint)
+    assert settings.channel("tg-main").quiet_hours is not None
+    assert load_settings(path).channel("tg-main") == settings.channel("tg-main")
+
+
+def test_a_manual_edit_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    fingerprint = snapshot(path).fingerprint
+    manual = CONFIG.replace("max_per_day: 40", "max_per_day: 12")
+    path.write_text(manual, encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # even with an old mtime, the content hash differs
+    with pytest.raises(PlanningConflict):
+        save_pacing(path, change(quiet_hours="22:00-07:00"), fingerprint)
+    assert path.read_text() == manual
+
+
+async def test_the_form_saves_applies_and_records(client: Client, world: World) -> None:
+    applied = []
+    app = create_app(world.context(apply_settings=applied.append))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="https://relais.kibaru.example"
+    ) as http:
+        client.http = http
+        await client.login()
+        page = (await http.get("/planning")).text
+        fingerprint = re.search(r'name="fingerprint" value="([^"]+)"', page)
+        assert fingerprint
+        form = {
+            "csrf": await client.csrf("/planning"),
+            "fingerprint": fingerprint.group(1),
+            "min_gap": "15m",
+            "max_per_day": "30",
+            "quiet_hours": "23:00-05:30",
+        }
+        saved = await http.post("/planning/tg-main", data=form, follow_redirects=True)
+        assert "Planning de tg-main enregistré et appliqué" in saved.text
+        again = await http.post("/planning/tg-main", data=form, follow_redirects=True)
+    assert "a été modifié entre-temps" in again.text  # the old fingerprint no longer matches
+    assert "# au moins dix minutes" in world.config.read_text()
+    [settings] = applied
+    assert settings.channel("tg-main").max_per_day == 30
