@@ -537,7 +537,6 @@ class Dashboard:
         user = self.admin(request)
         if user is None:
             return self.refused(request)
-        lang = self.ctx.lang
         values = await self.form(request)
         if values is None:
             return self.message(request, 403, "csrf_refused")
