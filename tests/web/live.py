@@ -110,6 +110,10 @@ return {bytes: bytes, decoded: decoded, requests: 1 + resources.length,
 def measure(driver: Any) -> dict[str, float]:
     """Navigation Timing of the page just loaded: weight over the wire and decoded, first
     contentful paint, load."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    painted = "return performance.getEntriesByType('paint').length > 1;"  # FP and FCP
+    WebDriverWait(driver, 5).until(lambda d: d.execute_script(painted))
     result: dict[str, float] = driver.execute_script(MEASURE)
     return result
 
