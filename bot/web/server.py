@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import uvicorn
+from starlette.routing import Route
 
 from bot.settings import Settings, WebSettings
 from bot.storage.dashboard import DashboardStore
 from bot.storage.store import Storage
 from bot.web.app import WebContext, create_app
 from bot.web.auth import login_token, login_url
+from bot.web.webhook import Feed, webhook_route
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -53,10 +55,16 @@ def context_for(app: App, config_path: Path | None, *, worker: bool) -> WebConte
     )
 
 
-async def serve(ctx: WebContext, web: WebSettings, stop: asyncio.Event) -> None:
+async def serve(
+    ctx: WebContext,
+    web: WebSettings,
+    stop: asyncio.Event,
+    *,
+    extra_routes: list[Route] | None = None,
+) -> None:
     """Serve the dashboard on `web.listen:web.port` until `stop` is set."""
     config = uvicorn.Config(
-        create_app(ctx),
+        create_app(ctx, extra_routes=extra_routes),
         host=web.listen,
         port=web.port,
         log_level="warning",
@@ -82,8 +90,18 @@ async def serve_web(app: App, stop: asyncio.Event, config_path: Path | None) -> 
     web = app.settings.web
     if web is None:
         return
+
+    def feed() -> Feed | None:  # the reader bot starts after the server, and may stop
+        return app.reader.feed_update if app.reader is not None else None
+
+    route = webhook_route(app.settings, feed)
     try:
-        await serve(context_for(app, config_path, worker=True), web, stop)
+        await serve(
+            context_for(app, config_path, worker=True),
+            web,
+            stop,
+            extra_routes=[route] if route is not None else None,
+        )
     except (OSError, SystemExit) as err:
         log.error("the dashboard could not start on %s:%s: %s", web.listen, web.port, err)
 
