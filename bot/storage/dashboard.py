@@ -191,15 +191,21 @@ class DashboardStore:
 
     # ---- the queue -----------------------------------------------------------------------
 
-    def queue(self, channel_id: str | None = None, *, limit: int = 100) -> list[QueuedPost]:
-        """Open deliveries (queued, sending, unknown, failed) in due-time order."""
+    def queue(
+        self,
+        channel_id: str | None = None,
+        *,
+        states: Sequence[DeliveryState] = OPEN_STATES,
+        limit: int = 100,
+    ) -> list[QueuedPost]:
+        """Open deliveries (queued, sending, unknown, failed: or `states`) in due-time order."""
         d, a, e = t.deliveries, t.articles, t.teaser_edits
         stmt = (
             sa.select(d, a.c.title, a.c.url, e.c.teaser)
             .select_from(
                 d.join(a, a.c.key == d.c.article_key).outerjoin(e, e.c.delivery_id == d.c.id)
             )
-            .where(d.c.state.in_([s.value for s in OPEN_STATES]))
+            .where(d.c.state.in_([s.value for s in states]))
             .order_by(d.c.due_at, d.c.id)
             .limit(limit)
         )

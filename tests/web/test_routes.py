@@ -339,3 +339,17 @@ async def test_healthz_flags_a_stuck_delivery_loop(world: World) -> None:
         world.clock.advance(timedelta(minutes=6))
         stuck = await http.get("/healthz")
     assert stuck.status_code == 503 and "delivery" in stuck.json()["reasons"][0]
+
+
+async def test_every_answer_carries_the_security_headers(client: Client) -> None:
+    for path in ("/", "/healthz", "/static/relais.css"):
+        headers = (await client.http.get(path)).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-frame-options"] == "DENY"
+
+
+def test_only_web_addresses_become_links() -> None:
+    from bot.web.app import web_link
+
+    assert web_link("https://t.me/kibaru_info/77") == "https://t.me/kibaru_info/77"
+    assert web_link("javascript:alert(1)") == "#" and web_link(None) == "#"
