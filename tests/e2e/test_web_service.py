@@ -91,3 +91,39 @@ def test_web_and_web_login_need_their_config(tmp_path: Path) -> None:
             cwd=tmp_path,
         )
         assert done.returncode == 2 and said in done.stderr
+
+
+def test_web_alone_serves_the_dashboard_over_the_same_database(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    path = tmp_path / "relais.yaml"
+    path.write_text(
+        f'storage: "sqlite:///{tmp_path / "relais.db"}"\n'
+        f"telegram: {{admins: [{ADMIN}]}}\n"
+        f'web: {{listen: 127.0.0.1, port: {port}, base_url: "{url}"}}\n',
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(path), "web"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+
+        def answers() -> bool:
+            try:
+                return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(answers, timeout=30)  # no delivery loop here: the database is what counts
+        assert httpx.get(f"{url}/queue", timeout=5).status_code == 403
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ OTHER_ADMIN = 515151
 STRANGER = 999
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SITE = "https://kibaru-info.example"
+BASE_URL = "https://relais.kibaru.example"  # web.base_url in CONFIG
 
 CONFIG = f"""\
 # Relais, configuration de Kibaru Info (test du tableau de bord)
@@ -181,11 +183,16 @@ class Client:
         return found.group(1)
 
 
+@asynccontextmanager
+async def client_for(world: World, **context: object) -> AsyncIterator[Client]:
+    """A client on an app built from the world's context, with `context` overriding parts."""
+    app = create_app(world.context(**context))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+        yield Client(http, world)
+
+
 @pytest.fixture
 async def client(world: World) -> AsyncIterator[Client]:
-    app = create_app(world.context())
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="https://relais.kibaru.example"
-    ) as http:
-        yield Client(http, world)
+    async with client_for(world) as made:
+        yield made

@@ -6,14 +6,12 @@ import os
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import load_settings
-from bot.web.app import create_app
+from bot.settings import Settings, load_settings
 from bot.web.planning import PacingChange, PlanningConflict, apply_pacing, save_pacing, snapshot
-from tests.web.conftest import CONFIG, ENV, Client, World
+from tests.web.conftest import CONFIG, ENV, World, client_for
 
 
 def change(channel: str = "tg-main", **values: str) -> PacingChange:
@@ -80,16 +78,11 @@ def test_a_manual_edit_meanwhile_is_not_overwritten(tmp_path: Path) -> None:
     assert path.read_text() == manual
 
 
-async def test_the_form_saves_applies_and_records(client: Client, world: World) -> None:
-    applied = []
-    app = create_app(world.context(apply_settings=applied.append))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="https://relais.kibaru.example"
-    ) as http:
-        client.http = http
+async def test_the_form_saves_applies_and_records(world: World) -> None:
+    applied: list[Settings] = []
+    async with client_for(world, apply_settings=applied.append) as client:
         await client.login()
-        page = (await http.get("/planning")).text
+        page = (await client.http.get("/planning")).text
         fingerprint = re.search(r'name="fingerprint" value="([^"]+)"', page)
         assert fingerprint
         form = {
@@ -99,10 +92,28 @@ async def test_the_form_saves_applies_and_records(client: Client, world: World) 
             "max_per_day": "30",
             "quiet_hours": "23:00-05:30",
         }
-        saved = await http.post("/planning/tg-main", data=form, follow_redirects=True)
+        post = client.http.post
+        saved = await post("/planning/tg-main", data=form, follow_redirects=True)
         assert "Planning de tg-main enregistré et appliqué" in saved.text
-        again = await http.post("/planning/tg-main", data=form, follow_redirects=True)
+        again = await post("/planning/tg-main", data=form, follow_redirects=True)
     assert "a été modifié entre-temps" in again.text  # the old fingerprint no longer matches
     assert "# au moins dix minutes" in world.config.read_text()
     [settings] = applied
     assert settings.channel("tg-main").max_per_day == 30
+
+
+async def test_a_saved_planning_reaches_the_running_service(world: World) -> None:
+    from bot.app import App
+    from bot.web.server import context_for
+
+    app = App(world.settings, world.storage)
+    try:
+        ctx = context_for(app, world.config, worker=True)
+        path = world.config
+        saved = save_pacing(path, change(max_per_day="7"), snapshot(path).fingerprint)
+        assert ctx.apply_settings is not None
+        ctx.apply_settings(saved)
+        assert app.outbox.settings.channel("tg-main").max_per_day == 7
+        assert app.settings is saved and app.poller.settings is saved
+    finally:
+        await app.aclose()

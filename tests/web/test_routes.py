@@ -11,11 +11,11 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.models import DeliveryState
+from bot.models import Article, DeliveryState
 from bot.storage.dashboard import DashboardStore
 from bot.web import auth
 from bot.web.app import create_app
-from tests.web.conftest import ADMIN, STRANGER, Client, World
+from tests.web.conftest import ADMIN, SITE, STRANGER, Client, World, client_for
 
 
 def body(response: httpx.Response) -> str:
@@ -243,36 +243,29 @@ async def test_preview_refuses_other_sites(client: Client) -> None:
     assert "Seuls les articles de kibaru-info.example" in page
 
 
-async def test_preview_by_url_renders_both_platforms(client: Client, world: World) -> None:
-    async def fetch(url: str):  # the app's fetch_article, for an article already recorded
-        return world.storage.article(world.keys["second"])
+async def test_preview_by_url_renders_both_platforms(world: World) -> None:
+    second = world.storage.article(world.keys["second"])
 
-    app = create_app(world.context(fetch_article=fetch))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="https://relais.kibaru.example"
-    ) as http:
-        client.http = http
+    async def fetch(url: str) -> Article | None:  # the app's fetch_article: a recorded article
+        return second if url == second.url else None
+
+    async with client_for(world, fetch_article=fetch) as client:
         await client.login()
-        page = (
-            await http.get(f"/preview?url={world.storage.article(world.keys['second']).url}")
-        ).text
+        page = (await client.http.get("/preview", params={"url": second.url})).text
+        missing = body(await client.http.get("/preview", params={"url": f"{SITE}/nulle-part/"}))
     assert page.count('class="preview"') == 2
     assert 'class="tg"' in page and 'class="fb"' in page
     assert "<b>Ségou : les maraîchers" in page  # Telegram's bold title, as HTML
     assert "Lire l'article" in html.unescape(page)
+    assert "Aucun article trouvé à cette adresse" in missing
 
 
 async def test_english_pages(world: World) -> None:
     site = world.settings.site.model_copy(update={"language": "en"})
     world.settings = world.settings.model_copy(update={"site": site})
-    app = create_app(world.context())
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="https://relais.kibaru.example"
-    ) as http:
-        client = Client(http, world)
+    async with client_for(world) as client:
         await client.login()
-        page = body(await http.get("/history?q=offre"))
+        page = body(await client.http.get("/history?q=offre"))
     assert "skipped: category Publicité excluded" in page and 'lang="en"' in page
 
 
@@ -330,14 +323,11 @@ async def test_healthz_is_503_when_the_database_does_not_answer(world: World) ->
 
 
 async def test_healthz_flags_a_stuck_delivery_loop(world: World) -> None:
-    last = {"at": world.clock.now()}
-    app = create_app(world.context(last_round=lambda: last["at"]))
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://x"
-    ) as http:
-        assert (await http.get("/healthz")).status_code == 200
+    last = world.clock.now()
+    async with client_for(world, last_round=lambda: last) as client:
+        assert (await client.http.get("/healthz")).status_code == 200
         world.clock.advance(timedelta(minutes=6))
-        stuck = await http.get("/healthz")
+        stuck = await client.http.get("/healthz")
     assert stuck.status_code == 503 and "delivery" in stuck.json()["reasons"][0]
 
 
