@@ -66,6 +66,7 @@ class MetricsSnapshot:
     articles: int
     subscribers: int
     actions: int
+    alerts: int
 
 
 def _like(text: str) -> str:
@@ -145,6 +146,24 @@ class DashboardStore:
         return [
             AuditEntry(int(r.id), r.at, int(r.author), r.action, r.target, r.detail) for r in rows
         ]
+
+    # ---- the alerts journal --------------------------------------------------------------
+
+    def record_alert(self, message: str, now: datetime) -> None:
+        with self._tx() as conn:
+            conn.execute(t.alert_log.insert().values(at=now, message=message))
+
+    def alerts(self, since: datetime, limit: int = 20) -> list[tuple[datetime, str]]:
+        """The alerts sent since `since`, newest first."""
+        g = t.alert_log
+        with self._tx() as conn:
+            rows = conn.execute(
+                sa.select(g.c.at, g.c.message)
+                .where(g.c.at >= since)
+                .order_by(g.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [(at, str(message)) for at, message in rows]
 
     # ---- history -------------------------------------------------------------------------
 
@@ -340,6 +359,8 @@ class DashboardStore:
             n_subscribers = int(subscribers.scalar_one())
             actions = conn.execute(sa.select(sa.func.count()).select_from(t.audit_log))
             n_actions = int(actions.scalar_one())
+            alerts = conn.execute(sa.select(sa.func.count()).select_from(t.alert_log))
+            n_alerts = int(alerts.scalar_one())
         return MetricsSnapshot(
-            deliveries, attempts, late, broadcasts, n_articles, n_subscribers, n_actions
+            deliveries, attempts, late, broadcasts, n_articles, n_subscribers, n_actions, n_alerts
         )

@@ -74,8 +74,8 @@ LATEST = 1 + len(STEPS)
 
 
 def _v3_dashboard(conn: sa.Connection) -> None:
-    """2 → 3: the web dashboard's tables (audit log, used login links, edited teasers)."""
-    for table in (tables.audit_log, tables.login_nonces, tables.teaser_edits):
+    """2 → 3: the web dashboard's tables (audit log, used login links, edited teasers, alerts)."""
+    for table in (tables.audit_log, tables.login_nonces, tables.teaser_edits, tables.alert_log):
         table.create(conn)
 
 

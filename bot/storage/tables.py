@@ -246,3 +246,13 @@ teaser_edits = sa.Table(
     sa.Column("author", sa.BigInteger, nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
 )
+
+# Every alert the admins were sent (dead feed, refused token, …), for the dashboard's "Aujourd'hui".
+alert_log = sa.Table(
+    "alert_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Index("ix_alert_log_at", "at"),
+)

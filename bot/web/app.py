@@ -59,6 +59,7 @@ SESSION_AGE = timedelta(hours=12)
 LOGIN_ATTEMPTS = 10  # per client address …
 LOGIN_PERIOD = timedelta(minutes=10)  # … in this window
 TEASER_MAX = 2000
+ALERTS_SHOWN = timedelta(days=2)  # "Aujourd'hui" lists the alerts of the last two days
 FetchArticle = Callable[[str], Awaitable[Article | None]]
 
 
@@ -353,7 +354,8 @@ class Dashboard:
             "today.html",
             feeds=feeds,
             channels=channels,
-            alerts=alerts[:30],
+            watch=alerts[:30],
+            alerts=ctx.dashboard.alerts(ctx.clock.now() - ALERTS_SHOWN),
             actions=ctx.dashboard.actions(10),
         )
 

@@ -84,6 +84,11 @@ class RelaisCollector(Collector):
         yield CounterMetricFamily(
             "relais_dashboard_actions", "Actions taken on the dashboard", value=snap.actions
         )
+        yield CounterMetricFamily(
+            "relais_alerts",
+            "Alerts sent to the admins (since the dashboard's journal began)",
+            value=snap.alerts,
+        )
         paused = GaugeMetricFamily("relais_channel_paused", "1 when paused", labels=["channel"])
         for configured in settings.channels:
             is_paused = self._storage.channel_state(configured.id).paused

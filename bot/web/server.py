@@ -18,6 +18,7 @@ from bot.storage.dashboard import DashboardStore
 from bot.storage.store import Storage
 from bot.web.app import WebContext, create_app
 from bot.web.auth import login_token, login_url
+from bot.web.journal import AlertJournal
 from bot.web.webhook import Feed, webhook_route
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ async def serve_web(app: App, stop: asyncio.Event, config_path: Path | None) -> 
     def feed() -> Feed | None:  # the reader bot starts after the server, and may stop
         return app.reader.feed_update if app.reader is not None else None
 
+    app.alerts.add_notifier(AlertJournal(DashboardStore(app.storage.engine), app.clock))
     route = webhook_route(app.settings, feed)
     try:
         await serve(

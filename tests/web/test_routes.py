@@ -343,3 +343,20 @@ def test_only_web_addresses_become_links() -> None:
 
     assert web_link("https://t.me/kibaru_info/77") == "https://t.me/kibaru_info/77"
     assert web_link("javascript:alert(1)") == "#" and web_link(None) == "#"
+
+
+async def test_alerts_sent_to_the_admins_are_listed_on_today(client: Client, world: World) -> None:
+    from bot.delivery.alerts import Alerts
+    from bot.web.journal import AlertJournal
+
+    alerts = Alerts([])
+    alerts.add_notifier(AlertJournal(DashboardStore(world.storage.engine), world.clock))
+    alerts.add("Jeton Facebook refusé", "fb-main : le jeton a expiré, la Page est en pause.")
+    await alerts.flush()
+    await client.login()
+    page = body(await client.http.get("/"))
+    assert "Jeton Facebook refusé — fb-main : le jeton a expiré" in page
+    metrics = (await client.http.get("/metrics")).text
+    assert "relais_alerts_total 1.0" in metrics
+    world.clock.advance(timedelta(days=3))
+    assert "Aucune alerte ces deux derniers jours" in body(await client.http.get("/"))
