@@ -316,8 +316,10 @@ class Dashboard:
         for channel in ctx.settings.channels:
             state = storage.channel_state(channel.id)
             found = counts.get(channel.id)
+            first = ctx.dashboard.queue(channel.id, states=(DeliveryState.QUEUED,), limit=1)
+            plan = self._plan(channel, [p.delivery for p in first])
             channels.append(
-                (channel, state, found.counts if found else {}, found.next_due if found else None)
+                (channel, state, found.counts if found else {}, min(plan.values(), default=None))
             )
             if state.paused:
                 alerts.append(

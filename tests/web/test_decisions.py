@@ -250,3 +250,23 @@ async def test_the_outbox_posts_the_teaser_an_admin_wrote(db_url: str) -> None:
     assert not DashboardStore(storage.engine).set_teaser(row.id, "trop tard", 7, BASE)
     await outbox.aclose()
     storage.close()
+
+
+def test_both_catalogues_say_everything_the_pages_ask_for() -> None:
+    import re
+    from importlib.resources import files
+
+    from bot.web.app import ACTIONS
+    from bot.web.texts import EN, FR
+
+    assert set(FR) == set(EN)
+    used: set[str] = set()
+    for template in files("bot.web").joinpath("templates").iterdir():
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']""", template.read_text()))
+    used -= {"act_", "state_"}  # prefixes the templates complete
+    used |= {f"act_{name}" for name in [*ACTIONS, "login", "planning"]}
+    used |= {f"state_{state.value}" for state in DeliveryState}
+    used |= {f"refused_{refusal.value}" for refusal in auth.LoginRefusal}
+    assert used - set(FR) == set()
+    for key, value in FR.items():  # the same placeholders in both languages
+        assert set(re.findall(r"{(\w+)}", value)) == set(re.findall(r"{(\w+)}", EN[key])), key
