@@ -16,8 +16,9 @@ from starlette.routing import Route
 from bot.settings import Settings, WebSettings
 from bot.storage.dashboard import DashboardStore
 from bot.storage.store import Storage
-from bot.web.app import WebContext, create_app
+from bot.web.app import create_app
 from bot.web.auth import login_token, login_url
+from bot.web.context import WebContext
 from bot.web.journal import AlertJournal
 from bot.web.webhook import Feed, webhook_route
 

@@ -13,7 +13,8 @@ from bot.clock import FakeClock
 from bot.settings import WebhookSettings, WebSettings
 from bot.storage.store import Storage
 from bot.telegram_bot.service import ReaderBot
-from bot.web.app import WebContext, create_app
+from bot.web.app import create_app
+from bot.web.context import WebContext
 from bot.web.webhook import SECRET_HEADER, webhook_route
 from tests.fakes.telegram_api import FakeTelegram, message_update
 from tests.readers.conftest import FR, Chat, reader_settings

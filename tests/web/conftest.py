@@ -18,7 +18,8 @@ from bot.feeds.identity import article_key, canonical_url, normalise_title
 from bot.models import Article, DeliveryState, PublishResult
 from bot.settings import Settings, load_settings
 from bot.storage.store import NewArticle, Storage
-from bot.web.app import WebContext, create_app
+from bot.web.app import create_app
+from bot.web.context import WebContext
 from bot.web.server import login_link
 
 ADMIN = 424242

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.settings import WebSettings
-from bot.web.app import WebContext
+from bot.web.context import WebContext
 from bot.web.server import serve
 
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")

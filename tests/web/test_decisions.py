@@ -256,7 +256,7 @@ def test_both_catalogues_say_everything_the_pages_ask_for() -> None:
     import re
     from importlib.resources import files
 
-    from bot.web.app import ACTIONS
+    from bot.web.actions import ACTIONS
     from bot.web.texts import EN, FR
 
     assert set(FR) == set(EN)

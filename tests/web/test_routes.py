@@ -339,7 +339,7 @@ async def test_every_answer_carries_the_security_headers(client: Client) -> None
 
 
 def test_only_web_addresses_become_links() -> None:
-    from bot.web.app import web_link
+    from bot.web.base import web_link
 
     assert web_link("https://t.me/kibaru_info/77") == "https://t.me/kibaru_info/77"
     assert web_link("javascript:alert(1)") == "#" and web_link(None) == "#"
