@@ -8,9 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import (
-    Response,
-)
+from starlette.responses import Response
 
 from bot.models import Delivery
 from bot.web.base import Routes

@@ -6,11 +6,7 @@ from typing import Any
 
 import jinja2
 from starlette.requests import Request
-from starlette.responses import (
-    HTMLResponse,
-    RedirectResponse,
-    Response,
-)
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.web import auth
 from bot.web.context import WebContext

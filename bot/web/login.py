@@ -7,10 +7,7 @@ import logging
 import zlib
 
 from starlette.requests import Request
-from starlette.responses import (
-    RedirectResponse,
-    Response,
-)
+from starlette.responses import RedirectResponse, Response
 
 from bot.telegram_bot.limits import Verdict
 from bot.web import auth

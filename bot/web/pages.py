@@ -7,9 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import (
-    Response,
-)
+from starlette.responses import Response
 
 from bot.content.render import render, validate_telegram_html
 from bot.delivery.schedule import local_midnight
