@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 from starlette.routing import Route
 
+from bot.errors import RelaisError
 from bot.settings import Settings, WebSettings
 from bot.storage.dashboard import DashboardStore
 from bot.storage.store import Storage
@@ -76,14 +77,17 @@ async def serve(
         lifespan="off",
     )
     server = _LoopServer(config)
-    task = asyncio.create_task(server.serve())
+
+    async def watch() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    watcher = asyncio.create_task(watch())
     log.info("dashboard on http://%s:%s (%s)", web.listen, web.port, web.base_url)
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = True
-    stopping.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    try:
+        await server.serve()  # in this task: a failure to bind comes out here (SystemExit)
+    finally:
+        watcher.cancel()
 
 
 async def serve_web(app: App, stop: asyncio.Event, config_path: Path | None) -> None:
@@ -105,7 +109,7 @@ async def serve_web(app: App, stop: asyncio.Event, config_path: Path | None) -> 
             stop,
             extra_routes=[route] if route is not None else None,
         )
-    except (OSError, SystemExit) as err:
+    except (OSError, SystemExit, RelaisError) as err:
         log.error("the dashboard could not start on %s:%s: %s", web.listen, web.port, err)
 
 

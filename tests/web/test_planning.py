@@ -100,20 +100,3 @@ async def test_the_form_saves_applies_and_records(world: World) -> None:
     assert "# au moins dix minutes" in world.config.read_text()
     [settings] = applied
     assert settings.channel("tg-main").max_per_day == 30
-
-
-async def test_a_saved_planning_reaches_the_running_service(world: World) -> None:
-    from bot.app import App
-    from bot.web.server import context_for
-
-    app = App(world.settings, world.storage)
-    try:
-        ctx = context_for(app, world.config, worker=True)
-        path = world.config
-        saved = save_pacing(path, change(max_per_day="7"), snapshot(path).fingerprint)
-        assert ctx.apply_settings is not None
-        ctx.apply_settings(saved)
-        assert app.outbox.settings.channel("tg-main").max_per_day == 7
-        assert app.settings is saved and app.poller.settings is saved
-    finally:
-        await app.aclose()

@@ -222,6 +222,7 @@ async def test_history_finds_by_title_and_url_with_reasons(client: Client, world
     assert "ignoré : catégorie Publicité exclue" in by_title
     by_url = body(await client.http.get("/history?q=article-2/"))
     assert "Kayes" in by_url and "déjà publié le" in by_url and "Sikasso" not in by_url
+    assert 'href="https://t.me/kibaru_info/77"' in by_url
     nothing = body(await client.http.get("/history?q=100%25"))  # a LIKE wildcard, literally
     assert "Aucun article ne correspond" in nothing
 
