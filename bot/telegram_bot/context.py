@@ -20,7 +20,7 @@ from bot.models import Article
 from bot.settings import Settings
 from bot.storage.readers import ReaderStore, Subscriber, Topic
 from bot.storage.store import Storage
-from bot.telegram_bot.limits import CommandLimiter
+from bot.telegram_bot.command_limit import CommandLimiter
 from bot.telegram_bot.messages import Lang, pick_lang
 from bot.telegram_bot.search import topic_key
 
