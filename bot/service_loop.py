@@ -60,7 +60,7 @@ def once_retry_wait(now: datetime, retry_due: datetime | None) -> float | None:
     """Seconds `run --once` waits for a retry (a 429, a 5xx) due soon; None: do not wait."""
     if retry_due is None or retry_due - now > ONCE_WAIT:
         return None
-    return (retry_due - now).total_seconds()
+    return max(0.0, (retry_due - now).total_seconds())
 
 
 class ServiceLoop:

@@ -35,7 +35,8 @@ Enqueue = Callable[[Article], Awaitable[list[str]]]
 
 @dataclass(frozen=True)
 class AdminHooks:
-    """What admin commands need from the service (the app implements them):
+    """What admin commands need from the service (`delivery/post_url.py` and the service loop
+    implement them; `bot/app.py` wires them in):
 
     * `fetch_article(url)`: fetch and parse the article at a URL of a configured site (None when
       there is none); the bot itself fetches nothing.

@@ -194,7 +194,8 @@ class ReaderBot:
         stop.set(); await task; await reader.stop()
 
     With `telegram.commands: false` nothing is polled: broadcasts and digests to existing
-    subscribers still go out through `run`.
+    subscribers still go out through `run`. `worker` names this process on the rows it claims
+    (`bot/app.py` passes the one name the outbox uses too).
     """
 
     def __init__(
