@@ -144,7 +144,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from bot.app import USER_AGENT
+    from bot import USER_AGENT
     from bot.feeds.fetch import Fetcher, fetch_and_parse
     from bot.preview import default_preview_settings, human, render_feed
 

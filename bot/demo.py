@@ -99,7 +99,7 @@ async def _demo(write: Callable[[str], None], workdir: Path, clock: Clock | None
         storage = Storage.open(settings.storage, exclusive=True)
         app = App(settings, storage, make_publisher=make, clock=clock)
         try:
-            polls, report = await app.run_once(check_tokens=False)  # offline: no Graph call
+            polls, report = await app.service.run_once(check_tokens=False)  # offline: no Graph call
         finally:
             await app.aclose()
             storage.close()

@@ -6,10 +6,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from bot.app import App, Services, install_stop_signals, refuse_ephemeral_sqlite
+from bot.app import App, Services, refuse_ephemeral_sqlite
 from bot.delivery.alerts import LogNotifier, Notifier
 from bot.errors import PublishError
 from bot.preview import human, render_for
+from bot.service_loop import install_stop_signals
 from bot.settings import Settings
 from bot.storage.store import Storage
 
@@ -63,7 +64,7 @@ async def _open(settings: Settings) -> App:
 async def run_once(settings: Settings, out: Callable[[str], None]) -> int:
     app = await _open(settings)
     try:
-        polls, round_report = await app.run_once()
+        polls, round_report = await app.service.run_once()
     finally:
         await app.aclose()
         app.storage.close()
@@ -84,7 +85,7 @@ async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
     storage = Storage.open(settings.storage)
     app = App(settings, storage)
     try:
-        polls = await app.poll_all(write=False)
+        polls = await app.service.poll_all(write=False)
         for report in polls:
             out(f"feed {report.feed_id}: {report.status} — {report.message}")
             strip = settings.feed(report.feed_id).strip
@@ -108,7 +109,7 @@ async def serve(settings: Settings) -> int:
     install_stop_signals(stop)
     app = await _open(settings)
     try:
-        await app.serve(stop)
+        await app.service.serve(stop)
     finally:
         await app.aclose()
         app.storage.close()

@@ -17,6 +17,7 @@ import facebook
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
+from bot import USER_AGENT
 from bot.clock import Clock, SystemClock
 from bot.errors import (
     AuthError,
@@ -102,11 +103,12 @@ class _GraphTransport:
     HTTP response, whose status and headers the SDK would otherwise lose.
     """
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, user_agent: str = USER_AGENT) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"facebook.graph_url must start with https://, got {base_url!r}")
         self.base_url = base_url.rstrip("/") + "/"
         self._session = requests.Session()
+        self._session.headers["User-Agent"] = user_agent
         self._local = threading.local()
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -207,10 +209,10 @@ _NOTHING_SENT: Final = (
 class _GraphClient:
     """One facebook-sdk GraphAPI for one token, called off the event loop."""
 
-    def __init__(self, token: str, fb: FacebookSettings) -> None:
+    def __init__(self, token: str, fb: FacebookSettings, user_agent: str = USER_AGENT) -> None:
         self.token = token
         self.version = fb.version
-        self.transport = _GraphTransport(fb.graph_url)
+        self.transport = _GraphTransport(fb.graph_url, user_agent)
         # The SDK's constructor refuses current versions ("2.8"..."3.1" only); its paths are
         # `{graph.version}/...`, so the attribute takes the full "v25.0" form from the config.
         self.api: Any = facebook.GraphAPI(
@@ -510,7 +512,12 @@ class FacebookPublisher:
     """Publishes to one Facebook Page with its Page access token (Publisher protocol)."""
 
     def __init__(
-        self, channel: ChannelSettings, fb: FacebookSettings, *, clock: Clock | None = None
+        self,
+        channel: ChannelSettings,
+        fb: FacebookSettings,
+        *,
+        clock: Clock | None = None,
+        user_agent: str = USER_AGENT,
     ) -> None:
         if not channel.page_id or channel.token is None:
             raise ValueError(f"channel {channel.id!r}: a facebook channel needs page_id and token")
@@ -518,7 +525,7 @@ class FacebookPublisher:
         self.page_id = channel.page_id
         self.rescrape = channel.rescrape
         self._clock: Clock = clock or SystemClock()
-        self._client = _GraphClient(channel.token.get_secret_value(), fb)
+        self._client = _GraphClient(channel.token.get_secret_value(), fb, user_agent)
 
     async def aclose(self) -> None:
         self._client.close()

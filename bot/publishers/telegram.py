@@ -48,7 +48,9 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot import USER_AGENT
 from bot.clock import Clock, SystemClock
+from bot.delivery.telegram_rates import BOT_WIDE_PER_SECOND, PER_CHANNEL_PER_MINUTE
 from bot.errors import (
     AuthError,
     ChatMovedError,
@@ -74,7 +76,6 @@ log = logging.getLogger(__name__)
 
 PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # Telegram's limit for a photo sent by upload
 PHOTO_DOWNLOAD_TIMEOUT = 15.0  # seconds, for the whole download of an article's image
-USER_AGENT = "Relais/0.1 (news syndication bot; +https://github.com/relais)"
 
 # Loggers that may print a URL (which holds the token): httpx logs every request at INFO, and
 # python-telegram-bot logs its base URL at DEBUG and the token itself when initialize() fails.
@@ -183,8 +184,9 @@ def make_bot(
     timeouts: BotTimeouts | None = None,
 ) -> ExtBot[Any]:
     """The shared Bot API client: `settings.api_url` (a `{token}` in it is replaced), explicit
-    timeouts, and python-telegram-bot's AIORateLimiter (29 requests/s overall, 20/min per channel
-    or group) that never retries by itself, so a 429 reaches the outbox as a TransientError.
+    timeouts, and python-telegram-bot's AIORateLimiter at Telegram's rates
+    (delivery/telegram_rates.py) that never retries by itself, so a 429 reaches the outbox as a
+    TransientError.
 
     The caller owns the bot: `async with bot:` (or initialize/shutdown) around its use.
     """
@@ -216,12 +218,9 @@ def make_bot(
     )
     limiter = (
         AIORateLimiter(
-            # 29, not Telegram's 30: two identical token buckets (ours and Telegram's) let the
-            # opening burst tip over by one request; one less a second gives no 429 at all
-            # (bench/fanout.py: 30/s gave one 429 at the burst of each run, 29/s none).
-            overall_max_rate=29,
+            overall_max_rate=BOT_WIDE_PER_SECOND,
             overall_time_period=1,
-            group_max_rate=20,
+            group_max_rate=PER_CHANNEL_PER_MINUTE,
             group_time_period=60,
             max_retries=0,
         )
@@ -395,6 +394,7 @@ class TelegramPublisher:
         chat_id: int | str | None = None,
         max_photo_bytes: int = PHOTO_UPLOAD_MAX_BYTES,
         download_timeout: float = PHOTO_DOWNLOAD_TIMEOUT,
+        user_agent: str = USER_AGENT,
     ) -> None:
         if channel.type is not ChannelType.TELEGRAM:
             raise ValueError(f"channel {channel.id!r} is not a telegram channel")
@@ -409,6 +409,7 @@ class TelegramPublisher:
         self._username = configured[1:] if configured.startswith("@") else None
         self._http = http
         self._owns_http = False
+        self._user_agent = user_agent
         self._clock: Clock = clock or SystemClock()
         self._max_photo_bytes = max_photo_bytes
         self._download_timeout = download_timeout
@@ -547,7 +548,7 @@ class TelegramPublisher:
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(headers={"User-Agent": USER_AGENT})
+            self._http = httpx.AsyncClient(headers={"User-Agent": self._user_agent})
             self._owns_http = True
         return self._http
 

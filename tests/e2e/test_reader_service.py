@@ -58,9 +58,9 @@ async def test_readers_admins_and_a_broadcast_in_one_process(feeds, tmp_path) ->
             notifiers=notifiers_for(settings, services),
             reader_bot=True,
         )
-        app.reader.poll_timeout = 1.0
+        app.service.reader.poll_timeout = 1.0
         stop = asyncio.Event()
-        service = asyncio.create_task(app.serve(stop))
+        service = asyncio.create_task(app.service.serve(stop))
         try:
             await wait_until(lambda: len(tg.calls("sendPhoto")) >= 2)  # first_run latest:2
             tg.push_update(message_update("/subscribe Politique", chat_id=READER, message_id=1))
@@ -90,7 +90,7 @@ mardi soir à la télévision nationale par le secrétaire général de la prés
             feeds.set("/feed", new_item)
             app.poller.settings = settings
             report = await app.poller.poll(settings.feeds[0])
-            app._announce([report])
+            app.service.announce([report])
             await wait_until(lambda: any("gouvernement" in t for t in texts(tg, READER)))
         finally:
             stop.set()
@@ -121,7 +121,7 @@ async def test_channels_keep_posting_when_the_reader_bot_cannot_start(feeds, tmp
             settings, storage, services=Services(telegram_bot=bot), notifiers=[], reader_bot=True
         )
         stop = asyncio.Event()
-        service = asyncio.create_task(app.serve(stop))
+        service = asyncio.create_task(app.service.serve(stop))
         try:
             await wait_until(lambda: len(tg.calls("sendPhoto")) >= 2)
             assert not service.done()
@@ -131,4 +131,4 @@ async def test_channels_keep_posting_when_the_reader_bot_cannot_start(feeds, tmp
             await app.aclose()
             await bot.shutdown()
             storage.close()
-        assert app.reader is None
+        assert app.service.reader is None
