@@ -85,10 +85,12 @@ def real_publishers(settings: Settings, services: Services) -> PublisherFactory:
 
             if services.telegram_bot is None:
                 raise CredentialsError("no Telegram bot client: is telegram.token set?")
-            return TelegramPublisher(channel, services.telegram_bot, chat_id=chat_override)
+            return TelegramPublisher(
+                channel, services.telegram_bot, chat_id=chat_override, lang=settings.site.language
+            )
         from bot.publishers.facebook import FacebookPublisher
 
-        return FacebookPublisher(channel, settings.facebook)
+        return FacebookPublisher(channel, settings.facebook, lang=settings.site.language)
 
     return make
 
@@ -157,7 +159,12 @@ class App:
 
         for channel in channels:
             try:
-                report = await check_token(channel, self.settings.facebook, clock=self.clock)
+                report = await check_token(
+                    channel,
+                    self.settings.facebook,
+                    clock=self.clock,
+                    lang=self.settings.site.language,
+                )
             except Exception:
                 log.exception("checking the token of %s failed", channel.id)
                 continue

@@ -71,8 +71,8 @@ async def publish_error(tg: FakeTelegram, publisher: TelegramPublisher, **kw: An
 @pytest.mark.parametrize(
     ("reply", "expected", "fragment"),
     [
-        (Reply.flood(17), TransientError, "retry in 17"),
-        (Reply.corpus("too-many-requests"), TransientError, "retry in 123"),
+        (Reply.flood(17), TransientError, "dans 17 s"),
+        (Reply.corpus("too-many-requests"), TransientError, "dans 123 s"),
         (Reply.bad_gateway(), TransientError, "Bad Gateway"),
         (Reply.server_error(), TransientError, "Internal Server Error"),
         (Reply.error(503, "Service Unavailable"), TransientError, "Service Unavailable"),
@@ -85,7 +85,7 @@ async def publish_error(tg: FakeTelegram, publisher: TelegramPublisher, **kw: An
         (Reply.bot_kicked(), AuthError, "kicked"),
         (Reply.not_member(), AuthError, "not a member of the channel"),
         (Reply.corpus("forbidden-bot-blocked-by-user"), AuthError, "blocked"),
-        (Reply(200, b"<html>proxy page</html>", "text/html"), UnknownOutcomeError, "unreadable"),
+        (Reply(200, b"<html>proxy page</html>", "text/html"), UnknownOutcomeError, "illisible"),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else None,
 )
@@ -202,7 +202,7 @@ async def test_invalid_token(tg: FakeTelegram) -> None:
         await publisher.aclose()
         await bot.shutdown()
     assert isinstance(caught.value, AuthError)
-    assert "token" in str(caught.value)
+    assert "jeton" in str(caught.value)
     assert_no_token(caught.value, "7012345678:AAF-revoked_token-xxxxxxxxxxxxxxxxxxxx")
     assert tg.calls("sendMessage")[-1].status == 401
 
@@ -226,7 +226,7 @@ async def test_read_timeout_is_an_unknown_outcome(tg: FakeTelegram) -> None:
     finally:
         await bot.shutdown()
     assert type(err) is UnknownOutcomeError
-    assert "may have been posted" in str(err)
+    assert "a peut-être été publié" in str(err)
     await asyncio.sleep(0.4)  # the server finishes its slow answer: the message does exist
     assert len(tg.messages(CHANNEL)) == 1
 
@@ -279,7 +279,7 @@ async def test_pool_timeout_is_transient_and_never_sent(tg: FakeTelegram) -> Non
     finally:
         await request.shutdown()
     assert type(err) is TransientError
-    assert "not sent" in str(err)
+    assert "pas partie" in str(err)
     assert [c.params["text"] for c in tg.calls("sendMessage")] == ["premier"]
 
 
