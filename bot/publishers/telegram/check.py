@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Final, Literal
 
 from telegram import (
     Bot,
@@ -164,34 +164,47 @@ def _failure_advice(facts: ChatFacts, failure: TelegramFailure) -> tuple[str, st
     return "tg_check_failed", facts.shown
 
 
-def _channel_advice(facts: ChatFacts) -> tuple[bool, str, str]:
-    """(ok, entry, fix entry) for a channel: only an owner or an administrator who may post."""
-    if facts.status == ChatMember.OWNER:
-        return True, "tg_check_can_post", ""
+Advice = tuple[bool, str, str]  # (the bot can post, catalogue entry, entry of the fix)
+
+_CAN_POST: Final[Advice] = (True, "tg_check_can_post", "")
+
+# (channel or group, the bot's status, allowed) → the advice. `allowed` is what the status
+# depends on: an administrator's "Post Messages" right, a restricted member's "Send Messages",
+# a member's group default. In a channel only an owner or an administrator who may post can post.
+ADVICE: Final[Mapping[tuple[str, str, bool], Advice]] = {
+    ("channel", ChatMember.OWNER, True): _CAN_POST,
+    ("channel", ChatMember.ADMINISTRATOR, True): _CAN_POST,
+    ("channel", ChatMember.ADMINISTRATOR, False): (False, "tg_check_admin_cannot_post", ""),
+    ("channel", ChatMember.BANNED, True): (False, "tg_check_banned_channel", "tg_check_add_admin"),
+    ("group", ChatMember.OWNER, True): _CAN_POST,
+    ("group", ChatMember.ADMINISTRATOR, True): _CAN_POST,
+    ("group", ChatMember.ADMINISTRATOR, False): _CAN_POST,
+    ("group", ChatMember.BANNED, True): (False, "tg_check_banned_group", "tg_check_add_member"),
+    ("group", ChatMember.RESTRICTED, True): _CAN_POST,
+    ("group", ChatMember.RESTRICTED, False): (False, "tg_check_restricted", ""),
+    ("group", ChatMember.MEMBER, True): _CAN_POST,
+    ("group", ChatMember.MEMBER, False): (False, "tg_check_members_muted", ""),
+}
+# Any other status (left, or a plain member of a channel).
+OTHERWISE: Final[Mapping[str, Advice]] = {
+    "channel": (False, "tg_check_not_admin", "tg_check_add_admin"),
+    "group": (False, "tg_check_not_member", "tg_check_add_member"),
+}
+
+
+def _allowed(facts: ChatFacts) -> bool:
     if facts.status == ChatMember.ADMINISTRATOR:
-        if facts.can_post:
-            return True, "tg_check_can_post", ""
-        return False, "tg_check_admin_cannot_post", ""
-    if facts.status == ChatMember.BANNED:
-        return False, "tg_check_banned_channel", "tg_check_add_admin"
-    return False, "tg_check_not_admin", "tg_check_add_admin"
-
-
-def _group_advice(facts: ChatFacts) -> tuple[bool, str, str]:
-    """(ok, entry, fix entry) for a group: an admin can post; a member if members may write."""
-    if facts.status in (ChatMember.OWNER, ChatMember.ADMINISTRATOR):
-        return True, "tg_check_can_post", ""
-    if facts.status == ChatMember.BANNED:
-        return False, "tg_check_banned_group", "tg_check_add_member"
+        return facts.can_post
     if facts.status == ChatMember.RESTRICTED:
-        if facts.can_send:
-            return True, "tg_check_can_post", ""
-        return False, "tg_check_restricted", ""
+        return facts.can_send
     if facts.status == ChatMember.MEMBER:
-        if facts.members_can_send is False:
-            return False, "tg_check_members_muted", ""
-        return True, "tg_check_can_post", ""
-    return False, "tg_check_not_member", "tg_check_add_member"
+        return facts.members_can_send is not False
+    return True
+
+
+def _member_advice(facts: ChatFacts) -> Advice:
+    kind = "channel" if facts.type == ChatFullInfo.CHANNEL else "group"
+    return ADVICE.get((kind, facts.status, _allowed(facts)), OTHERWISE[kind])
 
 
 def advise_chat(facts: ChatFacts, lang: Lang) -> CheckLine:
@@ -202,8 +215,7 @@ def advise_chat(facts: ChatFacts, lang: Lang) -> CheckLine:
     elif facts.type == ChatFullInfo.PRIVATE:
         ok, key, chat, fix_key = True, "tg_check_private", facts.shown, ""
     else:
-        advice = _channel_advice if facts.type == ChatFullInfo.CHANNEL else _group_advice
-        (ok, key, fix_key), chat = advice(facts), facts.shown
+        (ok, key, fix_key), chat = _member_advice(facts), facts.shown
     message = plain(
         lang,
         key,
