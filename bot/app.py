@@ -86,11 +86,17 @@ def real_publishers(
             if services.telegram_bot is None:
                 raise CredentialsError("no Telegram bot client: is telegram.token set?")
             return TelegramPublisher(
-                channel, services.telegram_bot, chat_id=chat_override, user_agent=user_agent
+                channel,
+                services.telegram_bot,
+                chat_id=chat_override,
+                lang=settings.site.language,
+                user_agent=user_agent,
             )
         from bot.publishers.facebook import FacebookPublisher
 
-        return FacebookPublisher(channel, settings.facebook, user_agent=user_agent)
+        return FacebookPublisher(
+            channel, settings.facebook, lang=settings.site.language, user_agent=user_agent
+        )
 
     return make
 

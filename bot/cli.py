@@ -134,9 +134,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     lines = asyncio.run(check_online(settings))
     ok = True
-    for name, good, message in lines:
-        ok = ok and good
-        print(f"  {'OK ' if good else 'ERR'} {name}: {message}")
+    for line in lines:
+        ok = ok and line.ok
+        print(f"  {'OK ' if line.ok else 'ERR'} {line.channel_id}: {line.message}")
     return EXIT_OK if ok else EXIT_RUNTIME
 
 

@@ -25,7 +25,7 @@ async def start_services(settings: Settings) -> Services:
 
         bot = make_bot(settings.telegram)
         try:
-            await initialize_bot(bot)
+            await initialize_bot(bot, lang=settings.site.language)
         except PublishError as err:
             # Keep going: other platforms still post, and the first Telegram send pauses the
             # Telegram channels with an alert if the token really is refused.

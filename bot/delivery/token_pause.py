@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import partial
 from typing import Protocol
 
 from bot.clock import Clock
@@ -20,6 +21,7 @@ from bot.delivery.outbox import Outbox
 from bot.models import ChannelType
 from bot.settings import ChannelSettings, FacebookSettings, Settings
 from bot.storage.store import Storage
+from bot.telegram_bot.messages import Lang
 
 log = logging.getLogger("relais")
 
@@ -62,12 +64,12 @@ def token_action(health: TokenHealth) -> TokenAction:
 
 
 async def check_facebook_token(
-    channel: ChannelSettings, fb: FacebookSettings, clock: Clock
+    channel: ChannelSettings, fb: FacebookSettings, clock: Clock, *, lang: Lang = "fr"
 ) -> TokenHealth:
-    """The real check: debug_token and /me on the Graph API."""
+    """The real check: debug_token and /me on the Graph API; `lang`, that of its messages."""
     from bot.publishers.facebook import check_token
 
-    return await check_token(channel, fb, clock=clock)
+    return await check_token(channel, fb, clock=clock, lang=lang)
 
 
 class TokenWatch:
@@ -81,14 +83,14 @@ class TokenWatch:
         *,
         clock: Clock,
         alerts: Alerts,
-        check: TokenCheck = check_facebook_token,
+        check: TokenCheck | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.outbox = outbox
         self.clock = clock
         self.alerts = alerts
-        self._check = check
+        self._check = check or partial(check_facebook_token, lang=settings.site.language)
 
     async def check_all(self) -> None:
         """Check each Facebook Page's token and apply what it means; then send the alerts."""

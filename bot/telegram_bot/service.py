@@ -260,7 +260,7 @@ class ReaderBot:
                 "python-telegram-bot[webhooks] (tornado), or remove telegram.webhook to use "
                 "long polling"
             )
-        await initialize_bot(self.bot)
+        await initialize_bot(self.bot, lang=self.settings.site.language)
         await self.application.initialize()
         self.broadcaster.recover()
         if not self.settings.telegram.commands:

@@ -12,10 +12,10 @@ from bot.errors import TransientError
 from bot.publishers.telegram import (
     BotTimeouts,
     InvalidTokenError,
-    _file_url,
     initialize_bot,
     make_bot,
 )
+from bot.publishers.telegram.client import _file_url
 from bot.settings import TelegramSettings
 from tests.fakes.telegram_api import FakeTelegram, Reply
 from tests.telegram.conftest import telegram_settings
