@@ -3,6 +3,7 @@ admins answering at once settle on the first answer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -35,6 +36,12 @@ def needs_approval(article: Article, rule: ApprovalRule, *, urgent_by_admin: boo
         return True
     wanted = {fold(c).strip() for c in rule.categories}
     return any(fold(c).strip() in wanted for c in article.categories)
+
+
+def roundup_needs_approval(articles: Sequence[Article], rule: ApprovalRule) -> bool:
+    """A roundup is a post too: it waits when the channel approves everything, or when one of
+    the articles it lists would have waited on its own."""
+    return any(needs_approval(a, rule) for a in articles)
 
 
 def approval_deadline(asked_at: datetime, timeout: ApprovalTimeout) -> datetime:

@@ -140,6 +140,28 @@ def merge_plans(plans: Iterable[Sequence[Planned]]) -> list[Planned]:
     return sorted((p for plan in plans for p in plan), key=lambda p: (p.due, p.channel))
 
 
+_KIND_LABEL = {
+    "fr": {"post": "publication", "roundup": "récapitulatif", "urgent": "urgent"},
+    "en": {"post": "post", "roundup": "roundup", "urgent": "urgent"},
+}
+
+
+def plan_line(item: Planned, *, language: str, tz: ZoneInfo) -> str:
+    """One line of `relais plan` and `/plan`: '03/11 07:00  tg-main  récapitulatif (12) —
+    récapitulatif de 07:00', or the article's title for a single post."""
+    labels = _KIND_LABEL.get(language, _KIND_LABEL["fr"])
+    what = (
+        f"{labels['roundup']} ({len(item.articles)})"
+        if item.kind == "roundup"
+        else f"{labels[item.kind]} : {item.articles[0].title}"
+        if item.articles
+        else labels[item.kind]
+    )
+    return (
+        f"{item.due.astimezone(tz):%d/%m %H:%M}  {item.channel}  {what} — {item.why.text(language)}"
+    )
+
+
 def plan_record(item: Planned, *, language: str, tz: ZoneInfo) -> dict[str, Any]:
     """One line of `relais plan --json`, exactly as PRODUCT.md describes it."""
     return {

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from bot.delivery.corrections import (
+    EditPlan,
     Version,
     beyond_typo,
     changes,
@@ -102,6 +104,18 @@ NEW_IMAGE = Version(POSTED.title, LEAD, "https://s.example/ministre.jpg")
 TG, FB = ChannelType.TELEGRAM, ChannelType.FACEBOOK
 
 
+def plan_for(now: Version, **kw: Any) -> EditPlan:
+    """The edit plan for a post sent at 08:00 and an article seen changed at 09:00."""
+    options: dict[str, Any] = {
+        "platform": TG,
+        "photo_post": False,
+        "sent_at": local(3, 8),
+        "at": local(3, 9),
+        "window": timedelta(hours=24),
+    }
+    return edit_plan(POSTED, now, **{**options, **kw})
+
+
 @pytest.mark.parametrize(
     ("now", "platform", "photo", "methods"),
     [
@@ -125,15 +139,7 @@ TG, FB = ChannelType.TELEGRAM, ChannelType.FACEBOOK
     ],
 )
 def test_edit_method_per_platform(now, platform, photo, methods) -> None:
-    plan = edit_plan(
-        POSTED,
-        now,
-        platform=platform,
-        photo_post=photo,
-        sent_at=local(3, 8),
-        at=local(3, 9),
-        window=timedelta(hours=24),
-    )
+    plan = plan_for(now, platform=platform, photo_post=photo)
     assert plan.methods == methods
     assert plan.why
 
@@ -148,9 +154,7 @@ def test_edit_method_per_platform(now, platform, photo, methods) -> None:
     ],
 )
 def test_only_within_the_update_window(at, window, edits) -> None:
-    plan = edit_plan(
-        POSTED, NEW_TITLE, platform=TG, photo_post=False, sent_at=local(3, 8), at=at, window=window
-    )
+    plan = plan_for(NEW_TITLE, at=at, window=window)
     assert bool(plan.methods) is edits
     if not edits:
         assert "fenêtre" in plan.why
@@ -158,13 +162,5 @@ def test_only_within_the_update_window(at, window, edits) -> None:
 
 def test_a_typo_level_change_is_not_worth_an_edit() -> None:
     typo = Version(POSTED.title, LEAD.replace("enseignants", "enseignats"), POSTED.image)
-    plan = edit_plan(
-        POSTED,
-        typo,
-        platform=TG,
-        photo_post=False,
-        sent_at=local(3, 8),
-        at=local(3, 9),
-        window=timedelta(hours=24),
-    )
+    plan = plan_for(typo)
     assert plan.methods == () and "coquille" in plan.why

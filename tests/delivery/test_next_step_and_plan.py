@@ -269,3 +269,16 @@ def test_why_texts_in_both_languages() -> None:
     assert Why("roundup", time(7)).text("en") == "07:00 roundup"
     assert Why("pending").text("fr") == "en attente d'approbation"
     assert Why("quiet_end").text("fr") == "fin des heures calmes"
+
+
+def test_plan_lines_for_the_manager() -> None:
+    from bot.delivery.plan import plan_line
+
+    c = night_channel(slots=FIVE_SLOTS, roundup={"at": ["07:00"]})
+    items = [*overnight(3), waiting(9, local(3, 7, 10), title="Sikasso : la foire agricole ouvre")]
+    plan = plan_channel(local(3, 0), hours=24, channel=c, tz=BAMAKO, items=items, tally=Tally())
+    assert [plan_line(p, language="fr", tz=BAMAKO) for p in plan] == [
+        "03/11 07:00  tg  récapitulatif (3) — récapitulatif de 07:00",
+        "03/11 07:30  tg  publication : Sikasso : la foire agricole ouvre — créneau de 07:30",
+    ]
+    assert plan_line(plan[0], language="en", tz=BAMAKO).endswith("roundup (3) — 07:00 roundup")

@@ -162,3 +162,12 @@ def test_callback_data_round_trip(data, parsed) -> None:
     assert parse_callback(data) == parsed
     if parsed:
         assert callback_data(*parsed) == data and len(data.encode()) <= 64
+
+
+def test_a_roundup_waits_when_one_of_its_articles_would() -> None:
+    from bot.delivery.approval import roundup_needs_approval
+
+    arts = [article(1, categories=("Sport",)), article(2, categories=("Politique",))]
+    assert roundup_needs_approval(arts, ApprovalRule(categories=("Politique",)))
+    assert not roundup_needs_approval(arts[:1], ApprovalRule(categories=("Politique",)))
+    assert roundup_needs_approval(arts[:1], ApprovalRule(all=True))
