@@ -104,7 +104,7 @@ def plan_channel(
         for p in pending
     ]
     at = now
-    for _ in range(3 * len(queue) + 10):
+    for _ in range(4 * len(queue) + 20):
         step = next_step(at, queue, channel=channel, tz=tz, tally=tally, last_roundup=last_roundup)
         if step.kind == "idle" or step.at > end:
             break

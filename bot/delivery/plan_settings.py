@@ -94,13 +94,15 @@ class RoundupSettings(BaseModel):
     """`roundup: {at, after_quiet, min_items, max_items}`: one headline list instead of a flood."""
 
     model_config = _FROZEN
-    at: tuple[Clock, ...] = Field(min_length=1)
+    at: tuple[Clock, ...]
     after_quiet: bool = True
     min_items: int = Field(default=3, ge=1)
     max_items: int = Field(default=10, ge=2, le=30)
 
     @model_validator(mode="after")
     def _sizes(self) -> RoundupSettings:
+        if not self.at:
+            raise ValueError('roundup.at : donnez au moins une heure, par exemple ["07:00"]')
         if self.min_items > self.max_items:
             raise ValueError(f"min_items ({self.min_items}) dépasse max_items ({self.max_items})")
         return self
@@ -140,6 +142,8 @@ def _approval(value: Any) -> Any:
         raise ValueError("écrivez approval: true, ou approval: {categories: [...]}")
     if value is None:
         return {"all": False}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"attendu true, false ou {{categories: [...]}}, reçu {value!r}")
     return value
 
 

@@ -93,7 +93,7 @@ def test_every_key_at_once() -> None:
         ({"slots": {"mon-fri": []}}, "channels[0].slots: aucun créneau"),
         ({"slots": ["09:00"]}, "channels[0].slots: attendu des créneaux par jour"),
         ({"order": "random"}, "channels[0].order:"),
-        ({"roundup": {"at": []}}, "channels[0].roundup.at:"),
+        ({"roundup": {"at": []}}, "channels[0].roundup: roundup.at : donnez au moins une heure"),
         ({"roundup": {"at": ["25:00"]}}, "channels[0].roundup.at[0]: expected a time as HH:MM"),
         (
             {"roundup": {"at": ["07:00"], "min_items": 5, "max_items": 4}},
@@ -103,7 +103,7 @@ def test_every_key_at_once() -> None:
         ({"roundup": {"at": ["07:00"], "every": "1h"}}, "channels[0].roundup.every:"),
         ({"priority": {"pin_for": "10d"}}, "pin_for doit être entre 1m et 7d"),
         ({"priority": {"pin": True}}, "priority.pin: seul Telegram sait épingler"),
-        ({"approval": "yes"}, "channels[0].approval:"),
+        ({"approval": "yes"}, "channels[0].approval: attendu true, false ou {categories"),
         ({"approval": {"all": True}}, "écrivez approval: true"),
         (
             {"approval_timeout": {"after": "2h", "then": "wait"}},
