@@ -3,13 +3,14 @@ Facebook text post linking the top story, or console text), in French or English
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.content.clean import normalise_text
 from bot.content.render import (
     TELEGRAM_MESSAGE_LIMIT,
     _article_link,
+    _largest_fitting,
     default_cta,
     escape_html,
     telegram_length,
@@ -56,20 +57,6 @@ def roundup_heading(site: SiteSettings, at: datetime) -> str:
     )
 
 
-def _largest_title_budget(fits: Callable[[int], bool], longest: int) -> int:
-    """The longest per-title length (binary search) at which the post still fits."""
-    low, high, best = 1, max(longest, 1), 0
-    while low <= high:
-        middle = (low + high) // 2
-        if fits(middle):
-            best, low = middle, middle + 1
-        else:
-            high = middle - 1
-    if best == 0:
-        raise ValueError("the roundup cannot fit even with one-word titles: shorten the CTA")
-    return best
-
-
 def render_roundup(
     articles: Sequence[Article], channel: ChannelSettings, site: SiteSettings, *, at: datetime
 ) -> Post:
@@ -103,10 +90,11 @@ def render_roundup(
                 x for x in (f"<b>{escape_html(heading)}</b>", lines, escape_html(cta)) if x
             )
 
-        budget = _largest_title_budget(
-            lambda b: telegram_length(telegram(b)) <= TELEGRAM_MESSAGE_LIMIT, longest
+        text, fits = _largest_fitting(
+            telegram, longest, lambda t: telegram_length(t) <= TELEGRAM_MESSAGE_LIMIT
         )
-        text = telegram(budget)
+        if not fits:
+            raise ValueError("the roundup cannot fit in one message: shorten the call to action")
         validate_telegram_html(text)
         buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
         if site.url.startswith(("https://", "http://")):
