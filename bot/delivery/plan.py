@@ -120,7 +120,7 @@ def plan_channel(
         tally = tally.after_post(at, tz)
         if step.kind == "roundup":
             last_roundup = step.roundup_of
-        why = Why(step.reason if step.reason != "slot" or step.slot else "now", step.slot)
+        why = Why(step.reason, step.slot)
         planned.append(
             Planned(
                 channel.id,
