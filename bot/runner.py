@@ -7,10 +7,11 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.app import App, Services, install_stop_signals, refuse_ephemeral_sqlite
+from bot.app import App, Services, refuse_ephemeral_sqlite
 from bot.delivery.alerts import LogNotifier, Notifier
 from bot.errors import PublishError
 from bot.preview import human, render_for
+from bot.service_loop import install_stop_signals
 from bot.settings import Settings
 from bot.storage.store import Storage
 
@@ -25,7 +26,7 @@ async def start_services(settings: Settings) -> Services:
 
         bot = make_bot(settings.telegram)
         try:
-            await initialize_bot(bot)
+            await initialize_bot(bot, lang=settings.site.language)
         except PublishError as err:
             # Keep going: other platforms still post, and the first Telegram send pauses the
             # Telegram channels with an alert if the token really is refused.
@@ -44,7 +45,7 @@ def notifiers_for(settings: Settings, services: Services) -> list[Notifier]:
     return notifiers
 
 
-async def _open(settings: Settings, config_path: Path | None = None) -> App:
+async def _open(settings: Settings) -> App:
     refuse_ephemeral_sqlite(settings)
     storage = Storage.open(settings.storage, exclusive=True)
     try:
@@ -58,14 +59,13 @@ async def _open(settings: Settings, config_path: Path | None = None) -> App:
         services=services,
         notifiers=notifiers_for(settings, services),
         reader_bot=settings.telegram.token is not None,
-        config_path=config_path,
     )
 
 
 async def run_once(settings: Settings, out: Callable[[str], None]) -> int:
     app = await _open(settings)
     try:
-        polls, round_report = await app.run_once()
+        polls, round_report = await app.service.run_once()
     finally:
         await app.aclose()
         app.storage.close()
@@ -86,7 +86,7 @@ async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
     storage = Storage.open(settings.storage)
     app = App(settings, storage)
     try:
-        polls = await app.poll_all(write=False)
+        polls = await app.service.poll_all(write=False)
         for report in polls:
             out(f"feed {report.feed_id}: {report.status} — {report.message}")
             strip = settings.feed(report.feed_id).strip
@@ -108,10 +108,18 @@ async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
 async def serve(settings: Settings, config_path: Path | None = None) -> int:
     stop = asyncio.Event()
     install_stop_signals(stop)
-    app = await _open(settings, config_path)
+    app = await _open(settings)
+    web = None
+    if settings.web is not None:  # the dashboard, /healthz and /metrics on one port
+        from bot.web.server import serve_web
+
+        web = asyncio.create_task(serve_web(app, stop, config_path))
     try:
-        await app.serve(stop)
+        await app.service.serve(stop)
     finally:
+        stop.set()
+        if web is not None:
+            await web
         await app.aclose()
         app.storage.close()
     return 0

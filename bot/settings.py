@@ -23,6 +23,15 @@ from pydantic import (
     model_validator,
 )
 
+from bot.delivery.plan_settings import (
+    Approval,
+    ApprovalRule,
+    ApprovalTimeout,
+    PrioritySettings,
+    RoundupSettings,
+    Slots,
+    plan_problems,
+)
 from bot.errors import ConfigError
 from bot.models import ChannelType
 
@@ -190,6 +199,14 @@ class ChannelSettings(_Frozen):
     max_age: Duration | None = timedelta(days=2)
     teaser_length: int | None = Field(default=None, ge=40, le=4000)
     rescrape: bool = True
+    # The manager's schedule (bot/delivery/plan_settings.py; PRODUCT.md "Planning posts").
+    slots: Slots = None
+    order: Literal["newest", "oldest"] = "newest"
+    roundup: RoundupSettings | None = None
+    priority: PrioritySettings | None = None
+    approval: Approval = ApprovalRule()
+    approval_timeout: ApprovalTimeout = ApprovalTimeout()
+    update_window: Duration = Field(default=timedelta(hours=24), le=timedelta(days=30))
 
     @field_validator("chat")
     @classmethod
@@ -222,6 +239,13 @@ class ChannelSettings(_Frozen):
                 check_template(self.template, channel_type=self.type)
             except ValueError as err:
                 problems.append(f"template: {err}")
+        problems += plan_problems(
+            channel_type=self.type.value,
+            quiet_hours=self.quiet_hours,
+            slots=self.slots,
+            roundup=self.roundup,
+            priority=self.priority,
+        )
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -31,8 +31,7 @@ class QueuedPost:
     """One delivery of the queue page, with its article and the teaser an admin wrote (if any)."""
 
     delivery: Delivery
-    title: str
-    url: str
+    article: Article
     teaser: str | None
 
 
@@ -220,7 +219,7 @@ class DashboardStore:
         """Open deliveries (queued, sending, unknown, failed: or `states`) in due-time order."""
         d, a, e = t.deliveries, t.articles, t.teaser_edits
         stmt = (
-            sa.select(d, a.c.title, a.c.url, e.c.teaser)
+            sa.select(d, a, e.c.teaser)  # no column name is in both tables
             .select_from(
                 d.join(a, a.c.key == d.c.article_key).outerjoin(e, e.c.delivery_id == d.c.id)
             )
@@ -232,7 +231,7 @@ class DashboardStore:
             stmt = stmt.where(d.c.channel_id == channel_id)
         with self._tx() as conn:
             rows = conn.execute(stmt).all()
-        return [QueuedPost(_delivery(r._mapping), r.title, r.url, r.teaser) for r in rows]
+        return [QueuedPost(_delivery(r._mapping), _article(r._mapping), r.teaser) for r in rows]
 
     def reschedule(self, delivery_id: int, due: datetime, now: datetime) -> bool:
         """Give a queued delivery another due time (publish now, or move to a later slot)."""

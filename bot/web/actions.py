@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.models import Delivery
+from bot.models import Delivery, DeliveryState
 from bot.web.base import Routes
 from bot.web.plan import next_slot_after
 from bot.web.texts import word
@@ -66,7 +66,10 @@ class ActionRoutes(Routes):
         now = ctx.clock.now()
         if channel is None:
             return word(ctx.lang, "not_found")
-        due = next_slot_after(channel, delivery.due_at, now)
+        queued = ctx.dashboard.queue(channel.id, states=(DeliveryState.QUEUED,))
+        planned = self.plan_of(channel, queued).get(delivery.id)
+        at = planned.due if planned is not None else delivery.due_at
+        due = next_slot_after(channel, at, now, ctx.settings.site.tz)
         ok = ctx.dashboard.reschedule(delivery.id, due, now)
         return self._done(ok, delivery, "done_move", user, due.isoformat(), when=ctx.when(due))
 

@@ -8,9 +8,18 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.delivery.plan import Planned, plan_channel
+from bot.delivery.queue_order import Waiting
+from bot.delivery.schedule import local_midnight
+from bot.delivery.slots import Tally
+from bot.models import DeliveryState
+from bot.settings import ChannelSettings
+from bot.storage.dashboard import QueuedPost
 from bot.web import auth
 from bot.web.context import WebContext
 from bot.web.texts import word
+
+PLAN_HOURS = 7 * 24  # how far ahead the queue and the planning pages play the schedule
 
 
 def web_link(url: str | None) -> str:
@@ -88,3 +97,20 @@ class Routes:
         base = str(request.base_url).rstrip("/")
         path = target[len(base) :] if target.startswith(base) else fallback
         return RedirectResponse(path or fallback, status_code=303)
+
+    def plan_of(self, channel: ChannelSettings, posts: list[QueuedPost]) -> dict[int, Planned]:
+        """When each queued post goes out, from the service's own decisions (`relais plan`)."""
+        ctx = self.ctx
+        now = ctx.clock.now()
+        tz = ctx.settings.site.tz
+        last, today = ctx.dashboard.pacing_facts(channel.id, local_midnight(now, tz))
+        tally = Tally(last, now.astimezone(tz).date(), today)
+        waiting = [
+            Waiting(p.delivery.id, p.article, p.delivery.due_at)
+            for p in posts
+            if p.delivery.state is DeliveryState.QUEUED
+        ]
+        planned = plan_channel(
+            now, hours=PLAN_HOURS, channel=channel, tz=tz, items=waiting, tally=tally
+        )
+        return {p.delivery: p for p in planned if p.delivery is not None}

@@ -13,7 +13,7 @@ from bot.settings import ChannelSettings, Settings
 from bot.storage.dashboard import DashboardStore
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
-from bot.telegram_bot.limits import CommandLimiter
+from bot.telegram_bot.command_limit import CommandLimiter
 from bot.telegram_bot.views import when
 from bot.web.texts import Lang, as_lang
 

@@ -9,7 +9,7 @@ import zlib
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.telegram_bot.limits import Verdict
+from bot.telegram_bot.command_limit import Verdict
 from bot.web import auth
 from bot.web.base import Routes
 from bot.web.texts import word

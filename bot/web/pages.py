@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from markupsafe import Markup
@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.content.render import render, validate_telegram_html
-from bot.delivery.schedule import local_midnight
 from bot.errors import ConfigError, StorageError
 from bot.feeds.identity import allowed_hosts
 from bot.models import Article, Delivery, DeliveryState, FacebookPost, Post, TelegramPost
@@ -18,7 +17,6 @@ from bot.preview import render_for
 from bot.settings import ChannelSettings
 from bot.telegram_bot.admin import check_url
 from bot.web.base import Routes
-from bot.web.plan import project_queue
 from bot.web.planning import PACING_KEYS, PacingChange, PlanningConflict, save_pacing, snapshot
 from bot.web.reasons import explain, missing_channels
 from bot.web.texts import word
@@ -44,9 +42,14 @@ class PageRoutes(Routes):
             state = storage.channel_state(channel.id)
             found = counts.get(channel.id)
             first = ctx.dashboard.queue(channel.id, states=(DeliveryState.QUEUED,), limit=1)
-            plan = self._plan(channel, [p.delivery for p in first])
+            plan = self.plan_of(channel, first)
             channels.append(
-                (channel, state, found.counts if found else {}, min(plan.values(), default=None))
+                (
+                    channel,
+                    state,
+                    found.counts if found else {},
+                    min((p.due for p in plan.values()), default=None),
+                )
             )
             if state.paused:
                 alerts.append(
@@ -72,12 +75,14 @@ class PageRoutes(Routes):
                         lang,
                         "alert_failed",
                         channel=d.channel_id,
-                        title=post.title,
+                        title=post.article.title,
                         error=d.error or "",
                     )
                 )
             elif d.state is DeliveryState.UNKNOWN:
-                alerts.append(word(lang, "alert_unknown", channel=d.channel_id, title=post.title))
+                alerts.append(
+                    word(lang, "alert_unknown", channel=d.channel_id, title=post.article.title)
+                )
         return self.page(
             request,
             "today.html",
@@ -99,14 +104,6 @@ class PageRoutes(Routes):
             quiet=f"{quiet[0]:%H:%M}-{quiet[1]:%H:%M}" if quiet else word(lang, "no_quiet"),
         )
 
-    def _plan(self, channel: ChannelSettings, posts: list[Delivery]) -> dict[int, datetime]:
-        ctx = self.ctx
-        now = ctx.clock.now()
-        tz = ctx.settings.site.tz
-        last, today = ctx.dashboard.pacing_facts(channel.id, local_midnight(now, tz))
-        planned = project_queue(posts, channel, now=now, last_post=last, posts_today=today, tz=tz)
-        return {p.delivery.id: p.at for p in planned}
-
     async def queue(self, request: Request) -> Response:
         if self.admin(request) is None:
             return self.refused(request)
@@ -117,7 +114,7 @@ class PageRoutes(Routes):
             if wanted is not None and channel.id != wanted:
                 continue
             posts = ctx.dashboard.queue(channel.id)
-            plan = self._plan(channel, [p.delivery for p in posts])
+            plan = self.plan_of(channel, posts)
             sections.append((channel, self._pacing(channel), posts, plan))
         return self.page(
             request,
@@ -242,7 +239,7 @@ class PageRoutes(Routes):
         plans = []
         for channel in ctx.settings.channels:
             posts = ctx.dashboard.queue(channel.id, limit=10)
-            plan = self._plan(channel, [p.delivery for p in posts])
+            plan = self.plan_of(channel, posts)
             plans.append((channel, posts, plan))
         return self.page(
             request,

@@ -41,19 +41,19 @@ def context_for(app: App, config_path: Path | None, *, worker: bool) -> WebConte
     """The dashboard's view of a running App (`relais run`) or of one built for `relais web`."""
 
     def apply(settings: Settings) -> None:
-        # Only pacing keys change from the dashboard; the outbox reads them at each round.
-        app.settings = settings
-        app.outbox.settings = settings
-        app.poller.settings = settings
+        # Only pacing keys change from the dashboard; each part reads them at its next round.
+        for part in (app, app.outbox, app.poller, app.service, app.post, app.tokens):
+            part.settings = settings
 
+    service = app.service
     return WebContext(
         settings=app.settings,
         storage=app.storage,
         clock=app.clock,
         config_path=config_path,
-        wake=app.wake,
-        fetch_article=app.fetch_article,
-        last_round=(lambda: getattr(app, "last_round", None)) if worker else None,
+        wake=service.wake,
+        fetch_article=app.post.fetch_article,
+        last_round=(lambda: service.last_round) if worker else None,
         apply_settings=apply,
     )
 
@@ -98,7 +98,8 @@ async def serve_web(app: App, stop: asyncio.Event, config_path: Path | None) -> 
         return
 
     def feed() -> Feed | None:  # the reader bot starts after the server, and may stop
-        return app.reader.feed_update if app.reader is not None else None
+        reader = app.service.reader
+        return reader.feed_update if reader is not None else None
 
     app.alerts.add_notifier(AlertJournal(DashboardStore(app.storage.engine), app.clock))
     route = webhook_route(app.settings, feed)
@@ -123,7 +124,8 @@ def login_link(settings: Settings, storage: Storage, user_id: int, now: datetime
 async def run_dashboard(settings: Settings, config_path: Path | None) -> int:
     """`relais web`: the dashboard alone over the same database, read-write, for a host where
     the worker runs elsewhere (no polling, no delivery here; actions wake nothing)."""
-    from bot.app import App, install_stop_signals
+    from bot.app import App
+    from bot.service_loop import install_stop_signals
 
     stop = asyncio.Event()
     install_stop_signals(stop)

@@ -18,7 +18,7 @@ from bot.storage.dashboard import DashboardStore
 from bot.storage.store import Storage
 from bot.web import auth
 from bot.web.health import health
-from bot.web.plan import project_queue
+from bot.web.plan import next_slot_after
 from bot.web.reasons import explain
 from tests.core.helpers import ScriptedPublisher, article, new
 from tests.web.conftest import make_article
@@ -194,24 +194,43 @@ def test_health(db, last, worker, ok) -> None:  # type: ignore[no-untyped-def]
     assert bool(verdict.reasons) is not ok
 
 
-def queued(n: int, due: datetime) -> Delivery:
-    return Delivery(n, f"k{n}", "tg", DeliveryState.QUEUED, due)
+SLOTTED = settings_from_mapping(
+    {
+        "channels": [
+            {
+                "id": "tg",
+                "type": "telegram",
+                "chat": "@kibaru_info",
+                "slots": {"mon-fri": ["07:30", "12:30"], "sat-sun": ["09:00"]},
+            }
+        ],
+        "telegram": {"token": "1:x"},
+    },
+    env={},
+).channels[0]
+MONDAY = datetime(2026, 11, 2, 7, 30, tzinfo=UTC)  # Bamako is UTC all year
 
 
-def test_plan_follows_gap_cap_and_quiet_hours() -> None:
-    evening = datetime(2026, 11, 2, 21, 40, tzinfo=UTC)  # Bamako is UTC all year
-    posts = [queued(n, evening) for n in range(1, 5)]
-    plan = project_queue(posts, CHANNEL, now=evening, last_post=None, posts_today=1, tz=BAMAKO)
-    assert [p.at.strftime("%d %H:%M") for p in plan] == [
-        "02 21:40",
-        "02 21:50",
-        "03 06:00",
-        "03 06:10",
-    ]
-    capped = project_queue(
-        posts[:2], CHANNEL, now=evening, last_post=None, posts_today=3, tz=BAMAKO
-    )
-    assert [p.at.strftime("%d %H:%M") for p in capped] == ["03 06:00", "03 06:10"]
+@pytest.mark.parametrize(
+    ("channel", "planned", "expected"),
+    [
+        (CHANNEL, MONDAY, MONDAY + timedelta(hours=1)),  # no slots: one hour later
+        (CHANNEL, MONDAY - timedelta(days=1), MONDAY + timedelta(hours=1)),  # from now, not before
+        (SLOTTED, MONDAY, datetime(2026, 11, 2, 12, 30, tzinfo=UTC)),
+        (
+            SLOTTED,
+            datetime(2026, 11, 2, 12, 30, tzinfo=UTC),
+            datetime(2026, 11, 3, 7, 30, tzinfo=UTC),
+        ),
+        (
+            SLOTTED,
+            datetime(2026, 11, 6, 12, 30, tzinfo=UTC),
+            datetime(2026, 11, 7, 9, 0, tzinfo=UTC),
+        ),
+    ],
+)
+def test_move_to_the_next_slot(channel, planned, expected) -> None:  # type: ignore[no-untyped-def]
+    assert next_slot_after(channel, planned, MONDAY, BAMAKO) == expected
 
 
 def test_json_logs_are_one_object_a_line_without_secrets(

@@ -188,7 +188,8 @@ async def test_publish_now_and_move(client: Client, world: World) -> None:
     queued = world.ids["second"]
     assert "reportée" in await act(client, queued, "move")
     moved = world.storage.delivery(queued)
-    assert moved is not None and moved.due_at == world.clock.now() + timedelta(hours=1)
+    # planned at 09:10 (the newer article goes at 09:00, then the 10-minute gap): one hour later
+    assert moved is not None and moved.due_at == world.clock.now() + timedelta(hours=1, minutes=10)
     assert "part dès que" in await act(client, queued, "publish")
     now = world.storage.delivery(queued)
     assert now is not None and now.due_at == world.clock.now()
