@@ -17,7 +17,14 @@ from bot.preview import render_for
 from bot.settings import ChannelSettings
 from bot.telegram_bot.admin import check_url
 from bot.web.base import Routes
-from bot.web.planning import PACING_KEYS, PacingChange, PlanningConflict, save_pacing, snapshot
+from bot.web.planning import (
+    FIELDS,
+    PacingChange,
+    PlanningConflict,
+    form_values,
+    save_pacing,
+    snapshot,
+)
 from bot.web.reasons import explain, missing_channels
 from bot.web.texts import word
 
@@ -235,19 +242,22 @@ class PageRoutes(Routes):
             return self.refused(request)
         ctx = self.ctx
         path = ctx.config_path
-        fingerprint = snapshot(path).fingerprint if path is not None and path.is_file() else ""
+        read = snapshot(path) if path is not None and path.is_file() else None
         plans = []
         for channel in ctx.settings.channels:
             posts = ctx.dashboard.queue(channel.id, limit=10)
             plan = self.plan_of(channel, posts)
-            plans.append((channel, posts, plan))
+            try:
+                values = form_values(read.text, channel.id) if read else {}
+            except ConfigError:  # a channel the file does not name (or no channel list)
+                values = {}
+            plans.append((channel, posts, plan, values))
         return self.page(
             request,
             "planning.html",
             plans=plans,
-            fingerprint=fingerprint,
-            config=str(path) if path is not None else "",
-            duration=_duration,
+            fingerprint=read.fingerprint if read else "",
+            config=str(path) if read else "",
         )
 
     async def save_planning(self, request: Request) -> Response:
@@ -265,12 +275,7 @@ class PageRoutes(Routes):
             return self.message(request, 404, "error_404")
         if path is None or not path.is_file():
             return self.back(request, word(lang, "planning_no_file"), "/planning")
-        change = PacingChange(
-            channel_id,
-            values.get("min_gap", ""),
-            values.get("max_per_day", ""),
-            values.get("quiet_hours", ""),
-        )
+        change = PacingChange(channel_id, **{name: values.get(name) for name in FIELDS})
         try:
             settings = save_pacing(path, change, values.get("fingerprint", ""))
         except PlanningConflict:
@@ -283,8 +288,7 @@ class PageRoutes(Routes):
         ctx.settings = settings
         if ctx.apply_settings is not None:
             ctx.apply_settings(settings)
-        detail = " ".join(f"{key}={getattr(change, key)}" for key in PACING_KEYS)
-        ctx.dashboard.record_action(user, "planning", channel_id, detail, ctx.clock.now())
+        ctx.dashboard.record_action(user, "planning", channel_id, change.summary(), ctx.clock.now())
         ctx.wake()
         return self.back(request, word(lang, "planning_saved", channel=channel_id), "/planning")
 

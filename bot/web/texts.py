@@ -149,7 +149,8 @@ FR: dict[str, str] = {
         "Pas de fichier de configuration : le planning ne peut pas être modifié ici."
     ),
     "plan_next": "Prochaines publications",
-    "slots_missing": "Créneaux et récapitulatifs : pas encore disponibles dans cette version.",
+    "slots": "Créneaux (ex. mon-fri: 07:30 12:30 18:00; sat-sun: 09:00 ; vide : aucun)",
+    "roundup_at": "Récapitulatif à (ex. 07:00 ; vide : aucun)",
     # subscribers
     "subscribers_title": "Abonnés",
     "readers": "{n} abonné(s), dont {digest} au résumé quotidien",
@@ -293,7 +294,8 @@ EN: dict[str, str] = {
     "planning_conflict": "{path} was changed meanwhile: nothing was overwritten. Reload the page.",
     "planning_no_file": "No configuration file: the planning cannot be changed here.",
     "plan_next": "Next posts",
-    "slots_missing": "Slots and roundups: not available yet in this version.",
+    "slots": "Slots (e.g. mon-fri: 07:30 12:30 18:00; sat-sun: 09:00; empty: none)",
+    "roundup_at": "Roundup at (e.g. 07:00; empty: none)",
     "subscribers_title": "Subscribers",
     "readers": "{n} subscriber(s), {digest} on the daily summary",
     "topics": "Topics followed",

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.storage.store import Storage
-from tests.e2e.test_service import base, start, wait_for
+from tests import clock_shift
+from tests.e2e.test_service import ROOT, base, start, wait_for
 from tests.fakes.feed_server import FeedServer
 from tests.web.live import free_port
 
 ADMIN = 70707
+
+
+def relais_env() -> dict[str, str]:
+    """As `start` gives its process: the project importable, no DYNO."""
+    env = {k: v for k, v in os.environ.items() if k != "DYNO"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
 
 
 def test_run_serves_the_dashboard_health_and_metrics(tmp_path: Path, feeds: FeedServer) -> None:
@@ -41,10 +49,11 @@ def test_run_serves_the_dashboard_health_and_metrics(tmp_path: Path, feeds: Feed
         assert health.status_code == 200, health.text
         metrics = httpx.get(f"{url}/metrics", timeout=5).text
         login = subprocess.run(
-            [sys.executable, "-m", "bot", "--config", str(tmp_path / "relais.yaml"), "web-login"],
+            [*clock_shift.relais_command(), "--config", str(tmp_path / "relais.yaml"), "web-login"],
             capture_output=True,
             text=True,
             cwd=tmp_path,
+            env=relais_env(),
             check=True,
         )
         link = login.stdout.strip()
@@ -85,10 +94,11 @@ def test_web_and_web_login_need_their_config(tmp_path: Path) -> None:
     path.write_text("site: {name: Test}\n", encoding="utf-8")
     for command, said in (("web", "set web:"), ("web-login", "telegram.admins is empty")):
         done = subprocess.run(
-            [sys.executable, "-m", "bot", "--config", str(path), command],
+            [*clock_shift.relais_command(), "--config", str(path), command],
             capture_output=True,
             text=True,
             cwd=tmp_path,
+            env=relais_env(),
         )
         assert done.returncode == 2 and said in done.stderr
 
@@ -104,11 +114,12 @@ def test_web_alone_serves_the_dashboard_over_the_same_database(tmp_path: Path) -
         encoding="utf-8",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "--config", str(path), "web"],
+        [*clock_shift.relais_command(), "--config", str(path), "web"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
+        env=relais_env(),
     )
     try:
 

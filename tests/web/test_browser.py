@@ -118,6 +118,17 @@ def test_the_managers_tasks(site: tuple[World, str, Any]) -> None:
     assert after.endswith("12:30")
     assert 'quiet_hours: "08:00-12:30"       # la nuit, on attend' in world.config.read_text()
 
+    # Give the channel a 14:00 slot on weekdays: the next post moves to it.
+    section = driver.find_element(By.ID, "planning-tg-main")
+    field = section.find_element(By.NAME, "slots")
+    field.send_keys("mon-fri: 14:00 18:00; sat-sun: 13:00")
+    submit(driver, section.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert flash(driver) == "Planning de tg-main enregistré et appliqué."
+    section = driver.find_element(By.ID, "planning-tg-main")
+    first = section.find_element(By.CSS_SELECTOR, ".plan li").text
+    assert "2 nov. 14:00" in first and "créneau de 14:00" in first
+    assert '"14:00"' in world.config.read_text()
+
 
 def test_no_horizontal_scroll_at_360_pixels_and_page_figures(
     site: tuple[World, str, Any],

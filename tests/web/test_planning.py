@@ -10,7 +10,14 @@ import pytest
 
 from bot.errors import ConfigError
 from bot.settings import Settings, load_settings
-from bot.web.planning import PacingChange, PlanningConflict, apply_pacing, save_pacing, snapshot
+from bot.web.planning import (
+    PacingChange,
+    PlanningConflict,
+    apply_pacing,
+    form_values,
+    save_pacing,
+    snapshot,
+)
 from tests.web.conftest import CONFIG, ENV, World, client_for
 
 
@@ -100,3 +107,48 @@ async def test_the_form_saves_applies_and_records(world: World) -> None:
     assert "# au moins dix minutes" in world.config.read_text()
     [settings] = applied
     assert settings.channel("tg-main").max_per_day == 30
+
+
+def test_slots_and_roundup_times_are_written_and_validated(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    edit = PacingChange(
+        "tg-main", slots="mon-fri: 07:30 12:30, 18:00; sat-sun: 09:00", roundup_at="07:00"
+    )
+    settings = save_pacing(path, edit, snapshot(path).fingerprint)
+    channel = settings.channel("tg-main")
+    assert channel.slots is not None and channel.roundup is not None
+    assert [f"{t:%H:%M}" for t in channel.slots.on(0)] == ["07:30", "12:30", "18:00"]
+    assert [f"{t:%H:%M}" for t in channel.roundup.times] == ["07:00"]
+    text = path.read_text()
+    assert "# la nuit, on attend" in text and "# au moins dix minutes" in text
+    assert form_values(text, "tg-main")["slots"] == "mon-fri: 07:30 12:30 18:00; sat-sun: 09:00"
+    # The same values again leave the file as it is, byte for byte.
+    again = PacingChange(
+        "tg-main", slots="mon-fri: 07:30 12:30 18:00; sat-sun: 09:00", roundup_at="07:00"
+    )
+    assert apply_pacing(text, again) == text
+    cleared = apply_pacing(text, PacingChange("tg-main", slots="", roundup_at=""))
+    assert "slots" not in cleared and "roundup" not in cleared
+
+
+@pytest.mark.parametrize(
+    ("slots", "said"),
+    [
+        ("lundi 07:30", "write days, a colon, then times"),
+        ("xyz: 07:30", "channels[0].slots"),
+        ("mon-fri: 25:00", "channels[0].slots"),
+    ],
+)
+def test_bad_slots_are_refused_with_the_key(tmp_path: Path, slots: str, said: str) -> None:
+    path = write(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        save_pacing(path, PacingChange("tg-main", slots=slots), snapshot(path).fingerprint)
+    assert said in " ".join(err.value.problems)
+    assert path.read_text() == CONFIG
+
+
+def test_fields_left_out_of_the_form_are_left_alone() -> None:
+    with_slots = apply_pacing(CONFIG, PacingChange("tg-main", slots="mon-fri: 07:30"))
+    assert apply_pacing(
+        with_slots, PacingChange("tg-main", max_per_day="12")
+    ) == with_slots.replace("max_per_day: 40", "max_per_day: 12")
