@@ -89,8 +89,8 @@ class ActionRoutes(Routes):
         return self._done(ok, delivery, "done_teaser", user, text[:200])
 
 
-# The queue's actions. Extension point for issue 14: "approve" (a `pending` delivery) and a
-# slot-aware "move" join this table when pending approvals and slots exist.
+# The queue's actions. Extension point: "approve" (a `pending` delivery) joins this table once
+# the outbox keeps posts waiting for approval (issue 14's storage half).
 ACTIONS: dict[str, Callable[[ActionRoutes, Delivery, dict[str, str], int], str]] = {
     "publish": ActionRoutes.publish_now,
     "move": ActionRoutes.move,
