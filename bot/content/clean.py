@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from functools import lru_cache
 from html.parser import HTMLParser
 
+from bot.content.text import fold, strip_accents, title_key
+
 __all__ = [
     "clean_paragraphs",
-    "fold",
     "html_to_paragraphs",
     "normalise_text",
-    "title_key",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -64,44 +64,6 @@ def normalise_text(text: str, *, keep_newlines: bool = False) -> str:
         return "\n".join(line for line in lines if line)
     text = _COLLAPSIBLE.sub(" ", text.replace("\n", " "))
     return _SPACE_RUN.sub(_one_space, text).strip()
-
-
-_APOSTROPHES = str.maketrans(
-    {
-        "’": "'",
-        "‘": "'",
-        "ʼ": "'",
-        "`": "'",
-        "´": "'",
-        "«": '"',
-        "»": '"',
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "–": "-",
-        "—": "-",
-        "−": "-",
-        "‐": "-",
-        "‑": "-",
-        "\u00a0": " ",
-        "\u202f": " ",
-        "\n": " ",
-    }
-)
-
-
-@lru_cache(maxsize=4096)
-def fold(text: str) -> str:
-    """Lower case, no accents, one kind of apostrophe, quote and dash, single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.casefold().translate(_APOSTROPHES).split())
-
-
-@lru_cache(maxsize=4096)
-def title_key(text: str) -> str:
-    """The words of a text, folded: what two spellings of the same title have in common."""
-    return " ".join(re.findall(r"[^\W_]+", fold(text)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -542,15 +504,10 @@ def _compile_extra(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(compiled)
 
 
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _matches_extra(text: str, extra: Sequence[re.Pattern[str]]) -> bool:
     if not extra:
         return False
-    bare = _strip_accents(text)
+    bare = strip_accents(text)
     return any(p.search(text) or p.search(bare) for p in extra)
 
 

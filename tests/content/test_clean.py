@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content.clean import clean_paragraphs, fold, html_to_paragraphs, normalise_text, title_key
+from bot.content.clean import clean_paragraphs, html_to_paragraphs, normalise_text
+from bot.content.text import fold, title_key
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
