@@ -183,7 +183,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
                     limit=args.limit,
                 ):
                     if args.json:
-                        if item.post is not None:
+                        if item.rendered is not None:
                             print(json.dumps(item.record(), ensure_ascii=False))
                         else:
                             print(f"relais: {item.article.url}: {item.error}", file=sys.stderr)

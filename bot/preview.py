@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content.render import preview_record, render
+from bot.content.describe import describe_post
+from bot.content.render import Rendered, preview_record, render
 from bot.content.teaser import article_teaser
 from bot.delivery.route import follows, route
 from bot.feeds.parse import ParsedFeed
-from bot.models import Article, FacebookPost, Post, TelegramPost
+from bot.models import Article
 from bot.settings import ChannelSettings, Settings, settings_from_mapping
 
 
@@ -31,18 +32,21 @@ def default_preview_settings(site_name: str = "Relais", language: str = "fr") ->
 
 
 @dataclass(frozen=True, slots=True)
-class Rendered:
+class PreviewItem:
+    """One article as one channel would get it: the rendered post, or why it cannot be."""
+
     feed_id: str
     channel: ChannelSettings
     article: Article
-    teaser: str
-    post: Post | None
+    rendered: Rendered | None
     error: str | None = None
 
     def record(self) -> dict[str, Any]:
-        if self.post is None:
+        if self.rendered is None:
             raise ValueError(self.error or "no post")
-        return preview_record(self.feed_id, self.channel, self.article, self.post, self.teaser)
+        return preview_record(
+            self.feed_id, self.channel, self.article, self.rendered.post, self.rendered.teaser
+        )
 
 
 def render_for(
@@ -51,15 +55,15 @@ def render_for(
     channel: ChannelSettings,
     settings: Settings,
     strip: Sequence[str] = (),
-) -> Rendered | None:
+) -> PreviewItem | None:
     """What one channel would get for one article; None when its filters leave it out."""
     if route(article, channel, text=article_teaser(article, 1000, extra_patterns=strip)):
         return None
     try:
         done = render(article, channel, settings.site, extra_patterns=strip)
     except ValueError as err:
-        return Rendered(feed_id, channel, article, "", None, str(err))
-    return Rendered(feed_id, channel, article, done.teaser, done.post)
+        return PreviewItem(feed_id, channel, article, None, str(err))
+    return PreviewItem(feed_id, channel, article, done)
 
 
 def render_feed(
@@ -70,9 +74,9 @@ def render_feed(
     strip: Sequence[str] = (),
     channel_id: str | None = None,
     limit: int | None = None,
-) -> list[Rendered]:
+) -> list[PreviewItem]:
     """Render the articles of a parsed feed for every channel that would take them."""
-    out: list[Rendered] = []
+    out: list[PreviewItem] = []
     articles = list(parsed.articles)[:limit] if limit else list(parsed.articles)
     for article in articles:
         for channel in settings.channels:
@@ -86,25 +90,10 @@ def render_feed(
     return out
 
 
-def describe_post(post: Post) -> list[str]:
-    """The lines a person reads to see a post as the platform would get it."""
-    if isinstance(post, TelegramPost):
-        lines = [f"{post.method}" + (f" · photo {post.photo}" if post.photo else "")]
-        lines += post.text.splitlines()
-        lines += [f"[{label}] → {url}" for row in post.buttons for (label, url) in row]
-        return lines
-    if isinstance(post, FacebookPost):
-        lines = [
-            f"/{post.endpoint} · link {post.link}" + (f" · photo {post.url}" if post.url else "")
-        ]
-        return lines + post.message.splitlines()
-    return post.text.splitlines()
-
-
-def human(rendered: Rendered) -> str:
+def human(item: PreviewItem) -> str:
     """A terminal-friendly block for one rendered post."""
-    head = f"── {rendered.channel.id} ({rendered.channel.type.value}) · {rendered.article.title}"
-    if rendered.post is None:
-        return f"{head}\n   cannot render: {rendered.error}\n"
-    body = "\n".join("   " + line for line in describe_post(rendered.post))
+    head = f"── {item.channel.id} ({item.channel.type.value}) · {item.article.title}"
+    if item.rendered is None:
+        return f"{head}\n   cannot render: {item.error}\n"
+    body = "\n".join("   " + line for line in describe_post(item.rendered.post))
     return f"{head}\n{body}\n"

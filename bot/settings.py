@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.content.templates import check_template
+from bot.content.wording import default_cta
 from bot.errors import ConfigError
 from bot.models import ChannelType
 
@@ -190,6 +192,12 @@ class ChannelSettings(_Frozen):
     max_age: Duration | None = timedelta(days=2)
     teaser_length: int | None = Field(default=None, ge=40, le=4000)
     rescrape: bool = True
+    show_title: bool | None = None
+    """None: the title is shown, except in a Facebook link post, whose card shows it already."""
+    show_date: bool = True
+    """Show the publication date on a post that goes out hours after the article."""
+    credit: Literal["source", "author", "none"] = "source"
+    """"Source : L'Aube" for a reprint; `author` also names the author of the site's own."""
 
     @field_validator("chat")
     @classmethod
@@ -216,8 +224,6 @@ class ChannelSettings(_Frozen):
                     'a facebook channel needs `token` (for example "${FACEBOOK_PAGE_TOKEN}")'
                 )
         if self.template is not None:
-            from bot.content.render import check_template  # settings load before content
-
             try:
                 check_template(self.template, channel_type=self.type)
             except ValueError as err:
@@ -286,6 +292,35 @@ class Settings(_Frozen):
     channels: tuple[ChannelSettings, ...] = ()
     telegram: TelegramSettings = TelegramSettings()
     facebook: FacebookSettings = FacebookSettings()
+
+    @model_validator(mode="after")
+    def _facebook_invites_to_telegram(self) -> Settings:
+        """A Facebook channel without a `cta` invites readers to the site's public Telegram
+        channel (they are on the Page already), else to the site."""
+        chat = next(
+            (
+                c.chat
+                for c in self.channels
+                if c.type is ChannelType.TELEGRAM and c.chat and c.chat.startswith("@")
+            ),
+            None,
+        )
+        if not any(c.type is ChannelType.FACEBOOK and c.cta is None for c in self.channels):
+            return self
+        cta = default_cta(
+            self.site.language,
+            self.site.name,
+            facebook=True,
+            telegram_chat=chat,
+            site_url=self.site.url,
+        )
+        channels = tuple(
+            c.model_copy(update={"cta": cta})
+            if c.type is ChannelType.FACEBOOK and c.cta is None
+            else c
+            for c in self.channels
+        )
+        return self.model_copy(update={"channels": channels})
 
     def channel(self, channel_id: str) -> ChannelSettings:
         for channel in self.channels:

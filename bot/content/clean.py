@@ -14,6 +14,7 @@ from bot.content.text import fold, strip_accents, title_key
 
 __all__ = [
     "clean_paragraphs",
+    "credited_source",
     "html_to_paragraphs",
     "normalise_text",
 ]
@@ -793,3 +794,25 @@ def clean_paragraphs(
             continue
         kept.append(text)
     return kept
+
+
+_SOURCE_LINE = re.compile(r"^\W{0,4}sources?\s*:\s*(?P<source>.{2,60}?)[\s.]*$", re.IGNORECASE)
+
+
+def credited_source(paragraphs: Sequence[str], *, site_name: str = "") -> str:
+    """The outlet a reprint credits in a "Source : L'Aube" line (the last one), else "".
+
+    A source that is the site itself ("Source : Sahel-Actu avec l'AMAP" on Sahel-Actu) is not
+    a reprint.
+    """
+    for paragraph in reversed(paragraphs):
+        for line in reversed(paragraph.split("\n")):
+            match = _SOURCE_LINE.match(normalise_text(line))
+            if not match:
+                continue
+            source = match.group("source").strip(" -–—:")
+            site = title_key(site_name)
+            if site and (title_key(source).startswith(site) or site.startswith(title_key(source))):
+                return ""
+            return source
+    return ""

@@ -78,7 +78,7 @@ def _starts_sentence(text: str, start: int) -> bool:
 def _opener_follows(after: str) -> bool:
     """Whether the next word is one that starts sentences ("Le", "Elle", "Selon"), not a name."""
     match = _NEXT_WORD.match(after)
-    return bool(match) and match.group(1) in _SENTENCE_OPENERS
+    return match is not None and match.group(1) in _SENTENCE_OPENERS
 
 
 def _is_abbreviation(before: str, after: str = "") -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from typing import Literal, get_args
 
-from bot.content.render import escape_html
+from bot.content.telegram_html import escape_html
 
 Lang = Literal["fr", "en"]
 LANGUAGES: tuple[Lang, ...] = get_args(Lang)

@@ -9,8 +9,9 @@ from typing import Any
 import feedparser
 import pytest
 
-from bot.content.render import render, telegram_length
+from bot.content.render import render
 from bot.content.teaser import OVERRUN, article_teaser
+from bot.content.telegram_html import telegram_length
 from bot.models import Article, ChannelType, TelegramPost
 from bot.settings import ChannelSettings, SiteSettings
 
