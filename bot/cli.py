@@ -86,7 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     setup_logging(level)
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # `relais check | head`: the reader left; nothing more to say, and no traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except ConfigError as err:
         print(f"relais: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -150,6 +156,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
     config_exists = Path(args.config).is_file()
     settings = _settings(args) if config_exists else default_preview_settings()
+    every_channel = bool(args.source)  # a file or URL given by hand is for every channel
     if args.channel is not None and args.channel not in {c.id for c in settings.channels}:
         known = ", ".join(c.id for c in settings.channels)
         print(f"relais: no channel {args.channel!r} (channels: {known})", file=sys.stderr)
@@ -174,13 +181,15 @@ def cmd_preview(args: argparse.Namespace) -> int:
                     failures += 1
                     print(f"relais: feed {feed_id}: {scrub(str(err))}", file=sys.stderr)
                     continue
+                shown = settings if config_exists else default_preview_settings(parsed)
                 for item in render_feed(
                     parsed,
-                    settings,
+                    shown,
                     feed_id=feed_id,
                     strip=strip,
                     channel_id=args.channel,
                     limit=args.limit,
+                    every_channel=every_channel,
                 ):
                     if args.json:
                         if item.rendered is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.content.describe import describe_post
 from bot.content.render import Rendered, preview_record, render
@@ -15,13 +16,17 @@ from bot.models import Article
 from bot.settings import ChannelSettings, Settings, settings_from_mapping
 
 
-def default_preview_settings(site_name: str = "Relais", language: str = "fr") -> Settings:
-    """No config: one Telegram and one Facebook channel with the built-in templates."""
+def default_preview_settings(feed: ParsedFeed | None = None, language: str = "fr") -> Settings:
+    """No config: one Telegram and one Facebook channel with the built-in templates, for the
+    site the feed says it is (its title and link), so that the call to action names it."""
+    site_name = (feed.title.strip() if feed else "") or _host(feed.link if feed else None)
+    site_url = feed.link if feed and feed.link and feed.link.startswith("http") else ""
     return settings_from_mapping(
         {
-            "site": {"name": site_name, "language": language},
+            "site": {"name": site_name or "Relais", "url": site_url, "language": language},
             "channels": [
-                {"id": "telegram", "type": "telegram", "chat": "@preview"},
+                # a numeric chat: the Facebook call to action has no public channel to invite to
+                {"id": "telegram", "type": "telegram", "chat": "-1000000000000"},
                 {"id": "facebook", "type": "facebook", "page_id": "0", "token": "preview"},
             ],
             "telegram": {"token": "preview"},
@@ -29,6 +34,11 @@ def default_preview_settings(site_name: str = "Relais", language: str = "fr") ->
         source="(built-in preview settings)",
         env={},
     )
+
+
+def _host(url: str | None) -> str:
+    host = urlsplit(url).hostname if url else None
+    return host.removeprefix("www.") if host else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +84,17 @@ def render_feed(
     strip: Sequence[str] = (),
     channel_id: str | None = None,
     limit: int | None = None,
+    every_channel: bool = False,
 ) -> list[PreviewItem]:
-    """Render the articles of a parsed feed for every channel that would take them."""
+    """Render the articles of a parsed feed for every channel that would take them;
+    `every_channel`: for every channel, whichever feeds it follows (a file given by hand)."""
     out: list[PreviewItem] = []
     articles = list(parsed.articles)[:limit] if limit else list(parsed.articles)
     for article in articles:
         for channel in settings.channels:
             if channel_id is not None and channel.id != channel_id:
                 continue
-            if channel_id is None and not follows(channel, feed_id):
+            if channel_id is None and not every_channel and not follows(channel, feed_id):
                 continue
             rendered = render_for(feed_id, article, channel, settings, strip)
             if rendered is not None:
