@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-fanout clean
+.PHONY: demo test test-shifted lint bench bench-fanout clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The whole suite with every wall clock of the run moved (tests/clock_shift.py, time-machine):
+# no test may depend on the date it runs. SHIFT=-365d moves it a year back.
+SHIFT ?= +365d
+test-shifted: $(STAMP)
+	RELAIS_TEST_CLOCK_SHIFT=$(SHIFT) $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -140,9 +140,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     lines = asyncio.run(check_online(settings))
     ok = True
-    for name, good, message in lines:
-        ok = ok and good
-        print(f"  {'OK ' if good else 'ERR'} {name}: {message}")
+    for line in lines:
+        ok = ok and line.ok
+        print(f"  {'OK ' if line.ok else 'ERR'} {line.channel_id}: {line.message}")
     return EXIT_OK if ok else EXIT_RUNTIME
 
 
@@ -150,7 +150,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from bot.app import USER_AGENT
+    from bot import USER_AGENT
     from bot.feeds.fetch import Fetcher, fetch_and_parse
     from bot.preview import default_preview_settings, human, render_feed
 

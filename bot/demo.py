@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from bot.app import App
+from bot.clock import Clock
 from bot.content.describe import describe_post
 from bot.models import Post, PublishResult, ReconcileOutcome, Reconciliation
 from bot.publishers.base import Publisher
@@ -85,7 +86,7 @@ class ShowPublisher:
         return None
 
 
-async def _demo(write: Callable[[str], None], workdir: Path) -> int:
+async def _demo(write: Callable[[str], None], workdir: Path, clock: Clock | None) -> int:
     feed_path = workdir / DEMO_FEED
     feed_path.write_bytes(resources.files("bot.data").joinpath(DEMO_FEED).read_bytes())
     settings = demo_settings(feed_path, workdir / "demo.db")
@@ -96,9 +97,9 @@ async def _demo(write: Callable[[str], None], workdir: Path) -> int:
     write("Relais demo — the bundled sample feed of a fictional news site, posted offline.\n")
     for round_number in (1, 2):
         storage = Storage.open(settings.storage, exclusive=True)
-        app = App(settings, storage, make_publisher=make)
+        app = App(settings, storage, make_publisher=make, clock=clock)
         try:
-            polls, report = await app.run_once(check_tokens=False)  # offline: no Graph call
+            polls, report = await app.service.run_once(check_tokens=False)  # offline: no Graph call
         finally:
             await app.aclose()
             storage.close()
@@ -112,6 +113,7 @@ async def _demo(write: Callable[[str], None], workdir: Path) -> int:
     return 0
 
 
-def run_demo(write: Callable[[str], None]) -> int:
+def run_demo(write: Callable[[str], None], *, clock: Clock | None = None) -> int:
+    """Runs the demo; `clock` (tests) stands in for the wall clock, which the posts ignore."""
     with tempfile.TemporaryDirectory(prefix="relais-demo-") as tmp:
-        return asyncio.run(_demo(write, Path(tmp)))
+        return asyncio.run(_demo(write, Path(tmp), clock))

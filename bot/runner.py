@@ -6,10 +6,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from bot.app import App, Services, install_stop_signals, refuse_ephemeral_sqlite
+from bot.app import App, Services, refuse_ephemeral_sqlite
 from bot.delivery.alerts import LogNotifier, Notifier
 from bot.errors import PublishError
 from bot.preview import human, render_for
+from bot.service_loop import install_stop_signals
 from bot.settings import Settings
 from bot.storage.store import Storage
 
@@ -24,7 +25,7 @@ async def start_services(settings: Settings) -> Services:
 
         bot = make_bot(settings.telegram)
         try:
-            await initialize_bot(bot)
+            await initialize_bot(bot, lang=settings.site.language)
         except PublishError as err:
             # Keep going: other platforms still post, and the first Telegram send pauses the
             # Telegram channels with an alert if the token really is refused.
@@ -63,7 +64,7 @@ async def _open(settings: Settings) -> App:
 async def run_once(settings: Settings, out: Callable[[str], None]) -> int:
     app = await _open(settings)
     try:
-        polls, round_report = await app.run_once()
+        polls, round_report = await app.service.run_once()
     finally:
         await app.aclose()
         app.storage.close()
@@ -93,7 +94,7 @@ async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
     storage = Storage.open(settings.storage)
     app = App(settings, storage)
     try:
-        polls = await app.poll_all(write=False)
+        polls = await app.service.poll_all(write=False)
         for report in polls:
             out(f"feed {report.feed_id}: {report.status} — {report.message}")
             strip = settings.feed(report.feed_id).strip
@@ -117,7 +118,7 @@ async def serve(settings: Settings) -> int:
     install_stop_signals(stop)
     app = await _open(settings)
     try:
-        await app.serve(stop)
+        await app.service.serve(stop)
     finally:
         await app.aclose()
         app.storage.close()

@@ -27,6 +27,15 @@ from pydantic_core import ErrorDetails
 
 from bot.content.templates import check_template
 from bot.content.wording import default_cta
+from bot.delivery.plan_settings import (
+    Approval,
+    ApprovalRule,
+    ApprovalTimeout,
+    PrioritySettings,
+    RoundupSettings,
+    Slots,
+    plan_problems,
+)
 from bot.errors import ConfigError
 from bot.models import ChannelType
 
@@ -90,6 +99,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "pattern": "forme invalide {got}",
         "first_run": "attendu skip, all ou latest:N ; trouvé {got}",
         "id": "identifiant attendu (lettres, chiffres, . _ -) ; trouvé {got}",
+        "worded": "{text}",
     },
     "en": {
         "header": "{count} problem(s) in the configuration:",
@@ -137,6 +147,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "pattern": "invalid form {got}",
         "first_run": "expected skip, all or latest:N, got {got}",
         "id": "expected an id (letters, digits, . _ -), got {got}",
+        "worded": "{text}",
     },
 }
 
@@ -342,6 +353,14 @@ class ChannelSettings(_Frozen):
     """Show the publication date on a post that goes out hours after the article."""
     credit: Literal["source", "author", "none"] = "source"
     """"Source : L'Aube" for a reprint; `author` also names the author of the site's own."""
+    # The manager's schedule (bot/delivery/plan_settings.py; PRODUCT.md "Planning posts").
+    slots: Slots = None
+    order: Literal["newest", "oldest"] = "newest"
+    roundup: RoundupSettings | None = None
+    priority: PrioritySettings | None = None
+    approval: Approval = ApprovalRule()
+    approval_timeout: ApprovalTimeout = ApprovalTimeout()
+    update_window: Duration = Field(default=timedelta(hours=24), le=timedelta(days=30))
 
     @field_validator("chat")
     @classmethod
@@ -368,6 +387,14 @@ class ChannelSettings(_Frozen):
                 check_template(self.template, channel_type=self.type)
             except ValueError as err:
                 problems.append(("template", {"error": str(err)}))
+        for problem in plan_problems(
+            channel_type=self.type.value,
+            quiet_hours=self.quiet_hours,
+            slots=self.slots,
+            roundup=self.roundup,
+            priority=self.priority,
+        ):
+            problems.append(("worded", {"text": problem}))  # already in French, with its key
         if problems:
             raise _Problem(*problems)
         return self

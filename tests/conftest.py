@@ -6,15 +6,30 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from bot.clock import FakeClock
+from tests import clock_shift
 
 # As `relais` itself does (bot/cli.py): python-telegram-bot 22 warns on each 429 without it.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    clock_shift.start()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    shift = clock_shift.configured_shift()
+    if shift is None:
+        return None
+    today = datetime.now(UTC).date()
+    return f"{clock_shift.ENV}: every wall clock moved by {shift}; the suite runs on {today}"
+
 
 PG_URLS = (
     "postgresql+psycopg://postgres@127.0.0.1:5432/test",

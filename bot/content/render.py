@@ -29,6 +29,7 @@ __all__ = [
     "FACEBOOK_MESSAGE_LIMIT",
     "LATE",
     "Rendered",
+    "clean_title",
     "posted_link",
     "preview_record",
     "render",

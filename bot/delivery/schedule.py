@@ -9,7 +9,8 @@ MAX_BACKOFF = timedelta(hours=1)
 BASE_BACKOFF = timedelta(seconds=30)
 
 
-def _in_quiet(local: datetime, quiet: tuple[time, time]) -> bool:
+def in_quiet_hours(local: datetime, quiet: tuple[time, time]) -> bool:
+    """Whether the local wall-clock time of `local` falls inside the quiet period."""
     start, end = quiet
     t = local.time()
     if start == end:
@@ -59,7 +60,7 @@ def next_slot(
         slot = max(slot, tomorrow)
     if quiet_hours is not None:
         local = slot.astimezone(tz)
-        if _in_quiet(local, quiet_hours):
+        if in_quiet_hours(local, quiet_hours):
             slot = _quiet_end(local, quiet_hours)
     result: datetime = slot.astimezone(now.tzinfo)
     return result

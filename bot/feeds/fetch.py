@@ -22,7 +22,7 @@ from urllib.request import url2pathname
 
 import httpx
 
-from bot import __version__
+from bot import USER_AGENT
 from bot.errors import FeedError
 from bot.feeds.identity import redact_url, site_host
 from bot.feeds.parse import ParsedFeed, parse_feed
@@ -30,7 +30,6 @@ from bot.feeds.parse import ParsedFeed, parse_feed
 __all__ = [
     "ACCEPT",
     "DEFAULT_MAX_BYTES",
-    "DEFAULT_USER_AGENT",
     "FeedHTTPError",
     "FetchResult",
     "Fetcher",
@@ -40,7 +39,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_USER_AGENT = f"Relais/{__version__} (news syndication bot)"
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.8, application/json;q=0.5, */*;q=0.1"
@@ -253,7 +251,7 @@ class Fetcher:
         self,
         client: httpx.AsyncClient | None = None,
         *,
-        user_agent: str = DEFAULT_USER_AGENT,
+        user_agent: str = USER_AGENT,
         max_concurrency: int = 4,
         connect_timeout: float = 10.0,
         read_timeout: float = 20.0,

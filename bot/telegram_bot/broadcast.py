@@ -17,6 +17,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from bot.clock import Clock
 from bot.content.teaser import article_teaser
 from bot.delivery.schedule import retry_at
+from bot.delivery.telegram_rates import PER_CHAT_GAP
 from bot.errors import StorageError, TransientError, UnknownOutcomeError
 from bot.models import Article, DeliveryState
 from bot.publishers.telegram import retry_after_seconds, translate_error
@@ -31,7 +32,6 @@ from bot.telegram_bot.views import broadcast_text, digest_text
 log = logging.getLogger("relais.readers")
 
 BATCH = 40  # rows claimed at once; sent concurrently, the bot's rate limiter paces them
-CHAT_GAP = timedelta(seconds=1)  # Telegram: about one message a second per chat
 SENDING_LEASE = timedelta(
     minutes=5
 )  # PostgreSQL: another worker's `sending` rows older than this are dead
@@ -270,8 +270,8 @@ class Broadcaster:
     async def deliver_broadcasts(self, stop: asyncio.Event | None = None) -> int:
         """Send every broadcast that is due, BATCH at a time; returns how many were sent.
 
-        The bot's rate limiter paces the sends (30 a second overall); a reader gets at most one
-        message a second. A round ends when nothing is due, on a 429 (the rows wait for
+        The bot's rate limiter paces the sends; a reader gets at most one message a second
+        (delivery/telegram_rates.py). A round ends when nothing is due, on a 429 (the rows wait for
         retry_after), when the token is refused, or when `stop` is set (the batch in flight is
         finished and recorded first)."""
         sent = 0
@@ -282,12 +282,12 @@ class Broadcaster:
             while stop is None or not stop.is_set():
                 now = self.clock.now()
                 claim = self.readers.claim_broadcasts(
-                    now, limit=BATCH, worker=self.worker, chat_gap=CHAT_GAP
+                    now, limit=BATCH, worker=self.worker, chat_gap=PER_CHAT_GAP
                 )
                 if not claim.rows:
                     if claim.next_due is not None and claim.next_due <= now:
                         # due rows wait only for their reader's one-message-a-second gap
-                        await self.clock.sleep(CHAT_GAP.total_seconds())
+                        await self.clock.sleep(PER_CHAT_GAP.total_seconds())
                         continue
                     break
                 outcomes = await asyncio.gather(*(self._send_broadcast(r) for r in claim.rows))

@@ -20,7 +20,7 @@ from bot.models import Article
 from bot.settings import Settings
 from bot.storage.readers import ReaderStore, Subscriber, Topic
 from bot.storage.store import Storage
-from bot.telegram_bot.limits import CommandLimiter
+from bot.telegram_bot.command_limit import CommandLimiter
 from bot.telegram_bot.messages import Lang, pick_lang
 from bot.telegram_bot.search import topic_key
 
@@ -35,7 +35,8 @@ Enqueue = Callable[[Article], Awaitable[list[str]]]
 
 @dataclass(frozen=True)
 class AdminHooks:
-    """What admin commands need from the service (the app implements them):
+    """What admin commands need from the service (`delivery/post_url.py` and the service loop
+    implement them; `bot/app.py` wires them in):
 
     * `fetch_article(url)`: fetch and parse the article at a URL of a configured site (None when
       there is none); the bot itself fetches nothing.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import string
 from typing import Literal, get_args
 
@@ -199,6 +200,206 @@ FR: dict[str, str] = {
     "post_nothing": "« {title} » est déjà connu : rien de nouveau à publier (voir /queue).",
     "preview_title": "👁 <b>Aperçu pour {channel}</b> ({type})",
     "preview_none": "Aucun canal ne publierait cet article (filtres des canaux).",
+    # publishers: what Telegram's and Facebook's refusals mean (plain text: see `plain`)
+    "tg_error_token": (
+        "Telegram refuse le jeton du bot (401/404) : vérifiez telegram.token (et "
+        "telegram.api_url) ; tous les canaux Telegram attendent qu'il soit corrigé."
+    ),
+    "tg_error_flood": "Telegram limite le débit : nouvel essai dans {seconds} s.",
+    "tg_error_moved": "La discussion Telegram a changé d'identifiant : {chat}.",
+    "tg_error_forbidden": "Telegram interdit au bot de publier ici : {description}",
+    "tg_error_too_long": "Telegram refuse la publication, trop longue : {description}",
+    "tg_error_no_rights": "Le bot n'a pas le droit de publier ici : {description}",
+    "tg_error_refused": "Telegram refuse la publication : {description}",
+    "tg_error_not_sent": (
+        "La requête n'est pas partie vers Telegram ({cause}) : nouvel essai plus tard."
+    ),
+    "tg_error_timeout": "Telegram n'a pas répondu à temps : le message a peut-être été publié.",
+    "tg_error_conflict": "Conflit signalé par Telegram : {description}",
+    "tg_error_aborted": (
+        "La connexion à Telegram a été coupée après l'envoi ({cause}) : le message a "
+        "peut-être été publié."
+    ),
+    "tg_error_unreachable": "Telegram injoignable : {description}",
+    "tg_error_unreadable": "Réponse illisible de Telegram ({description}).",
+    "tg_check_token_refused": (
+        "Telegram refuse le jeton du bot : vérifiez TELEGRAM_BOT_TOKEN (telegram.token). "
+        "Dans Telegram, ouvrez @BotFather › /mybots › votre bot › API Token et copiez le "
+        "jeton complet (« 123456789:AA… »). Vérifiez aussi telegram.api_url."
+    ),
+    "tg_check_skipped_token": "non vérifiée : le jeton du bot est refusé par Telegram.",
+    "tg_check_unreachable": (
+        "Impossible de joindre Telegram ({reason}) : vérifiez la connexion Internet du serveur "
+        "et telegram.api_url, puis réessayez."
+    ),
+    "tg_check_skipped_unreachable": "non vérifiée : Telegram n'a pas pu être joint.",
+    "tg_check_bot_ok": "jeton valide : bot {bot} (id {id}).",
+    "tg_check_add_admin": (
+        "ouvrez la chaîne › Administrateurs › Ajouter un administrateur, choisissez {bot} et "
+        "cochez « Publier des messages »."
+    ),
+    "tg_check_add_member": "ouvrez le groupe › Ajouter des membres et ajoutez {bot}.",
+    "tg_check_migrated": (
+        "Le groupe {chat} est devenu un supergroupe : remplacez `chat` par {new_chat} dans la "
+        "configuration."
+    ),
+    "tg_check_not_found": (
+        "La chaîne {chat} est introuvable : vérifiez `chat` dans la configuration (le @nom "
+        "public de la chaîne, ou son identifiant numérique -100… pour une chaîne privée). Pour "
+        "une chaîne privée, ajoutez d'abord {bot} comme administrateur."
+    ),
+    "tg_check_refused": "Telegram refuse l'accès à {chat} : {reason}.",
+    "tg_check_failed": "Vérification impossible pour {chat} : {reason}.",
+    "tg_check_not_member": "Le bot n'est pas membre de {chat} : {fix}",
+    "tg_check_not_admin": "Le bot n'est pas administrateur de {chat} : {fix}",
+    "tg_check_private": (
+        "{chat} est une conversation privée avec {name} : le bot peut y écrire tant que la "
+        "personne ne l'a pas bloqué."
+    ),
+    "tg_check_can_post": "{chat} (« {name} ») : le bot peut publier.",
+    "tg_check_admin_cannot_post": (
+        "Le bot est administrateur de {chat} mais sans le droit « Publier des messages » : "
+        "ouvrez la chaîne › Administrateurs › {bot} et cochez « Publier des messages »."
+    ),
+    "tg_check_banned_channel": (
+        "Le bot a été retiré et banni de {chat} : ouvrez la chaîne › Utilisateurs bannis, "
+        "débannissez {bot}, puis {fix}"
+    ),
+    "tg_check_banned_group": (
+        "Le bot a été banni de {chat} : retirez {bot} des utilisateurs bannis, puis {fix}"
+    ),
+    "tg_check_restricted": (
+        "Le bot est restreint dans {chat} et ne peut pas écrire : ouvrez le groupe › Membres › "
+        "{bot} et autorisez « Envoyer des messages » (ou nommez-le administrateur)."
+    ),
+    "tg_check_members_muted": (
+        "Les membres de {chat} ne peuvent pas écrire : nommez {bot} administrateur du groupe."
+    ),
+    "fb_what_no_content_type": "réponse sans Content-Type",
+    "fb_what_bad_json": "réponse JSON illisible",
+    "fb_what_connect_timeout": "délai de connexion dépassé",
+    "fb_what_timeout": "pas de réponse dans le délai",
+    "fb_what_cannot_connect": "connexion impossible",
+    "fb_what_connection_broken": "connexion coupée",
+    "fb_what_bad_request": "requête impossible",
+    "fb_what_broken_answer": "réponse interrompue",
+    "fb_what_unexpected": "erreur inattendue",
+    "fb_what_not_graph": "réponse qui n'est pas du JSON de l'API Graph",
+    "fb_error_not_sent": "Facebook injoignable ({detail}) : nouvel essai plus tard.",
+    "fb_error_lost_answer": (
+        "Pas de réponse de Facebook après l'envoi ({detail}) : la publication a peut-être eu "
+        "lieu ; Relais va vérifier sur la Page."
+    ),
+    "fb_error_no_answer": "Pas de réponse de Facebook ({detail}).",
+    "fb_error_unreadable_accepted": (
+        "Facebook a accepté la requête mais sa réponse est illisible ({detail}) : la "
+        "publication existe peut-être ; Relais va vérifier sur la Page."
+    ),
+    "fb_error_invalid_answer": "Réponse invalide de Facebook ({detail}).",
+    "fb_error_unexpected_answer": "Réponse inattendue de Facebook ({detail}).",
+    "fb_error_token": (
+        "Canal {channel} en pause : {problem}. Les publications attendent. Générez un nouveau "
+        "jeton de Page (étapes : `relais check --online`), mettez-le dans la configuration puis "
+        "reprenez le canal. ({detail})"
+    ),
+    "fb_error_permission": (
+        "Canal {channel} en pause : le jeton n'a pas une autorisation nécessaire. Il faut un "
+        "jeton de Page avec pages_manage_posts et pages_read_engagement, donné par une personne "
+        "qui peut créer du contenu sur la Page. Générez un nouveau jeton (étapes : "
+        "`relais check --online`). ({detail})"
+    ),
+    "fb_error_version": (
+        "Canal {channel} en pause : Facebook n'accepte plus la version {version} de l'API "
+        "Graph. Mettez à jour `facebook.version` dans la configuration. ({detail})"
+    ),
+    "fb_error_page_not_found": (
+        "Canal {channel} en pause : la Page {page} est introuvable ou ce jeton n'y a pas accès. "
+        "Vérifiez `page_id` et le jeton. ({detail})"
+    ),
+    "fb_error_throttled": (
+        "Facebook limite le nombre d'appels : nouvel essai plus tard. ({detail})"
+    ),
+    "fb_error_temporary": "Erreur temporaire de Facebook. ({detail})",
+    "fb_error_duplicate": (
+        "Facebook refuse cette publication comme doublon d'une publication récente. ({detail})"
+    ),
+    "fb_error_policy": (
+        "Facebook bloque cette publication (règles de la plateforme). Vérifiez le contenu et "
+        "l'état de la Page dans la Meta Business Suite. ({detail})"
+    ),
+    "fb_error_link_not_fetched": (
+        "Facebook n'a pas pu lire le lien de l'article (page inaccessible ou bloquée pour son "
+        "robot). Vérifiez l'adresse, puis relancez avec /retry. ({detail})"
+    ),
+    "fb_error_invalid_parameter": "Facebook refuse un paramètre de la publication. ({detail})",
+    "fb_error_refused": "Facebook a refusé la publication. ({detail})",
+    "error_wrong_post": (
+        "Canal {channel} : une publication {kind} ne peut pas partir sur {platform}."
+    ),
+    "fb_error_photo_without_url": "Publication photo sans adresse d'image.",
+    "fb_error_no_post_id": (
+        "Facebook a répondu sans identifiant de publication : la publication existe peut-être ; "
+        "Relais va vérifier sur la Page."
+    ),
+    "fb_error_page_unreadable": (
+        "{error} La Page n'a pas pu être relue : Relais vérifiera plus tard."
+    ),
+    "fb_token_102": "la session Facebook du jeton a expiré",
+    "fb_token_458": "l'application Facebook a été retirée du compte qui a créé le jeton",
+    "fb_token_459": (
+        "Facebook demande à l'administrateur de se reconnecter sur facebook.com pour vérifier "
+        "son compte (contrôle de sécurité)"
+    ),
+    "fb_token_460": (
+        "le mot de passe du compte Facebook qui a créé le jeton a changé (ou Facebook a fermé la "
+        "session par sécurité) : le jeton n'est plus valable"
+    ),
+    "fb_token_463": "le jeton a expiré",
+    "fb_token_464": "le compte Facebook qui a créé le jeton n'est pas confirmé",
+    "fb_token_467": "le jeton est invalide (révoqué, déconnecté ou mal copié)",
+    "fb_token_492": "le compte qui a créé le jeton n'a plus de rôle d'administration sur la Page",
+    "fb_token_invalid": "le jeton est invalide ou a expiré",
+    "fb_token_steps": (
+        "Pour obtenir un jeton de Page qui n'expire pas : "
+        "1) dans l'explorateur de l'API Graph (https://developers.facebook.com/tools/explorer/), "
+        "choisissez votre application, cochez les autorisations pages_manage_posts et "
+        "pages_read_engagement, et générez un jeton d'utilisateur ; "
+        "2) échangez-le contre un jeton longue durée : GET /oauth/access_token?"
+        "grant_type=fb_exchange_token&amp;client_id=&lt;ID_APP&gt;&amp;client_secret=&lt;SECRET_APP&gt;"
+        "&amp;fb_exchange_token=&lt;JETON_COURT&gt; ; "
+        "3) avec ce jeton longue durée, appelez GET /me/accounts : le champ access_token de "
+        "votre Page est un jeton de Page sans date d'expiration ; "
+        "4) mettez-le dans la variable d'environnement du canal (par exemple FACEBOOK_PAGE_TOKEN) "
+        "et lancez `relais check --online`."
+    ),
+    "fb_check_unreadable": "Réponse de debug_token illisible : vérification impossible.",
+    "fb_check_refused": "Jeton refusé : {problem}.",
+    "fb_check_refused_detail": "Jeton refusé : {problem}. ({detail})",
+    "fb_check_unavailable": "Vérification impossible pour l'instant : {error}",
+    "fb_check_user_token": (
+        "C'est un jeton d'utilisateur, pas un jeton de Page : Relais publie au nom de la Page et "
+        "a besoin du jeton de la Page elle-même."
+    ),
+    "fb_check_user_token_of": (
+        "C'est un jeton d'utilisateur de « {name} », pas un jeton de Page : Relais publie au nom "
+        "de la Page et a besoin du jeton de la Page elle-même."
+    ),
+    "fb_check_other_page": (
+        "Ce jeton est celui de la Page {owner}, pas de la Page {page}. Vérifiez `page_id`, ou "
+        "prenez le jeton de la bonne Page dans /me/accounts."
+    ),
+    "fb_check_named": "« {name} » ({id})",
+    "fb_check_id_named": "{id} (« {name} »)",
+    "fb_check_unknown_page": "inconnue",
+    "fb_check_missing": "Autorisations manquantes : {permissions}.",
+    "fb_check_expires": (
+        "Ce jeton expire le {date} UTC (dans {days} jour(s)) : ensuite, plus rien ne sera publié."
+    ),
+    "fb_check_date": "%d/%m/%Y à %H:%M",
+    "fb_check_ok_forever": "Jeton de Page valide pour « {name} » ({page}) ; il n'expire pas.",
+    "fb_check_ok_for_now": (
+        "Jeton de Page valide pour « {name} » ({page}) ; il est valable pour l'instant."
+    ),
 }
 
 EN: dict[str, str] = {
@@ -362,6 +563,189 @@ EN: dict[str, str] = {
     "post_nothing": "“{title}” is already known: nothing new to post (see /queue).",
     "preview_title": "👁 <b>Preview for {channel}</b> ({type})",
     "preview_none": "No channel would post this article (channel filters).",
+    "tg_error_token": (
+        "Telegram refused the bot token (401/404): check telegram.token (and telegram.api_url); "
+        "every Telegram channel waits until it is fixed."
+    ),
+    "tg_error_flood": "Telegram flood control: retry in {seconds} s.",
+    "tg_error_moved": "The Telegram chat moved to {chat}.",
+    "tg_error_forbidden": "Telegram forbids the bot to post here: {description}",
+    "tg_error_too_long": "Telegram refused the post as too long: {description}",
+    "tg_error_no_rights": "The bot lacks the rights to post here: {description}",
+    "tg_error_refused": "Telegram refused the post: {description}",
+    "tg_error_not_sent": "The request to Telegram was not sent ({cause}): trying again later.",
+    "tg_error_timeout": "Telegram did not answer in time: the message may have been posted.",
+    "tg_error_conflict": "Telegram conflict: {description}",
+    "tg_error_aborted": (
+        "The connection to Telegram broke after the request was sent ({cause}): the message "
+        "may have been posted."
+    ),
+    "tg_error_unreachable": "Telegram could not be reached: {description}",
+    "tg_error_unreadable": "Unreadable answer from Telegram ({description}).",
+    "tg_check_token_refused": (
+        "Telegram refuses the bot token: check TELEGRAM_BOT_TOKEN (telegram.token). In Telegram, "
+        "open @BotFather › /mybots › your bot › API Token and copy the whole token "
+        "(“123456789:AA…”). Check telegram.api_url too."
+    ),
+    "tg_check_skipped_token": "not checked: Telegram refuses the bot token.",
+    "tg_check_unreachable": (
+        "Telegram cannot be reached ({reason}): check the server's Internet connection and "
+        "telegram.api_url, then try again."
+    ),
+    "tg_check_skipped_unreachable": "not checked: Telegram could not be reached.",
+    "tg_check_bot_ok": "valid token: bot {bot} (id {id}).",
+    "tg_check_add_admin": (
+        "open the channel › Administrators › Add Admin, choose {bot} and tick “Post Messages”."
+    ),
+    "tg_check_add_member": "open the group › Add Members and add {bot}.",
+    "tg_check_migrated": (
+        "The group {chat} became a supergroup: replace `chat` with {new_chat} in the configuration."
+    ),
+    "tg_check_not_found": (
+        "The channel {chat} cannot be found: check `chat` in the configuration (the channel's "
+        "public @name, or its numeric id -100… for a private channel). For a private channel, "
+        "first add {bot} as an administrator."
+    ),
+    "tg_check_refused": "Telegram refuses access to {chat}: {reason}.",
+    "tg_check_failed": "Cannot check {chat}: {reason}.",
+    "tg_check_not_member": "The bot is not a member of {chat}: {fix}",
+    "tg_check_not_admin": "The bot is not an administrator of {chat}: {fix}",
+    "tg_check_private": (
+        "{chat} is a private chat with {name}: the bot can write there as long as that person "
+        "has not blocked it."
+    ),
+    "tg_check_can_post": "{chat} (“{name}”): the bot can post.",
+    "tg_check_admin_cannot_post": (
+        "The bot is an administrator of {chat} but without the “Post Messages” right: open the "
+        "channel › Administrators › {bot} and tick “Post Messages”."
+    ),
+    "tg_check_banned_channel": (
+        "The bot was removed and banned from {chat}: open the channel › Removed Users, unban "
+        "{bot}, then {fix}"
+    ),
+    "tg_check_banned_group": (
+        "The bot was banned from {chat}: remove {bot} from the banned users, then {fix}"
+    ),
+    "tg_check_restricted": (
+        "The bot is restricted in {chat} and cannot write: open the group › Members › {bot} and "
+        "allow “Send Messages” (or make it an administrator)."
+    ),
+    "tg_check_members_muted": (
+        "The members of {chat} cannot write: make {bot} an administrator of the group."
+    ),
+    "fb_what_no_content_type": "answer without Content-Type",
+    "fb_what_bad_json": "unreadable JSON answer",
+    "fb_what_connect_timeout": "connection timed out",
+    "fb_what_timeout": "no answer in time",
+    "fb_what_cannot_connect": "cannot connect",
+    "fb_what_connection_broken": "connection broken",
+    "fb_what_bad_request": "the request cannot be sent",
+    "fb_what_broken_answer": "answer cut short",
+    "fb_what_unexpected": "unexpected error",
+    "fb_what_not_graph": "an answer that is not Graph API JSON",
+    "fb_error_not_sent": "Facebook cannot be reached ({detail}): trying again later.",
+    "fb_error_lost_answer": (
+        "No answer from Facebook after sending ({detail}): the post may exist; Relais will "
+        "check the Page."
+    ),
+    "fb_error_no_answer": "No answer from Facebook ({detail}).",
+    "fb_error_unreadable_accepted": (
+        "Facebook took the request but its answer is unreadable ({detail}): the post may "
+        "exist; Relais will check the Page."
+    ),
+    "fb_error_invalid_answer": "Invalid answer from Facebook ({detail}).",
+    "fb_error_unexpected_answer": "Unexpected answer from Facebook ({detail}).",
+    "fb_error_token": (
+        "Channel {channel} paused: {problem}. The posts wait. Generate a new Page token (steps: "
+        "`relais check --online`), put it in the configuration, then resume the channel. "
+        "({detail})"
+    ),
+    "fb_error_permission": (
+        "Channel {channel} paused: the token lacks a permission it needs. It takes a Page token "
+        "with pages_manage_posts and pages_read_engagement, given by someone who can create "
+        "content on the Page. Generate a new token (steps: `relais check --online`). ({detail})"
+    ),
+    "fb_error_version": (
+        "Channel {channel} paused: Facebook no longer accepts version {version} of the Graph "
+        "API. Update `facebook.version` in the configuration. ({detail})"
+    ),
+    "fb_error_page_not_found": (
+        "Channel {channel} paused: the Page {page} cannot be found or this token has no access "
+        "to it. Check `page_id` and the token. ({detail})"
+    ),
+    "fb_error_throttled": "Facebook limits the number of calls: trying again later. ({detail})",
+    "fb_error_temporary": "Temporary Facebook error. ({detail})",
+    "fb_error_duplicate": "Facebook refuses this post as a duplicate of a recent one. ({detail})",
+    "fb_error_policy": (
+        "Facebook blocks this post (platform rules). Check the content and the Page's status "
+        "in Meta Business Suite. ({detail})"
+    ),
+    "fb_error_link_not_fetched": (
+        "Facebook could not read the article's link (page unreachable or blocked for its "
+        "crawler). Check the address, then send it again with /retry. ({detail})"
+    ),
+    "fb_error_invalid_parameter": "Facebook refuses a parameter of the post. ({detail})",
+    "fb_error_refused": "Facebook refused the post. ({detail})",
+    "error_wrong_post": "Channel {channel}: a {kind} cannot be posted to {platform}.",
+    "fb_error_photo_without_url": "A photo post without an image address.",
+    "fb_error_no_post_id": (
+        "Facebook answered without a post id: the post may exist; Relais will check the Page."
+    ),
+    "fb_error_page_unreadable": "{error} The Page could not be read: Relais will check later.",
+    "fb_token_102": "the token's Facebook session has expired",
+    "fb_token_458": "the Facebook app was removed from the account that created the token",
+    "fb_token_459": (
+        "Facebook asks the administrator to log in again on facebook.com to verify the account "
+        "(security check)"
+    ),
+    "fb_token_460": (
+        "the password of the Facebook account that created the token changed (or Facebook "
+        "closed the session for security): the token is no longer valid"
+    ),
+    "fb_token_463": "the token has expired",
+    "fb_token_464": "the Facebook account that created the token is not confirmed",
+    "fb_token_467": "the token is invalid (revoked, logged out or miscopied)",
+    "fb_token_492": "the account that created the token no longer has a role on the Page",
+    "fb_token_invalid": "the token is invalid or has expired",
+    "fb_token_steps": (
+        "To get a Page token that does not expire: "
+        "1) in the Graph API Explorer (https://developers.facebook.com/tools/explorer/), choose "
+        "your app, tick the pages_manage_posts and pages_read_engagement permissions, and "
+        "generate a user token; "
+        "2) exchange it for a long-lived token: GET /oauth/access_token?"
+        "grant_type=fb_exchange_token&amp;client_id=&lt;APP_ID&gt;&amp;client_secret=&lt;APP_SECRET&gt;"
+        "&amp;fb_exchange_token=&lt;SHORT_TOKEN&gt;; "
+        "3) with that long-lived token, call GET /me/accounts: your Page's access_token field "
+        "is a Page token with no expiry date; "
+        "4) put it in the channel's environment variable (for example FACEBOOK_PAGE_TOKEN) and "
+        "run `relais check --online`."
+    ),
+    "fb_check_unreadable": "Unreadable debug_token answer: cannot check.",
+    "fb_check_refused": "Token refused: {problem}.",
+    "fb_check_refused_detail": "Token refused: {problem}. ({detail})",
+    "fb_check_unavailable": "Cannot check for now: {error}",
+    "fb_check_user_token": (
+        "This is a user token, not a Page token: Relais posts as the Page and needs the Page's "
+        "own token."
+    ),
+    "fb_check_user_token_of": (
+        "This is a user token of “{name}”, not a Page token: Relais posts as the Page and needs "
+        "the Page's own token."
+    ),
+    "fb_check_other_page": (
+        "This token is the Page {owner}'s, not the Page {page}'s. Check `page_id`, or take the "
+        "right Page's token from /me/accounts."
+    ),
+    "fb_check_named": "“{name}” ({id})",
+    "fb_check_id_named": "{id} (“{name}”)",
+    "fb_check_unknown_page": "unknown",
+    "fb_check_missing": "Missing permissions: {permissions}.",
+    "fb_check_expires": (
+        "This token expires on {date} UTC (in {days} day(s)): after that, nothing will be posted."
+    ),
+    "fb_check_date": "%Y-%m-%d at %H:%M",
+    "fb_check_ok_forever": "Valid Page token for “{name}” ({page}); it does not expire.",
+    "fb_check_ok_for_now": "Valid Page token for “{name}” ({page}); it is valid for now.",
 }
 
 MONTHS: dict[Lang, tuple[str, ...]] = {
@@ -399,6 +783,13 @@ def text(lang: Lang, key: str, **values: object) -> str:
         for name, value in values.items()
     }
     return template.format(**filled)
+
+
+def plain(lang: Lang, key: str, **values: object) -> str:
+    """The catalogue entry `key` in `lang` as plain text (an error, a log, the terminal): the
+    template's entities are decoded and the values inserted as they are."""
+    template = html.unescape(CATALOGUES.get(lang, FR)[key])
+    return template.format(**values)
 
 
 def as_lang(code: str | None) -> Lang | None:

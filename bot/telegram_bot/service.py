@@ -6,9 +6,7 @@ import asyncio
 import contextlib
 import importlib.util
 import logging
-import os
 import random
-import socket
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -31,9 +29,9 @@ from bot.storage.readers import ReaderStore
 from bot.storage.store import NewArticle, Storage
 from bot.telegram_bot.admin import AdminHandlers
 from bot.telegram_bot.broadcast import Broadcaster
+from bot.telegram_bot.command_limit import CommandLimiter, Verdict
 from bot.telegram_bot.context import AdminHooks, BotContext, TopicCache, send
 from bot.telegram_bot.handlers import ReaderHandlers
-from bot.telegram_bot.limits import CommandLimiter, Verdict
 from bot.telegram_bot.messages import LANGUAGES, Lang, as_lang, text
 
 log = logging.getLogger("relais.readers")
@@ -184,10 +182,6 @@ def _error_handler(ctx: BotContext) -> Callable[[object, Any], Any]:
     return on_error
 
 
-def default_worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
-
-
 class ReaderBot:
     """The bot readers and admins talk to, and the broadcasts and digests it sends.
 
@@ -200,7 +194,8 @@ class ReaderBot:
         stop.set(); await task; await reader.stop()
 
     With `telegram.commands: false` nothing is polled: broadcasts and digests to existing
-    subscribers still go out through `run`.
+    subscribers still go out through `run`. `worker` names this process on the rows it claims
+    (`bot/app.py` passes the one name the outbox uses too).
     """
 
     def __init__(
@@ -211,7 +206,7 @@ class ReaderBot:
         bot: ExtBot[Any] | None = None,
         clock: Clock | None = None,
         hooks: AdminHooks | None = None,
-        worker: str | None = None,
+        worker: str = "relais",
         poll_timeout: float = 10.0,
         concurrent_updates: int = 8,
         limiter: CommandLimiter | None = None,
@@ -242,7 +237,7 @@ class ReaderBot:
             self.readers,
             self.bot,
             clock=self.clock,
-            worker=worker or default_worker(),
+            worker=worker,
             is_postgres=storage.is_postgres,
             rand=rand,
             on_change=self._changed,
@@ -265,7 +260,7 @@ class ReaderBot:
                 "python-telegram-bot[webhooks] (tornado), or remove telegram.webhook to use "
                 "long polling"
             )
-        await initialize_bot(self.bot)
+        await initialize_bot(self.bot, lang=self.settings.site.language)
         await self.application.initialize()
         self.broadcaster.recover()
         if not self.settings.telegram.commands:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.cli import main
+from bot.clock import FakeClock
+from bot.demo import run_demo
 from tests.fakes.feed_server import FeedServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,6 +179,19 @@ def test_demo_runs_offline(capsys) -> None:
     out = capsys.readouterr().out
     assert "Telegram" in out and "Facebook" in out
     assert "Round 2 · 0 posts sent" in out
+
+
+@pytest.mark.parametrize("year", [2020, 2031])
+def test_demo_shows_posts_whatever_the_date(year: int) -> None:
+    """The demo feed's dates are fixed (Nov. 2026); the demo posts them years before or after."""
+    lines: list[str] = []
+    clock = FakeClock(datetime(year, 6, 1, 12, 0, tzinfo=UTC))
+    assert run_demo(lines.append, clock=clock) == 0
+    headers = [line for line in lines if line.startswith("┌─")]
+    assert sum("Telegram" in h for h in headers) == 9
+    assert sum("Facebook" in h for h in headers) == 9
+    assert sum("Console" in h for h in headers) == 10
+    assert any(line.startswith("Round 2 · 0 posts sent") for line in lines)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ async def test_one_private_message_per_admin_per_incident(tg, feeds, tmp_path) -
     )
     tg.inject("sendPhoto", Reply.bot_kicked(), times=1)
     try:
-        _, report = await app.run_once()
+        _, report = await app.service.run_once()
     finally:
         await app.aclose()
         await bot.shutdown()

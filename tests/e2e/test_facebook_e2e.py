@@ -57,7 +57,7 @@ async def run_once(s: Settings, clock: FakeClock):
     storage = Storage.open(s.storage, exclusive=True)
     app = App(s, storage, clock=clock, notifiers=[])
     try:
-        return await app.run_once()
+        return await app.service.run_once()
     finally:
         await app.aclose()
         storage.close()
@@ -142,7 +142,7 @@ async def test_crash_while_sending_is_reconciled_from_the_page(feeds, graph, db_
     clock = FakeClock(BASE)
     storage = Storage.open(s.storage)
     app = App(s, storage, clock=clock, notifiers=[])
-    await app.poll_all()
+    await app.service.poll_all()
     # Two posts were claimed, then the process died: one had reached Facebook, one had not.
     (first, second), _ = storage.claim(
         "fb-main",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from bot.app import App, Services
 from bot.publishers.telegram import initialize_bot, make_bot
@@ -56,9 +58,9 @@ async def test_readers_admins_and_a_broadcast_in_one_process(feeds, tmp_path) ->
             notifiers=notifiers_for(settings, services),
             reader_bot=True,
         )
-        app.reader.poll_timeout = 1.0
+        app.service.reader.poll_timeout = 1.0
         stop = asyncio.Event()
-        service = asyncio.create_task(app.serve(stop))
+        service = asyncio.create_task(app.service.serve(stop))
         try:
             await wait_until(lambda: len(tg.calls("sendPhoto")) >= 2)  # first_run latest:2
             tg.push_update(message_update("/subscribe Politique", chat_id=READER, message_id=1))
@@ -71,13 +73,15 @@ async def test_readers_admins_and_a_broadcast_in_one_process(feeds, tmp_path) ->
             assert any("Politique" in t for t in texts(tg, READER))
             assert any("tg-main" in t for t in texts(tg, ADMIN))
             assert any("administrat" in t for t in texts(tg, STRANGER))
-            # A new article in Politique reaches the subscriber by private message.
+            # A new article in Politique reaches the subscriber by private message. It is dated an
+            # hour before the test runs: broadcasts leave out articles older than two days.
+            published = format_datetime(datetime.now(UTC) - timedelta(hours=1))
             new_item = DEMO.replace(
                 b"<item>",
-                """<item><title>Politique : le nouveau
+                f"""<item><title>Politique : le nouveau
 gouvernement est connu</title><link>https://sahel-actu.example/2026/11/29/gouvernement/</link>
 <guid isPermaLink="false">https://sahel-actu.example/?p=9999</guid>
-<pubDate>Sun, 29 Nov 2026 20:00:00 +0000</pubDate><category><![CDATA[Politique]]></category>
+<pubDate>{published}</pubDate><category><![CDATA[Politique]]></category>
 <description><![CDATA[Le décret portant nomination des membres du gouvernement a été lu
 mardi soir à la télévision nationale par le secrétaire général de la présidence.]]></description>
 </item><item>""".encode(),
@@ -86,7 +90,7 @@ mardi soir à la télévision nationale par le secrétaire général de la prés
             feeds.set("/feed", new_item)
             app.poller.settings = settings
             report = await app.poller.poll(settings.feeds[0])
-            app._announce([report])
+            app.service.announce([report])
             await wait_until(lambda: any("gouvernement" in t for t in texts(tg, READER)))
         finally:
             stop.set()
@@ -117,7 +121,7 @@ async def test_channels_keep_posting_when_the_reader_bot_cannot_start(feeds, tmp
             settings, storage, services=Services(telegram_bot=bot), notifiers=[], reader_bot=True
         )
         stop = asyncio.Event()
-        service = asyncio.create_task(app.serve(stop))
+        service = asyncio.create_task(app.service.serve(stop))
         try:
             await wait_until(lambda: len(tg.calls("sendPhoto")) >= 2)
             assert not service.done()
@@ -127,4 +131,4 @@ async def test_channels_keep_posting_when_the_reader_bot_cannot_start(feeds, tmp
             await app.aclose()
             await bot.shutdown()
             storage.close()
-        assert app.reader is None
+        assert app.service.reader is None

@@ -43,12 +43,12 @@ async def test_a_bug_in_a_delivery_round_does_not_stop_the_service(tmp_path: Pat
 
         app.outbox.deliver_due = flaky  # type: ignore[method-assign]
         stop = asyncio.Event()
-        service = asyncio.create_task(app.serve(stop))
+        service = asyncio.create_task(app.service.serve(stop))
         try:
             for _ in range(200):
                 if rounds["n"] >= 2:
                     break
-                app.wake()
+                app.service.wake()
                 await asyncio.sleep(0.02)
         finally:
             stop.set()
@@ -66,8 +66,8 @@ async def test_post_never_follows_a_redirect_off_the_site(tmp_path: Path) -> Non
         site.redirect("/go", off_site, 302)
         app = app_for(site, tmp_path)
         try:
-            assert await app.fetch_article(site.url("/go")) is None
-            assert await app.fetch_article(off_site) is None
+            assert await app.post.fetch_article(site.url("/go")) is None
+            assert await app.post.fetch_article(off_site) is None
         finally:
             await app.aclose()
             app.storage.close()
@@ -84,10 +84,10 @@ async def test_post_takes_an_article_from_the_sites_own_page(tmp_path: Path) -> 
         site.set("/2026/11/hivernage/", page, content_type="text/html; charset=utf-8")
         app = app_for(site, tmp_path)
         try:
-            article = await app.fetch_article(site.url("/2026/11/hivernage/"))
+            article = await app.post.fetch_article(site.url("/2026/11/hivernage/"))
             assert article is not None and article.title.startswith("Hivernage")
-            assert await app.enqueue(article) == ["out"]
-            assert await app.enqueue(article) == []  # never twice
+            assert await app.post.enqueue(article) == ["out"]
+            assert await app.post.enqueue(article) == []  # never twice
         finally:
             await app.aclose()
             app.storage.close()

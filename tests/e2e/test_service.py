@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,16 +14,20 @@ import yaml
 
 from bot.models import DeliveryState
 from bot.storage.store import Storage
+from tests import clock_shift
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, Reply
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def start(tmp_path: Path, config: dict[str, Any]) -> subprocess.Popen[str]:
     path = tmp_path / "relais.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "DYNO"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "--config", str(path), "run"],
+        [*clock_shift.relais_command(), "--config", str(path), "run"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -73,7 +73,7 @@ class Service:
             notifiers=[],
         )
         try:
-            return await app.run_once()
+            return await app.service.run_once()
         finally:
             await app.aclose()
             storage.close()

@@ -10,11 +10,11 @@ from bot.errors import AuthError, TransientError
 from bot.publishers.facebook import (
     FacebookPublisher,
     GraphFailure,
-    _GraphClient,
     link_key,
     map_failure,
     retry_after_hint,
 )
+from bot.publishers.facebook.client import GraphClient
 from bot.secrets import scrub
 from bot.settings import FacebookSettings
 from tests.facebook.conftest import PAGE_TOKEN, TIMEOUT, formatted_chain, link_post
@@ -95,7 +95,7 @@ def test_map_failure_is_pure_and_distinguishes_reads_from_the_post() -> None:
 async def test_library_messages_are_scrubbed_in_the_stand_in_cause() -> None:
     """A failed GET has the token in the URL of requests' message: the cause keeps no trace."""
     fb = FacebookSettings(graph_url=f"http://127.0.0.1:{closed_port()}", timeout=TIMEOUT)
-    client = _GraphClient(PAGE_TOKEN, fb)
+    client = GraphClient(PAGE_TOKEN, fb)
     try:
         failure = await client.call("get_object", "me", fields="id,name")
     finally:

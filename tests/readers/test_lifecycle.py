@@ -106,7 +106,7 @@ async def test_a_refused_token_stops_the_start_without_quoting_it(
     with pytest.raises(PublishError) as caught:
         await reader.start()
     assert tg.token not in str(caught.value)
-    assert "refused the bot token" in str(caught.value)
+    assert "refuse le jeton du bot" in str(caught.value)
     await reader.bot.shutdown()
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from bot.content.telegram_html import telegram_length, validate_telegram_html
 from bot.telegram_bot.admin import allowed_hosts, check_url
+from bot.telegram_bot.command_limit import CommandLimiter, Verdict
 from bot.telegram_bot.context import clean_input, topic_token
-from bot.telegram_bot.limits import CommandLimiter, Verdict
 from bot.telegram_bot.messages import (
     CATALOGUES,
     EN,

@@ -37,12 +37,16 @@ from bot.errors import (
 from bot.publishers.telegram import (
     BotTimeouts,
     InvalidTokenError,
+    TelegramFailure,
     TelegramPublisher,
     make_bot,
+    map_failure,
     retry_after_seconds,
     translate_error,
 )
+from bot.publishers.telegram.errors import ERRORS, FailureKind, failure_of
 from bot.secrets import scrub
+from bot.telegram_bot.messages import Lang, plain
 from tests.fakes.telegram_api import FakeTelegram, Reply
 from tests.telegram.conftest import CHANNEL, channel, open_bot, post, telegram_settings
 
@@ -71,8 +75,8 @@ async def publish_error(tg: FakeTelegram, publisher: TelegramPublisher, **kw: An
 @pytest.mark.parametrize(
     ("reply", "expected", "fragment"),
     [
-        (Reply.flood(17), TransientError, "retry in 17"),
-        (Reply.corpus("too-many-requests"), TransientError, "retry in 123"),
+        (Reply.flood(17), TransientError, "dans 17 s"),
+        (Reply.corpus("too-many-requests"), TransientError, "dans 123 s"),
         (Reply.bad_gateway(), TransientError, "Bad Gateway"),
         (Reply.server_error(), TransientError, "Internal Server Error"),
         (Reply.error(503, "Service Unavailable"), TransientError, "Service Unavailable"),
@@ -85,7 +89,7 @@ async def publish_error(tg: FakeTelegram, publisher: TelegramPublisher, **kw: An
         (Reply.bot_kicked(), AuthError, "kicked"),
         (Reply.not_member(), AuthError, "not a member of the channel"),
         (Reply.corpus("forbidden-bot-blocked-by-user"), AuthError, "blocked"),
-        (Reply(200, b"<html>proxy page</html>", "text/html"), UnknownOutcomeError, "unreadable"),
+        (Reply(200, b"<html>proxy page</html>", "text/html"), UnknownOutcomeError, "illisible"),
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else None,
 )
@@ -202,7 +206,7 @@ async def test_invalid_token(tg: FakeTelegram) -> None:
         await publisher.aclose()
         await bot.shutdown()
     assert isinstance(caught.value, AuthError)
-    assert "token" in str(caught.value)
+    assert "jeton" in str(caught.value)
     assert_no_token(caught.value, "7012345678:AAF-revoked_token-xxxxxxxxxxxxxxxxxxxx")
     assert tg.calls("sendMessage")[-1].status == 401
 
@@ -226,7 +230,7 @@ async def test_read_timeout_is_an_unknown_outcome(tg: FakeTelegram) -> None:
     finally:
         await bot.shutdown()
     assert type(err) is UnknownOutcomeError
-    assert "may have been posted" in str(err)
+    assert "a peut-être été publié" in str(err)
     await asyncio.sleep(0.4)  # the server finishes its slow answer: the message does exist
     assert len(tg.messages(CHANNEL)) == 1
 
@@ -279,7 +283,7 @@ async def test_pool_timeout_is_transient_and_never_sent(tg: FakeTelegram) -> Non
     finally:
         await request.shutdown()
     assert type(err) is TransientError
-    assert "not sent" in str(err)
+    assert "pas partie" in str(err)
     assert [c.params["text"] for c in tg.calls("sendMessage")] == ["premier"]
 
 
@@ -452,3 +456,68 @@ async def test_token_never_in_logs(
         for record in caplog.records:
             assert token not in record.getMessage()
             assert token not in (record.exc_text or "")
+
+
+# -- the failure value, then the pure mapping ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (InvalidToken(), "token"),
+        (RetryAfter(timedelta(seconds=5)), "flood"),
+        (ChatMigrated(-1001), "moved"),
+        (Forbidden("Forbidden: bot was blocked by the user"), "forbidden"),
+        (BadRequest("Bad Request: message is too long"), "too_long"),
+        (BadRequest("Bad Request: CHAT_ADMIN_REQUIRED"), "no_rights"),
+        (BadRequest("Bad Request: chat not found"), "refused"),
+        (timed_out(httpx.ReadTimeout("timed out")), "timeout"),
+        (timed_out(httpx.PoolTimeout("pool")), "not_sent"),
+        (Conflict("Conflict: terminated by other getUpdates request"), "conflict"),
+        (network(httpx.RemoteProtocolError("Server disconnected")), "aborted"),
+        (network(httpx.ConnectError("refused")), "unreachable"),
+        (TelegramError("Invalid server response"), "unreadable"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else type(v).__name__,
+)
+def test_failure_of_reads_the_kind(error: TelegramError, kind: str) -> None:
+    assert failure_of(error).kind == kind
+
+
+def test_failure_of_keeps_the_facts_and_no_secret() -> None:
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    failure = failure_of(network(httpx.ConnectError(f"to /bot{token}/x")), secrets=[token])
+    assert token not in failure.description
+    assert failure.cause == "ConnectError"
+    assert failure_of(ChatMigrated(-1009)).new_chat_id == -1009
+    assert failure_of(RetryAfter(timedelta(seconds=7))).retry_after == 7.0
+
+
+@pytest.mark.parametrize("kind", sorted(ERRORS))
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_map_failure_table(kind: FailureKind, lang: Lang) -> None:
+    failure = TelegramFailure(
+        kind,
+        description="Telegram a dit ceci",
+        retry_after=3.0 if kind == "flood" else None,
+        new_chat_id=-1007 if kind == "moved" else None,
+        cause="ReadError",
+    )
+    mapped = map_failure(failure, lang=lang)
+    assert type(mapped) is ERRORS[kind][0]
+    assert str(mapped) == plain(
+        lang,
+        ERRORS[kind][1],
+        description="Telegram a dit ceci",
+        seconds="3",
+        chat=-1007,
+        cause="ReadError",
+    )
+    assert mapped.retry_after == (3.0 if kind == "flood" else 0 if kind == "moved" else None)
+
+
+def test_map_failure_speaks_the_sites_language() -> None:
+    failure = TelegramFailure("timeout")
+    assert "may have been posted" in str(map_failure(failure, lang="en"))
+    assert "a peut-être été publié" in str(map_failure(failure, lang="fr"))
+    assert "retry in 17" in str(translate_error(RetryAfter(timedelta(seconds=17)), lang="en"))

@@ -7,14 +7,15 @@ from pydantic import SecretStr
 from telegram.ext import AIORateLimiter
 from telegram.request import HTTPXRequest
 
+from bot.delivery.telegram_rates import BOT_WIDE_PER_SECOND, PER_CHANNEL_PER_MINUTE
 from bot.errors import TransientError
 from bot.publishers.telegram import (
     BotTimeouts,
     InvalidTokenError,
-    _file_url,
     initialize_bot,
     make_bot,
 )
+from bot.publishers.telegram.client import _file_url
 from bot.settings import TelegramSettings
 from tests.fakes.telegram_api import FakeTelegram, Reply
 from tests.telegram.conftest import telegram_settings
@@ -65,6 +66,16 @@ def test_explicit_timeouts_and_rate_limiter() -> None:
     assert make_bot(settings, rate_limited=False).rate_limiter is None
     default = make_bot(settings)
     assert default.request.read_timeout == BotTimeouts().read
+
+
+def test_rate_limiter_paces_at_telegrams_documented_rates() -> None:
+    limiter = make_bot(TelegramSettings(token=SecretStr("123:abc"))).rate_limiter
+    assert isinstance(limiter, AIORateLimiter)
+    base = limiter._base_limiter
+    assert (base.max_rate, base.time_period) == (BOT_WIDE_PER_SECOND, 1)
+    assert (limiter._group_max_rate, limiter._group_time_period) == (PER_CHANNEL_PER_MINUTE, 60)
+    assert limiter._max_retries == 0  # a 429 reaches the outbox, which decides
+    assert BOT_WIDE_PER_SECOND < 30  # one below Telegram's 30 a second (bench/fanout.py)
 
 
 def test_no_token_is_an_invalid_token() -> None:

@@ -1,0 +1,270 @@
+"""The service loop: polls on schedule, delivers continuously, announces new articles, stops.
+
+`relais run` is `ServiceLoop.serve` (until a stop signal); `relais run --once` and the demo are
+`ServiceLoop.run_once`. The parts it drives (poller, outbox, token watch, reader bot) are built by
+the composition root, `bot/app.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.clock import Clock
+from bot.delivery.alerts import Alerts
+from bot.delivery.ingest import Poller, PollReport
+from bot.delivery.outbox import Outbox, RoundReport
+from bot.delivery.token_pause import TokenWatch
+from bot.errors import StorageError
+from bot.models import FeedState
+from bot.settings import FeedSettings, Settings
+from bot.storage.store import Storage
+
+if TYPE_CHECKING:
+    from bot.telegram_bot.service import ReaderBot
+
+log = logging.getLogger("relais")
+
+IDLE_WAKE = timedelta(seconds=30)  # the delivery loop looks at the outbox at least this often
+ONCE_WAIT = timedelta(seconds=60)  # `run --once` waits for retries due within this
+ONCE_ROUNDS = 10
+TOKEN_EVERY = timedelta(days=1)  # Facebook tokens are checked at start and then this often
+POLL_JITTER = 0.1  # a feed's polls are spread by this share of its interval
+TOKEN_JOB = "facebook-tokens"
+
+
+def poll_job_id(feed_id: str) -> str:
+    return f"poll:{feed_id}"
+
+
+def first_poll(state: FeedState | None, now: datetime) -> datetime:
+    """When a feed is first polled after a start: at its recorded next poll if still ahead."""
+    if state is not None and state.next_poll is not None and state.next_poll > now:
+        return state.next_poll
+    return now
+
+
+def delivery_wait(now: datetime, next_due: datetime | None) -> float:
+    """Seconds the delivery loop sleeps unless woken: until the next due post, IDLE_WAKE at most."""
+    limit = now + IDLE_WAKE
+    until = min(next_due, limit) if next_due is not None else limit
+    return max(0.0, (until - now).total_seconds())
+
+
+def once_retry_wait(now: datetime, retry_due: datetime | None) -> float | None:
+    """Seconds `run --once` waits for a retry (a 429, a 5xx) due soon; None: do not wait."""
+    if retry_due is None or retry_due - now > ONCE_WAIT:
+        return None
+    return max(0.0, (retry_due - now).total_seconds())
+
+
+class ServiceLoop:
+    """Runs one Relais process: the polls, the delivery loop, the reader bot, the token job."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        *,
+        clock: Clock,
+        alerts: Alerts,
+        poller: Poller,
+        outbox: Outbox,
+        tokens: TokenWatch,
+        reader: ReaderBot | None,
+        wake: asyncio.Event,
+    ) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.clock = clock
+        self.alerts = alerts
+        self.poller = poller
+        self.outbox = outbox
+        self.tokens = tokens
+        self.reader = reader
+        self._wake = wake
+
+    def wake(self) -> None:
+        """The outbox has new work (a /retry, a /resume, a /post): deliver now."""
+        self._wake.set()
+
+    def _configure_channels(self) -> None:
+        """Date the channels this config adds (they get the articles first seen from now)."""
+        self.storage.ensure_channels([c.id for c in self.settings.channels], self.clock.now())
+
+    def announce(self, reports: Sequence[PollReport]) -> None:
+        """New articles wake the delivery loop and reach the reader bot's subscribers."""
+        now = self.clock.now()
+        for report in reports:
+            if report.new or report.more:
+                self._wake.set()
+            if report.new and self.reader is not None:
+                try:
+                    self.reader.on_new_articles(report.new, now, baseline=report.baseline)
+                except Exception:  # subscribers miss a broadcast; the channels do not
+                    log.exception("queueing the reader bot's broadcasts failed")
+
+    async def poll_all(self, *, write: bool = True) -> list[PollReport]:
+        reports = await asyncio.gather(
+            *(self.poller.poll(f, write=write) for f in self.settings.feeds)
+        )
+        await self.alerts.flush()
+        return list(reports)
+
+    # ---- `relais run --once` ------------------------------------------------------------
+
+    async def run_once(self, *, check_tokens: bool = True) -> tuple[list[PollReport], RoundReport]:
+        """One poll of every feed, then everything that is due now.
+
+        A platform that says "retry in a moment" (a 429, a 5xx) is waited for when the wait is
+        short (ONCE_WAIT), so that a cron run does not leave a post behind for the next run.
+        `check_tokens=False` skips asking Facebook about tokens (the offline demo).
+        """
+        self._configure_channels()
+        if check_tokens:
+            await self.tokens.check_all()
+        reports = await self.poll_all()
+        self.announce(reports)
+        total = await self.outbox.deliver_due()
+        for _ in range(ONCE_ROUNDS):
+            wait = once_retry_wait(self.clock.now(), total.retry_due)
+            if wait is None:
+                break
+            await self.clock.sleep(wait)
+            total.add(await self.outbox.deliver_due())
+        if self.reader is not None:
+            await self.reader.deliver_broadcasts()
+        return reports, total
+
+    # ---- `relais run` -------------------------------------------------------------------
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Poll on schedule, deliver continuously, until `stop` is set."""
+        self._configure_channels()
+        await self.tokens.check_all()
+        scheduler = self._scheduler()
+        scheduler.start()
+        log.info(
+            "Relais running: %d feed(s), %d channel(s)%s",
+            len(self.settings.feeds),
+            len(self.settings.channels),
+            ", reader bot on" if self.reader is not None else "",
+        )
+        reader_task = None
+        try:
+            reader_task = await self._start_reader(stop)
+            await self._delivery_loop(stop)
+        finally:
+            stop.set()  # whatever ended the loop, the reader's loop ends with it
+            scheduler.shutdown(wait=False)
+            await self._finish(reader_task)
+
+    def _scheduler(self) -> Any:
+        """The token job and one poll job per feed (each feed at its own interval)."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            self._token_job,
+            IntervalTrigger(seconds=TOKEN_EVERY.total_seconds()),
+            id=TOKEN_JOB,
+            coalesce=True,
+            max_instances=1,
+        )
+        now = self.clock.now()
+        for feed in self.settings.feeds:
+            every = feed.every.total_seconds()
+            scheduler.add_job(
+                self._poll_job,
+                IntervalTrigger(seconds=every, jitter=every * POLL_JITTER),
+                args=[feed, scheduler],
+                id=poll_job_id(feed.id),
+                next_run_time=first_poll(self.storage.feed_state(feed.id), now),
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+            )
+        return scheduler
+
+    async def _poll_job(self, feed: FeedSettings, scheduler: Any) -> None:
+        report = await self.poller.poll(feed)
+        await self.alerts.flush()
+        self.announce([report])
+        if report.next_poll is not None:  # the feed's own pace (backoff, Retry-After)
+            with contextlib.suppress(Exception):
+                scheduler.modify_job(poll_job_id(feed.id), next_run_time=report.next_poll)
+
+    async def _token_job(self) -> None:
+        await self.tokens.check_all()
+        self._wake.set()
+
+    async def _delivery_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()  # a poll that ends during the round wakes the next one at once
+            next_due = await self._delivery_round(stop)
+            await self._sleep(stop, delivery_wait(self.clock.now(), next_due))
+
+    async def _delivery_round(self, stop: asyncio.Event) -> datetime | None:
+        """One round of the outbox; the next due post's time, None when the round failed."""
+        try:
+            return (await self.outbox.deliver_due(stop=stop)).next_due
+        except StorageError as err:
+            log.error("delivery round failed: %s", err)
+        except Exception:  # a bug must not stop the service: the next round tries again
+            log.exception("delivery round failed")
+        return None
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        """Sleep `seconds`, or until `stop` is set or the loop is woken."""
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        _done, pending = await asyncio.wait(
+            waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+
+    async def _start_reader(self, stop: asyncio.Event) -> asyncio.Task[None] | None:
+        """Start the reader bot and its loop; a bot that cannot start leaves the channels be."""
+        if self.reader is None:
+            return None
+        try:
+            await self.reader.start()
+            return asyncio.create_task(self.reader.run(stop))
+        except Exception as err:  # the channels keep posting without the bot
+            log.error("the reader bot could not start: %s", err)
+            self.alerts.add(
+                "Bot des lecteurs arrêté", f"le bot des lecteurs n'a pas démarré : {err}"
+            )
+            await self._stop_reader()
+            return None
+
+    async def _finish(self, reader_task: asyncio.Task[None] | None) -> None:
+        """After the loop: the reader bot stops, and every post sent is recorded."""
+        if reader_task is not None:
+            with contextlib.suppress(Exception):
+                await reader_task
+        await self._stop_reader()
+        self.outbox.flush_unrecorded()
+        log.info("Relais stopped: nothing is left in 'sending'")
+
+    async def _stop_reader(self) -> None:
+        if self.reader is not None:
+            try:
+                await self.reader.stop()
+            except Exception:
+                log.exception("stopping the reader bot failed")
+            self.reader = None
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """SIGTERM and SIGINT ask the service to finish what it is sending, then stop."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
