@@ -159,11 +159,12 @@ def _say(language: str, message: str, **params: Any) -> str:
 
 class _Problem(ValueError):
     """A validation problem as a catalogue key and its values, worded when it is reported
-    (in the site's language); its `str` is the English wording, for direct callers."""
+    (in the site's language); its `str` is the French wording (Relais is French-first), for
+    direct callers such as the schedule's own validators."""
 
     def __init__(self, *items: tuple[str, dict[str, Any]]) -> None:
         self.items = items
-        super().__init__("; ".join(_say("en", key, **params) for key, params in items))
+        super().__init__("; ".join(_say("fr", key, **params) for key, params in items))
 
     def words(self, language: str) -> str:
         return "; ".join(_say(language, key, **params) for key, params in self.items)

@@ -100,7 +100,11 @@ def posted_link(article: Article, channel: ChannelSettings | None = None) -> str
 # ---------------------------------------------------------------------------------------------
 
 _CODE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+# The tags a feed leaves in titles; "<réclament>" in a title is a word, not markup.
+_TAG = re.compile(
+    r"</?(?i:a|abbr|b|big|br|cite|code|del|div|em|font|h[1-6]|i|img|ins|mark|p|q|s|small|span"
+    r"|strike|strong|sub|sup|u)\b[^<>]{0,200}>"
+)
 # "&" or "+" with nothing to join on one side: "Budget 2027 : & les chiffres", "… et &".
 _ORPHAN = re.compile(r"(^|[:;,–—-])[\s\u00a0\u202f]*[&+][\s\u00a0\u202f]*|[\s\u00a0\u202f]*[&+]$")
 _DANGLING = re.compile(r"[\s\u00a0\u202f]*(?:&|\+|et|and|[,;:/–—-])[\s\u00a0\u202f]*(…|\.\.\.)$")

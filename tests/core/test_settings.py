@@ -190,5 +190,5 @@ def test_durations(text: object, seconds: int) -> None:
 
 @pytest.mark.parametrize("text", ["5", "5 minutes", "-1m", "1w", True, None, -3])
 def test_bad_durations(text: object) -> None:
-    with pytest.raises(ValueError, match="duration"):
+    with pytest.raises(ValueError, match="durée"):
         parse_duration(text)
