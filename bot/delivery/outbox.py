@@ -221,11 +221,19 @@ class Outbox:
             return True
         try:
             post = self._render(channel, article, shorter=False)
+        except ValueError as err:  # a template that cannot render this article: nothing sent
+            detail = f"cannot render: {err}"
+            self._give_up(FAILED, channel, delivery, article.title, detail, report)
+            return True
+        try:
             try:
                 result = await self.publisher(channel).publish(post)
             except TooLongError as err:
                 log.info("delivery %s: %s; rendering it shorter once", delivery.id, err)
-                post = self._render(channel, article, shorter=True)
+                try:
+                    post = self._render(channel, article, shorter=True)
+                except ValueError as render_err:
+                    raise PermanentError(f"cannot render: {render_err}") from render_err
                 result = await self.publisher(channel).publish(post)
         except ChatMovedError as err:
             new_chat = str(err.new_chat_id)
@@ -259,10 +267,6 @@ class Outbox:
             return True
         except StorageError:
             raise
-        except ValueError as err:  # a template that cannot render this article
-            detail = f"cannot render: {err}"
-            self._give_up(FAILED, channel, delivery, article.title, detail, report)
-            return True
         except Exception as err:  # a bug in an adapter: the post may or may not exist
             log.exception("delivery %s to %s: unexpected error", delivery.id, channel.id)
             detail = f"unexpected error: {type(err).__name__}"

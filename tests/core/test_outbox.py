@@ -333,3 +333,32 @@ async def test_pause_during_a_round_stops_the_channel(rig: Rig) -> None:
     report = await rig.outbox.deliver_due()
     assert report.sent == 1
     assert rig.states() == [DeliveryState.SENT, DeliveryState.QUEUED, DeliveryState.QUEUED]
+
+
+async def test_an_unexpected_error_after_the_request_went_out_is_unknown_not_failed(
+    rig: Rig,
+) -> None:
+    """A ValueError from the publisher is not a template that cannot render: the request may
+    have reached the platform, so the row is `unknown` (a /retry of a `failed` row would post
+    it twice)."""
+    rig.queue(1, 2)
+    rig.pub("out").script.append(ValueError("unexpected answer from the platform"))
+    report = await rig.outbox.deliver_due()
+    assert (report.unknown, report.failed, report.sent) == (1, 0, 0)
+    [first, second] = rig.storage.deliveries()
+    assert first.state is DeliveryState.UNKNOWN and second.state is DeliveryState.QUEUED
+    assert first.error == "unexpected error: ValueError"
+    assert "cannot render" not in (first.error or "")
+
+
+async def test_an_article_that_cannot_be_rendered_is_failed_without_a_request(
+    rig: Rig,
+) -> None:
+    rig.queue(1)
+    rig.queue(2, url="ftp://sahel-actu.example/2026/11/article-2/")  # never an http(s) link
+    report = await rig.outbox.deliver_due()
+    assert (report.failed, report.sent) == (1, 1)
+    assert rig.pub("out").attempts == 1  # nothing was sent for the row that cannot render
+    by_state = {d.state: d for d in rig.storage.deliveries()}
+    assert set(by_state) == {DeliveryState.SENT, DeliveryState.FAILED}
+    assert (by_state[DeliveryState.FAILED].error or "").startswith("cannot render: refusing")
