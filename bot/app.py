@@ -29,11 +29,11 @@ from bot.feeds.identity import (
     site_host,
 )
 from bot.feeds.page import page_article
-from bot.models import Article, ChannelType
+from bot.models import Article, ChannelType, NewArticle
 from bot.publishers.base import Publisher
 from bot.publishers.console import ConsolePublisher
 from bot.settings import ChannelSettings, FeedSettings, Settings
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 
 if TYPE_CHECKING:
     from bot.telegram_bot.service import ReaderBot

@@ -17,9 +17,9 @@ from bot.feeds.backoff import next_poll
 from bot.feeds.fetch import Fetcher, parse_fetched
 from bot.feeds.identity import normalise_title
 from bot.feeds.parse import ParsedFeed
-from bot.models import Article, FeedState
+from bot.models import Article, FeedState, NewArticle
 from bot.settings import FeedSettings, Settings
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 
 log = logging.getLogger("relais.feeds")
 

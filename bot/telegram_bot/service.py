@@ -23,12 +23,12 @@ from telegram.ext import Application, ApplicationHandlerStop, ExtBot, TypeHandle
 
 from bot.clock import Clock, SystemClock
 from bot.errors import RelaisError, StorageError
-from bot.models import Article
+from bot.models import Article, NewArticle
 from bot.publishers.telegram import initialize_bot, make_bot
 from bot.secrets import redact_in_logs, scrub
 from bot.settings import Settings
 from bot.storage.readers import ReaderStore
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 from bot.telegram_bot.admin import AdminHandlers
 from bot.telegram_bot.broadcast import Broadcaster
 from bot.telegram_bot.context import AdminHooks, BotContext, TopicCache, send

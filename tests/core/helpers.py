@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.feeds.identity import article_key, canonical_url, normalise_title
-from bot.models import Article, Post, PublishResult, ReconcileOutcome, Reconciliation
+from bot.models import Article, NewArticle, Post, PublishResult, ReconcileOutcome, Reconciliation
 from bot.settings import Settings, settings_from_mapping
-from bot.storage.store import NewArticle
 
 BASE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -113,16 +113,6 @@ async def test_rate_limit_requeues_after_retry_after_and_stops_the_round(rig: Ri
     assert report.sent == 2 and rig.states() == [DeliveryState.SENT] * 2
 
 
-async def test_transient_without_hint_backs_off_and_others_go_on(rig: Rig) -> None:
-    rig.queue(1, 2)
-    rig.pub("out").script.append(TransientError("502 Bad Gateway"))
-    report = await rig.outbox.deliver_due()
-    assert report.retried == 1 and report.sent == 1
-    first = rig.storage.deliveries()[0]
-    assert first.state is DeliveryState.QUEUED and first.due_at == BASE + timedelta(seconds=30)
-    assert first.error == "502 Bad Gateway"
-
-
 async def test_permanent_failures_are_failed_and_alerted_once_per_incident(rig: Rig) -> None:
     rig.queue(1, 2, 3)
     rig.pub("out").script.extend(
@@ -280,25 +270,6 @@ async def test_process_killed_while_sending_leaves_unknown_after_restart(db_url:
     assert restarted.states() == [DeliveryState.UNKNOWN]
     assert restarted.pub("tg").attempts == 0
     restarted.storage.close()
-
-
-async def test_a_bug_in_an_adapter_is_contained(rig: Rig) -> None:
-    rig.queue(1, 2)
-    rig.pub("out").script.append(RuntimeError("boom"))
-    report = await rig.outbox.deliver_due()
-    assert report.unknown == 1 and report.sent == 0  # the round of that channel ends
-    assert any("RuntimeError" in m for m in rig.notes.messages)
-    report = await rig.outbox.deliver_due()
-    assert report.sent == 1 and rig.states() == [DeliveryState.UNKNOWN, DeliveryState.SENT]
-
-
-async def test_one_uncertain_post_ends_the_round_instead_of_piling_up(db_url: str) -> None:
-    r = Rig(db_url, [TELEGRAM])
-    r.queue(1, 2, 3)
-    r.pub("tg").script.extend([UnknownOutcomeError("timeout")] * 3)
-    await r.outbox.deliver_due()
-    assert r.states() == [DeliveryState.UNKNOWN, DeliveryState.QUEUED, DeliveryState.QUEUED]
-    r.storage.close()
 
 
 async def test_a_post_sent_but_not_recorded_is_recorded_later_not_resent(rig: Rig) -> None:

@@ -14,10 +14,11 @@ from telegram.ext import ExtBot
 
 from bot.clock import FakeClock
 from bot.feeds.identity import normalise_title
+from bot.models import NewArticle
 from bot.publishers.telegram import BotTimeouts, make_bot
 from bot.settings import Settings
 from bot.storage import tables as t
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 from bot.telegram_bot.service import ReaderBot
 from tests.fakes.telegram_api import FakeTelegram, Reply
 from tests.readers.conftest import EN, FR, START, article, reader_settings, record
