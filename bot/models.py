@@ -15,6 +15,18 @@ class ChannelType(StrEnum):
     CONSOLE = "console"
 
 
+class SkipReason(StrEnum):
+    """Why a delivery is skipped without being sent; the value is what its row records."""
+
+    NOT_INCLUDED = "filtered out: matches none of the channel's include rules"
+    EXCLUDED = "filtered out: matches the channel's exclude rules"
+    BASELINE = "baseline: already in the feed on the first poll"
+    TOO_OLD = "older than the channel's max_age"
+    REPUBLISHED = "republished copy of an article seen before"
+    NOTHING_NEW = "nothing new"  # a digest with no article to list
+    READER_GONE = "the reader blocked the bot"
+
+
 class DeliveryState(StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
@@ -196,7 +208,7 @@ class NewArticle:
 
     article: Article
     title_norm: str
-    decisions: Sequence[tuple[str, str | None]]
+    decisions: Sequence[tuple[str, SkipReason | None]]
     duplicate_of: str | None = None
 
 

@@ -25,6 +25,7 @@ from bot.models import (
     Post,
     PublishResult,
     ReconcileOutcome,
+    SkipReason,
 )
 from bot.publishers.base import Publisher
 from bot.settings import ChannelSettings, Settings
@@ -37,7 +38,6 @@ PublisherFactory = Callable[[ChannelSettings, str | None], Publisher]
 SENDING_LEASE = timedelta(minutes=5)
 # An uncertain Facebook post is looked for on the Page once its attempt is this old.
 RECONCILE_AFTER = timedelta(minutes=10)
-MAX_AGE = "older than the channel's max_age"
 
 
 @dataclass
@@ -206,7 +206,7 @@ class Outbox:
         now = self.clock.now()
         article = self.storage.article(delivery.article_key)
         if too_old(article, channel, now):
-            self._finish(delivery, Outcome(DeliveryState.SKIPPED, MAX_AGE))
+            self._finish(delivery, Outcome(DeliveryState.SKIPPED, SkipReason.TOO_OLD))
             report.skipped += 1
             return True
         shortened = False

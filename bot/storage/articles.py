@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.errors import StorageError
-from bot.models import Article, DeliveryState, FeedState, NewArticle
+from bot.models import Article, DeliveryState, FeedState, NewArticle, SkipReason
 from bot.storage import rows
 from bot.storage import tables as t
 from bot.storage.database import Database, Part, chunks, digest
@@ -98,7 +98,7 @@ class ArticlesPart(Part):
         now: datetime,
         *,
         feed_state: FeedState | None = None,
-        more: Sequence[tuple[str, str, str | None]] = (),
+        more: Sequence[tuple[str, str, SkipReason | None]] = (),
         sighted: Sequence[str] = (),
     ) -> list[str]:
         """Record new articles and their deliveries, and the feed's state, in one transaction.
@@ -189,7 +189,12 @@ class ArticlesPart(Part):
 
 
 def add_delivery(
-    db: Database, conn: sa.Connection, key: str, channel_id: str, skip: str | None, now: datetime
+    db: Database,
+    conn: sa.Connection,
+    key: str,
+    channel_id: str,
+    skip: SkipReason | None,
+    now: datetime,
 ) -> None:
     """A new outbox row for (article, channel): queued, or skipped with its reason."""
     state = DeliveryState.QUEUED if skip is None else DeliveryState.SKIPPED
@@ -200,7 +205,7 @@ def add_delivery(
             channel_id=channel_id,
             state=state.value,
             due_at=now,
-            error=skip,
+            error=None if skip is None else skip.value,
             created_at=now,
             updated_at=now,
         )

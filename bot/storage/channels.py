@@ -18,6 +18,7 @@ from bot.models import (
     Outcome,
     PublishResult,
     QueueRow,
+    SkipReason,
 )
 from bot.storage import outbox, rows
 from bot.storage import tables as t
@@ -26,8 +27,6 @@ from bot.storage.database import Part
 S = DeliveryState
 # The states that count as a post for a channel's pacing (min_gap, max_per_day).
 SENT_LIKE = (S.SENDING, S.SENT, S.UNKNOWN)
-# What `history` leaves out: a first poll's baseline, which would bury everything else.
-BASELINE_PREFIX = "baseline"
 
 
 class ChannelsPart(Part):
@@ -307,7 +306,7 @@ class DeliveriesPart(Part):
             .where(  # all but a first poll's baseline, which would bury everything else
                 sa.or_(
                     d.c.state != S.SKIPPED.value,
-                    sa.not_(sa.func.coalesce(d.c.error, "").startswith(BASELINE_PREFIX)),
+                    sa.func.coalesce(d.c.error, "") != SkipReason.BASELINE.value,
                 )
             )
             .order_by(d.c.updated_at.desc(), d.c.id.desc())

@@ -17,6 +17,7 @@ from bot.models import (
     DeliveryState,
     Forgotten,
     Outcome,
+    SkipReason,
     Subscriber,
     Subscription,
     Topic,
@@ -31,7 +32,6 @@ from bot.storage.search import SearchPart
 QUEUED = DeliveryState.QUEUED.value
 # Keys and labels longer than this are cut: a category is a short name, not a paragraph.
 TOPIC_KEY_MAX = 255
-GONE = "the reader blocked the bot"
 
 
 class ReadersPart(Part):
@@ -454,7 +454,7 @@ class ReadersPart(Part):
                 if outcome.unsubscribe:
                     gone.add(row.user_id)
             for user_id in sorted(gone):
-                self._unsubscribe_all(conn, user_id, GONE, now)
+                self._unsubscribe_all(conn, user_id, SkipReason.READER_GONE, now)
         return left
 
     def _unsubscribe_all(

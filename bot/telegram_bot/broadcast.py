@@ -23,7 +23,15 @@ from bot.errors import (
     StorageError,
     TransientError,
 )
-from bot.models import Article, Claimed, DeliveryState, NewArticle, Outcome, PublishResult
+from bot.models import (
+    Article,
+    Claimed,
+    DeliveryState,
+    NewArticle,
+    Outcome,
+    PublishResult,
+    SkipReason,
+)
 from bot.publishers.telegram import retry_after_seconds, translate_error
 from bot.secrets import scrub
 from bot.settings import Settings
@@ -70,7 +78,7 @@ def classify(err: TelegramError, token: str) -> PublishError:
 def is_baseline(item: NewArticle) -> bool:
     """Whether the poller recorded this article as already in the feed on its first poll."""
     return bool(item.decisions) and all(
-        (reason or "").startswith("baseline") for _c, reason in item.decisions
+        reason is SkipReason.BASELINE for _c, reason in item.decisions
     )
 
 
@@ -305,7 +313,7 @@ class Broadcaster:
                 limit=DIGEST_MAX_ARTICLES,
             )
             if not articles:
-                return row, Outcome(DeliveryState.SKIPPED, "nothing new"), 0
+                return row, Outcome(DeliveryState.SKIPPED, SkipReason.NOTHING_NEW), 0
             lang = self._lang(row)
             day = date.fromisoformat(row.day) if row.day else now.date()
             message = digest_text(

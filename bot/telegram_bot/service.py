@@ -109,7 +109,7 @@ def build_application(
         .concurrent_updates(concurrent_updates)
         .build()
     )
-    readers = readers if readers is not None else ReaderStore(storage.engine)
+    readers = readers if readers is not None else ReaderStore(storage.db)
     clock = clock or SystemClock()
     ctx = BotContext(
         settings=settings,
@@ -220,7 +220,7 @@ class ReaderBot:
         self.settings = settings
         self.storage = storage
         self.clock = clock or SystemClock()
-        self.readers = ReaderStore(storage.engine)
+        self.readers = ReaderStore(storage.db)
         self._owns_bot = bot is None
         self.bot: ExtBot[Any] = bot if bot is not None else make_bot(settings.telegram)
         redact_in_logs(self.bot.token, loggers=("relais.readers", "relais.admin"))
