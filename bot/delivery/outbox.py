@@ -29,13 +29,12 @@ from bot.models import (
 )
 from bot.publishers.base import Publisher
 from bot.settings import ChannelSettings, Settings
+from bot.storage.outbox import stale_before
 from bot.storage.store import Storage
 
 log = logging.getLogger("relais.outbox")
 
 PublisherFactory = Callable[[ChannelSettings, str | None], Publisher]
-# A PostgreSQL worker leaves others' `sending` rows alone unless they are older than this.
-SENDING_LEASE = timedelta(minutes=5)
 # An uncertain Facebook post is looked for on the Page once its attempt is this old.
 RECONCILE_AFTER = timedelta(minutes=10)
 
@@ -55,6 +54,23 @@ class RoundReport:
     def note_next(self, when: datetime | None) -> None:
         if when is not None and (self.next_due is None or when < self.next_due):
             self.next_due = when
+
+    def count(self, channel_id: str, outcome: Outcome) -> None:
+        """Count one recorded outcome that is not a send."""
+        if outcome.pause is not None:
+            self.paused.append(channel_id)
+        elif outcome.state is DeliveryState.QUEUED:
+            self.retried += 1
+            if outcome.chat_moved is None and outcome.due is not None:  # a transient failure
+                self.note_next(outcome.due)
+                if self.retry_due is None or outcome.due < self.retry_due:
+                    self.retry_due = outcome.due
+        elif outcome.state is DeliveryState.UNKNOWN:
+            self.unknown += 1
+        elif outcome.state is DeliveryState.FAILED:
+            self.failed += 1
+        elif outcome.state is DeliveryState.SKIPPED:
+            self.skipped += 1
 
     def add(self, other: RoundReport) -> None:
         """Fold a later round into this one (counts add up; times are the later round's)."""
@@ -118,7 +134,7 @@ class Outbox:
         """Deliveries a dead process left in `sending` become `unknown` (at start and before each
         round: rounds never overlap, so nothing of ours is in flight then)."""
         now = self.clock.now()
-        older = None if not self.storage.is_postgres else now - SENDING_LEASE
+        older = stale_before(now, is_postgres=self.storage.is_postgres)
         ids = self.storage.recover_sending(now, older_than=older)
         for delivery_id in ids:
             log.warning(
@@ -206,8 +222,9 @@ class Outbox:
         now = self.clock.now()
         article = self.storage.article(delivery.article_key)
         if too_old(article, channel, now):
-            self._finish(delivery, Outcome(DeliveryState.SKIPPED, SkipReason.TOO_OLD))
-            report.skipped += 1
+            too_late = Outcome(DeliveryState.SKIPPED, SkipReason.TOO_OLD)
+            self._finish(delivery, too_late)
+            report.count(channel.id, too_late)
             return True
         shortened = False
         while True:
@@ -272,26 +289,17 @@ class Outbox:
                 "channel %s moved to chat %s; retrying there", channel.id, outcome.chat_moved
             )
         self._finish(delivery, outcome)
+        report.count(channel.id, outcome)
         if outcome.pause is not None:
             self.pause(channel, outcome.pause.reason, platform_wide=outcome.pause.platform_wide)
-            report.paused.append(channel.id)
-        elif outcome.state is DeliveryState.QUEUED:
-            report.retried += 1
-            if outcome.chat_moved is None and outcome.due is not None:
-                log.info(
-                    "delivery %s to %s: %s; retry at %s",
-                    delivery.id,
-                    channel.id,
-                    outcome.error,
-                    outcome.due,
-                )
-                report.note_next(outcome.due)
-                if report.retry_due is None or outcome.due < report.retry_due:
-                    report.retry_due = outcome.due
-        elif outcome.state is DeliveryState.UNKNOWN:
-            report.unknown += 1
-        elif outcome.state is DeliveryState.FAILED:
-            report.failed += 1
+        elif outcome.state is DeliveryState.QUEUED and outcome.chat_moved is None:
+            log.info(
+                "delivery %s to %s: %s; retry at %s",
+                delivery.id,
+                channel.id,
+                outcome.error,
+                outcome.due,
+            )
         if outcome.alert:
             uncertain = outcome.state is DeliveryState.UNKNOWN
             group = "Issue incertaine sur" if uncertain else "Échec définitif sur"

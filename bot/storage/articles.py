@@ -1,5 +1,4 @@
-"""The articles part of the storage: recording new articles (with their deliveries) and reading
-them back; identity lookups by link, guid and title."""
+"""Storage part: recording new articles with their deliveries, identity lookups, reading back."""
 
 from __future__ import annotations
 

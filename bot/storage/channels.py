@@ -1,5 +1,4 @@
-"""The channels part of the storage: each channel's state (pauses, a moved chat) and its outbox
-of deliveries (claim with pacing, finish, recover, and the views admins read)."""
+"""Storage part: each channel's state and its outbox of deliveries (claim, finish, views)."""
 
 from __future__ import annotations
 

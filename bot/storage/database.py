@@ -78,6 +78,14 @@ class Part:
 
     db: Database
 
+    @property
+    def engine(self) -> sa.Engine:
+        return self.db.engine
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.db.is_postgres
+
 
 def make_engine(url: str, *, writer: bool = False) -> sa.Engine:
     """An engine with the settings Relais needs (SQLite: WAL, foreign keys, busy timeout).

@@ -1,4 +1,4 @@
-"""The feeds part of the storage: what Relais remembers about each feed between polls."""
+"""Storage part: what Relais remembers about each feed between polls."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,14 @@ from bot.storage import tables as t
 QUEUED, SENDING = DeliveryState.QUEUED.value, DeliveryState.SENDING.value
 RECOVERED = "the process stopped while sending: outcome unknown"
 WORKER_MAX = 64  # the `worker` column's size
+# A PostgreSQL worker leaves others' `sending` rows alone unless they are older than this (another
+# live worker may own them); SQLite has one instance, so every `sending` row there is dead.
+SENDING_LEASE = timedelta(minutes=5)
+
+
+def stale_before(now: datetime, *, is_postgres: bool) -> datetime | None:
+    """The `older_than` for `recover`: None (every `sending` row) on SQLite."""
+    return now - SENDING_LEASE if is_postgres else None
 
 
 @dataclass(frozen=True, slots=True)

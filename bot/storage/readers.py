@@ -1,5 +1,4 @@
-"""The readers part of the storage: subscribers, their topics, and the two reader outboxes
-(topic broadcasts and morning digests), which share `bot/storage/outbox.py` with the channels'."""
+"""Storage part: subscribers, their topics, and the reader outboxes (broadcasts, digests)."""
 
 from __future__ import annotations
 
@@ -496,14 +495,6 @@ class ReaderStore(ArticlesPart, SearchPart, ReadersPart, DeliveriesPart):
 
     def __init__(self, db: Database | sa.Engine) -> None:
         self.db = db if isinstance(db, Database) else Database(db)
-
-    @property
-    def engine(self) -> sa.Engine:
-        return self.db.engine
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.db.is_postgres
 
 
 def _claimed(conn: sa.Connection, table: sa.Table, ids: Sequence[int]) -> list[Claimed]:

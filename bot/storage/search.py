@@ -1,4 +1,4 @@
-"""The search part of the storage: each article's folded words, and `/search` over them."""
+"""Storage part: each article's folded words, and `/search` over them."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""The Storage: every read and write Relais makes, over SQLite or PostgreSQL, composed of
-per-domain parts (feeds, articles, channels and their outbox, readers, search) over one
-`Database`."""
+"""Storage: every read and write Relais makes, composed of per-domain parts over one Database."""
 
 from __future__ import annotations
 
@@ -29,14 +27,6 @@ class Storage(FeedsPart, ArticlesPart, ChannelsPart, DeliveriesPart, ReadersPart
 
     def close(self) -> None:
         self.db.close()
-
-    @property
-    def engine(self) -> sa.Engine:
-        return self.db.engine
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.db.is_postgres
 
     @property
     def readers(self) -> ReaderStore:

@@ -35,6 +35,7 @@ from bot.models import (
 from bot.publishers.telegram import retry_after_seconds, translate_error
 from bot.secrets import scrub
 from bot.settings import Settings
+from bot.storage.outbox import stale_before
 from bot.storage.readers import ReaderStore
 from bot.telegram_bot.messages import Lang, pick_lang, text
 from bot.telegram_bot.search import search_text, topic_key
@@ -44,9 +45,6 @@ log = logging.getLogger("relais.readers")
 
 BATCH = 40  # rows claimed at once; sent concurrently, the bot's rate limiter paces them
 CHAT_GAP = timedelta(seconds=1)  # Telegram: about one message a second per chat
-SENDING_LEASE = timedelta(
-    minutes=5
-)  # PostgreSQL: another worker's `sending` rows older than this are dead
 BROADCAST_MAX_AGE = timedelta(days=2)  # an older article is not pushed to anyone
 DIGEST_MAX_SPAN = timedelta(days=3)  # a digest never reaches further back than this
 DIGEST_MAX_ARTICLES = 15
@@ -168,7 +166,7 @@ class Broadcaster:
         own: the message may have gone out). Called at start and before each round; rounds of
         this process never overlap, so none of ours is in flight then."""
         now = self.clock.now()
-        older = now - SENDING_LEASE if self.is_postgres else None
+        older = stale_before(now, is_postgres=self.is_postgres)
         found = self.readers.recover(now, older_than=older)
         if any(found.values()):
             log.warning(
