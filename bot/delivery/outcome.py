@@ -40,7 +40,8 @@ class Recipient:
 
     `reader`: a reader's private chat (a topic broadcast or a digest), not a channel. A reader
     who refuses the bot is gone, not a reason to pause; nobody is alerted about one message;
-    and any wait ends the batch, since the rest of it goes to the same platform."""
+    and any wait ends the batch, since the rest of it goes to the same platform. `platform`:
+    which adapter answered (the policy is the same for every platform today; its table says so)."""
 
     platform: ChannelType
     reader: bool = False

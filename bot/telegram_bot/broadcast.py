@@ -202,7 +202,7 @@ class Broadcaster:
 
     async def _send(
         self,
-        chat_id: int,
+        row: Claimed,
         message: str,
         *,
         markup: InlineKeyboardMarkup | None = None,
@@ -211,7 +211,7 @@ class Broadcaster:
         """Send one private message: Telegram's result, or what went wrong, as a value."""
         try:
             sent = await self.bot.send_message(
-                chat_id=chat_id,
+                chat_id=row.chat_id,
                 text=message,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
@@ -222,7 +222,7 @@ class Broadcaster:
         except StorageError:
             raise
         except Exception as err:  # a bug here must not send the message twice later
-            log.exception("message to chat %s: unexpected error", chat_id)
+            log.exception("%s %s: unexpected error", "digest" if row.day else "broadcast", row.id)
             return err
         return PublishResult(str(int(sent.message_id)))
 
@@ -245,7 +245,7 @@ class Broadcaster:
         except Exception as err:  # nothing was sent: this message cannot be built
             log.exception("broadcast %s: cannot be rendered", row.id)
             return row, self._decide(row, NotRendered(f"{type(err).__name__}: {err}"))
-        answer = await self._send(row.chat_id, message, markup=markup, preview=preview)
+        answer = await self._send(row, message, markup=markup, preview=preview)
         return row, self._decide(row, answer)
 
     async def deliver_broadcasts(self, stop: asyncio.Event | None = None) -> int:
@@ -272,7 +272,7 @@ class Broadcaster:
                         continue
                     break
                 done = await asyncio.gather(*(self._send_broadcast(r) for r in claim.rows))
-                self.readers.finish_broadcasts(done, self.clock.now())
+                _left("broadcast", self.readers.finish_broadcasts(done, self.clock.now()))
                 outcomes = [o for _row, o in done]
                 sent += sum(1 for o in outcomes if o.state is DeliveryState.SENT)
                 gone = sum(1 for o in outcomes if o.unsubscribe)
@@ -322,7 +322,7 @@ class Broadcaster:
         except Exception as err:  # nothing was sent: this digest cannot be built
             log.exception("digest %s: cannot be rendered", row.id)
             return row, self._decide(row, NotRendered(f"{type(err).__name__}: {err}")), 0
-        answer = await self._send(row.chat_id, message)
+        answer = await self._send(row, message)
         return row, self._decide(row, answer), len(articles)
 
     async def digest_tick(self, now: datetime) -> int:
@@ -342,7 +342,7 @@ class Broadcaster:
                 if not rows:
                     break
                 done = await asyncio.gather(*(self._send_digest(r) for r in rows))
-                self.readers.finish_digests(done, self.clock.now())
+                _left("digest", self.readers.finish_digests(done, self.clock.now()))
                 outcomes = [o for _row, o, _n in done]
                 sent += sum(1 for o in outcomes if o.state is DeliveryState.SENT)
                 if self._held(outcomes) or any(o.end_round for o in outcomes):
@@ -364,3 +364,14 @@ class Broadcaster:
         if due is not None and self._hold_until is not None:
             return max(due, self._hold_until)
         return due
+
+
+def _left(kind: str, ids: Sequence[int]) -> None:
+    """Log the rows whose outcome was not written: another worker had recovered them."""
+    if ids:
+        log.error(
+            "%s(s) %s were taken over by another worker before their outcome could be "
+            "recorded; left as that worker has them",
+            kind,
+            ", ".join(str(i) for i in ids),
+        )
