@@ -320,6 +320,9 @@ async def test_an_unexpected_error_after_the_request_went_out_is_unknown_not_fai
     assert first.state is DeliveryState.UNKNOWN and second.state is DeliveryState.QUEUED
     assert first.error == "unexpected error: ValueError"
     assert "cannot render" not in (first.error or "")
+    assert any("unexpected error: ValueError" in m for m in rig.notes.messages)
+    report = await rig.outbox.deliver_due()  # never sent again on its own; the rest goes
+    assert report.sent == 1 and rig.pub("out").attempts == 2
 
 
 async def test_an_article_that_cannot_be_rendered_is_failed_without_a_request(
