@@ -7,6 +7,7 @@ from typing import IO
 import sqlalchemy as sa
 
 from bot.storage.articles import ArticlesPart
+from bot.storage.broadcasts import BroadcastsPart
 from bot.storage.channels import ChannelsPart, DeliveriesPart
 from bot.storage.database import Database
 from bot.storage.feeds import FeedsPart
@@ -14,7 +15,9 @@ from bot.storage.readers import ReadersPart, ReaderStore
 from bot.storage.search import SearchPart
 
 
-class Storage(FeedsPart, ArticlesPart, ChannelsPart, DeliveriesPart, ReadersPart, SearchPart):
+class Storage(
+    FeedsPart, ArticlesPart, ChannelsPart, DeliveriesPart, ReadersPart, BroadcastsPart, SearchPart
+):
     """Reads and writes; each public method is one transaction."""
 
     def __init__(self, engine: sa.Engine | Database, *, lock_file: IO[str] | None = None) -> None:

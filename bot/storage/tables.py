@@ -146,11 +146,16 @@ subscribers = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# Topic keys and labels longer than this are cut: a category is a short name, not a paragraph.
+TOPIC_KEY_MAX = 255
+
 subscriptions = sa.Table(
     "subscriptions",
     metadata,
     sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("topic", sa.String(255), primary_key=True),  # folded: "securite" for "Sécurité"
+    sa.Column(
+        "topic", sa.String(TOPIC_KEY_MAX), primary_key=True
+    ),  # folded: "securite" for "Sécurité"
     sa.Column("label", sa.Text, nullable=False),  # as the site spells it
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_subscriptions_topic", "topic"),
