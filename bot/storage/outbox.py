@@ -21,7 +21,6 @@ from bot.storage import tables as t
 
 QUEUED, SENDING = DeliveryState.QUEUED.value, DeliveryState.SENDING.value
 RECOVERED = "the process stopped while sending: outcome unknown"
-WORKER_MAX = 64  # the `worker` column's size
 # A PostgreSQL worker leaves others' `sending` rows alone unless they are older than this (another
 # live worker may own them); SQLite has one instance, so every `sending` row there is dead.
 SENDING_LEASE = timedelta(minutes=5)
@@ -78,7 +77,7 @@ def take(
             attempts=c.attempts + 1,
             attempted_at=now,
             updated_at=now,
-            worker=worker[:WORKER_MAX],
+            worker=worker[: t.WORKER_MAX],
         )
         .returning(c.id)
     ).scalars()
@@ -115,7 +114,7 @@ def finish(
         .where(
             c.id == claim.id,
             c.state == SENDING,
-            c.worker == (claim.worker or "")[:WORKER_MAX],
+            c.worker == (claim.worker or "")[: t.WORKER_MAX],
             c.attempts == claim.attempts,
         )
         .values(**values)
