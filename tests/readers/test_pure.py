@@ -262,9 +262,9 @@ def test_only_urls_of_configured_hosts_are_accepted() -> None:
         (BadRequest("Bad Request: PEER_ID_INVALID"), RecipientGoneError, "gone:"),
         (InvalidToken(), CredentialsError, "refused the bot token"),
         (RetryAfter(timedelta(seconds=7)), TransientError, "retry in 7 s"),
-        (BadRequest("Bad Request: can't parse entities"), PermanentError, "refused the post"),
-        (TimedOut(), UnknownOutcomeError, "may have been posted"),
-        (NetworkError("connection refused"), TransientError, "could not be reached"),
+        (BadRequest("Bad Request: can't parse entities"), PermanentError, "refuse la publication"),
+        (TimedOut(), UnknownOutcomeError, "peut-être été publié"),
+        (NetworkError("connection refused"), TransientError, "injoignable"),
     ],
 )
 def test_classify_translates_a_private_message_error(
