@@ -11,8 +11,8 @@ from telegram.ext import ExtBot
 from bot.clock import FakeClock
 from bot.content.telegram_html import validate_telegram_html
 from bot.feeds.identity import normalise_title
-from bot.models import DeliveryState, FeedState
-from bot.storage.store import NewArticle, Storage
+from bot.models import DeliveryState, FeedState, NewArticle
+from bot.storage.store import Storage
 from bot.telegram_bot.service import ADMIN_COMMANDS, ReaderBot
 from tests.fakes.telegram_api import FakeTelegram
 from tests.readers.conftest import ADMIN, EN, SITE, START, Chat, FakeHooks, article, reader_settings
