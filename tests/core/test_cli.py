@@ -67,7 +67,10 @@ def test_usage_error_exits_2(capsys) -> None:
 def test_check_ok(tmp_path: Path, capsys) -> None:
     path = write_config(tmp_path, str(DEMO_FEED))
     assert main(["--config", str(path), "check"]) == 0
-    assert "OK" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "OK" in out
+    # in the site's language: French here
+    assert "  flux sahel : " in out and "  chaîne out : console → stdout" in out
 
 
 def test_run_once_posts_each_article_once_then_nothing(
@@ -230,7 +233,7 @@ def test_preview_without_any_feed_exits_2(tmp_path: Path, capsys) -> None:
     path.write_text("channels: [{id: o, type: console}]\n", encoding="utf-8")
     assert main(["--config", str(path), "preview"]) == 2
     assert main(["--config", str(tmp_path / "none.yaml"), "preview"]) == 2
-    assert "no SOURCE" in capsys.readouterr().err
+    assert "aucune SOURCE donnée et aucun flux configuré" in capsys.readouterr().err
 
 
 def test_preview_of_a_file_shows_every_channel(monkeypatch, capsys) -> None:
