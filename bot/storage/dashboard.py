@@ -1,10 +1,9 @@
-"""DashboardStore: the web dashboard's reads and writes (search, queue, audit log, login links)."""
+"""Storage part: the web dashboard's reads and writes (history search, queue, audit log, logins)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +12,10 @@ import sqlalchemy as sa
 from bot.errors import StorageError
 from bot.models import Article, Delivery, DeliveryState
 from bot.storage import tables as t
-from bot.storage.store import SENT_LIKE, Storage, _article, _delivery
+from bot.storage.channels import SENT_LIKE
+from bot.storage.database import Part
+from bot.storage.rows import article as article_of
+from bot.storage.rows import delivery as delivery_of
 
 WEB_SECRET_KEY = "web_secret"
 SEARCH_MAX = 200  # characters of a history search
@@ -74,40 +76,29 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-class DashboardStore:
-    """Every read and write of the web dashboard; each public method is one transaction.
-
-    Built over the same engine as `Storage` (one SQLite file or PostgreSQL pool, one schema).
-    """
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-        self._storage = Storage(engine)
-
-    @contextmanager
-    def _tx(self) -> Iterator[sa.Connection]:
-        with self._storage._tx() as conn:
-            yield conn
+class DashboardPart(Part):
+    """The dashboard's queries and its own tables (audit log, login nonces, edited teasers,
+    alerts journal); composed into `Storage`."""
 
     # ---- health and the signing secret ---------------------------------------------------
 
     def ping(self) -> None:
         """Raise StorageError unless the database answers."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(sa.text("SELECT 1"))
 
     def web_secret(self) -> str:
         """The key that signs login links and session cookies, made once per database: every
         process on the same database (`relais run`, `relais web`, `relais web-login`) shares it."""
         m = t.meta
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             found = conn.execute(
                 sa.select(m.c.value).where(m.c.key == WEB_SECRET_KEY)
             ).scalar_one_or_none()
             if found is not None:
                 return str(found)
             conn.execute(
-                self._storage._insert(m)
+                self.db.insert(m)
                 .values(key=WEB_SECRET_KEY, value=secrets.token_hex(32))
                 .on_conflict_do_nothing()
             )
@@ -117,9 +108,9 @@ class DashboardStore:
 
     def use_login_nonce(self, nonce: str, user_id: int, now: datetime) -> bool:
         """True the first time a login link's nonce is used, False ever after."""
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             inserted = conn.execute(
-                self._storage._insert(t.login_nonces)
+                self.db.insert(t.login_nonces)
                 .values(nonce=nonce[:64], user_id=user_id, used_at=now)
                 .on_conflict_do_nothing()
                 .returning(t.login_nonces.c.nonce)
@@ -131,7 +122,7 @@ class DashboardStore:
     def record_action(
         self, author: int, action: str, target: str, detail: str, now: datetime
     ) -> None:
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(
                 t.audit_log.insert().values(
                     at=now, author=author, action=action[:32], target=target, detail=detail
@@ -140,7 +131,7 @@ class DashboardStore:
 
     def actions(self, limit: int = 20) -> list[AuditEntry]:
         a = t.audit_log
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             rows = conn.execute(sa.select(a).order_by(a.c.id.desc()).limit(limit)).all()
         return [
             AuditEntry(int(r.id), r.at, int(r.author), r.action, r.target, r.detail) for r in rows
@@ -149,13 +140,13 @@ class DashboardStore:
     # ---- the alerts journal --------------------------------------------------------------
 
     def record_alert(self, message: str, now: datetime) -> None:
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             conn.execute(t.alert_log.insert().values(at=now, message=message))
 
     def alerts(self, since: datetime, limit: int = 20) -> list[tuple[datetime, str]]:
         """The alerts sent since `since`, newest first."""
         g = t.alert_log
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             rows = conn.execute(
                 sa.select(g.c.at, g.c.message)
                 .where(g.c.at >= since)
@@ -181,7 +172,7 @@ class DashboardStore:
                     sa.func.lower(a.c.canonical_url).like(pattern, escape="\\"),
                 )
             )
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             rows = conn.execute(stmt).all()
             keys = [r.key for r in rows]
             found: dict[str, list[Delivery]] = {k: [] for k in keys}
@@ -189,23 +180,23 @@ class DashboardStore:
                 for row in conn.execute(
                     sa.select(d).where(d.c.article_key.in_(keys)).order_by(d.c.channel_id)
                 ):
-                    found[row.article_key].append(_delivery(row._mapping))
-        return [ArticleHit(_article(r._mapping), r.first_seen, tuple(found[r.key])) for r in rows]
+                    found[row.article_key].append(delivery_of(row._mapping))
+        return [ArticleHit(article_of(r._mapping), r.first_seen, tuple(found[r.key])) for r in rows]
 
     def article_deliveries(self, key: str) -> tuple[Article, datetime, list[Delivery]]:
         """One article, when it was first seen, and its delivery on every channel."""
         a, d = t.articles, t.deliveries
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             row = conn.execute(sa.select(a).where(a.c.key == key)).first()
             if row is None:
                 raise StorageError(f"no article with key {key!r}")
             deliveries = [
-                _delivery(r._mapping)
+                delivery_of(r._mapping)
                 for r in conn.execute(
                     sa.select(d).where(d.c.article_key == key).order_by(d.c.channel_id)
                 )
             ]
-        return _article(row._mapping), row.first_seen, deliveries
+        return article_of(row._mapping), row.first_seen, deliveries
 
     # ---- the queue -----------------------------------------------------------------------
 
@@ -229,14 +220,14 @@ class DashboardStore:
         )
         if channel_id is not None:
             stmt = stmt.where(d.c.channel_id == channel_id)
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             rows = conn.execute(stmt).all()
-        return [QueuedPost(_delivery(r._mapping), _article(r._mapping), r.teaser) for r in rows]
+        return [QueuedPost(delivery_of(r._mapping), article_of(r._mapping), r.teaser) for r in rows]
 
     def reschedule(self, delivery_id: int, due: datetime, now: datetime) -> bool:
         """Give a queued delivery another due time (publish now, or move to a later slot)."""
         d = t.deliveries
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             return (
                 conn.execute(
                     d.update()
@@ -252,7 +243,7 @@ class DashboardStore:
         d, e = t.deliveries, t.teaser_edits
         editable = [DeliveryState.QUEUED.value, DeliveryState.FAILED.value]
         editable.append(DeliveryState.UNKNOWN.value)
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             state = conn.execute(
                 sa.select(d.c.state).where(d.c.id == delivery_id)
             ).scalar_one_or_none()
@@ -267,7 +258,7 @@ class DashboardStore:
 
     def teaser_edit(self, delivery_id: int) -> str | None:
         e = t.teaser_edits
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             found = conn.execute(
                 sa.select(e.c.teaser).where(e.c.delivery_id == delivery_id)
             ).scalar_one_or_none()
@@ -277,7 +268,7 @@ class DashboardStore:
         e = t.teaser_edits
         if not delivery_ids:
             return {}
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             rows = conn.execute(
                 sa.select(e.c.delivery_id, e.c.teaser).where(e.c.delivery_id.in_(delivery_ids))
             ).all()
@@ -288,7 +279,7 @@ class DashboardStore:
         counts them for its pacing (sending, sent and unknown rows)."""
         d = t.deliveries
         sent_like = [s.value for s in SENT_LIKE]
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             last, today = conn.execute(
                 sa.select(
                     sa.func.max(d.c.attempted_at),
@@ -302,7 +293,7 @@ class DashboardStore:
     def readers_per_topic(self, limit: int = 50) -> list[tuple[str, int]]:
         """Each followed topic (as the site spells it) and how many readers follow it."""
         s = t.subscriptions
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             rows = conn.execute(
                 sa.select(sa.func.min(s.c.label), sa.func.count())
                 .group_by(s.c.topic)
@@ -314,7 +305,7 @@ class DashboardStore:
     def recent_digests(self, limit: int = 10) -> list[tuple[str, str, int]]:
         """The latest digests: (local day, state, articles listed)."""
         g = t.digests
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             rows = conn.execute(
                 sa.select(g.c.day, g.c.state, g.c.articles).order_by(g.c.id.desc()).limit(limit)
             ).all()
@@ -325,7 +316,7 @@ class DashboardStore:
     def metrics(self, late_before: datetime) -> MetricsSnapshot:
         """Counts for /metrics; `late_before`: a queued post due before this is late."""
         d, b = t.deliveries, t.broadcasts
-        with self._tx() as conn:
+        with self.db.tx() as conn:
             deliveries = {
                 (str(c), str(s)): int(n)
                 for c, s, n in conn.execute(

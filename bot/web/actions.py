@@ -13,6 +13,7 @@ from starlette.responses import Response
 from bot.models import Delivery, DeliveryState
 from bot.web.base import Routes
 from bot.web.plan import next_slot_after
+from bot.web.reasons import ADMIN_SKIP
 from bot.web.texts import word
 
 log = logging.getLogger("relais.web")
@@ -49,7 +50,7 @@ class ActionRoutes(Routes):
             state = word(ctx.lang, f"state_{delivery.state.value}")
             return word(ctx.lang, "refused_action", id=delivery.id, state=state)
         action = key.removeprefix("done_")
-        ctx.dashboard.record_action(user, action, f"#{delivery.id}", detail, ctx.clock.now())
+        ctx.storage.record_action(user, action, f"#{delivery.id}", detail, ctx.clock.now())
         log.info("dashboard: admin %s: %s #%s %s", user, action, delivery.id, detail)
         ctx.wake()
         return word(ctx.lang, key, id=delivery.id, **kw)
@@ -57,7 +58,7 @@ class ActionRoutes(Routes):
     def publish_now(self, delivery: Delivery, values: dict[str, str], user: int) -> str:
         now = self.ctx.clock.now()
         return self._done(
-            self.ctx.dashboard.reschedule(delivery.id, now, now), delivery, "done_publish", user
+            self.ctx.storage.reschedule(delivery.id, now, now), delivery, "done_publish", user
         )
 
     def move(self, delivery: Delivery, values: dict[str, str], user: int) -> str:
@@ -66,16 +67,16 @@ class ActionRoutes(Routes):
         now = ctx.clock.now()
         if channel is None:
             return word(ctx.lang, "not_found")
-        queued = ctx.dashboard.queue(channel.id, states=(DeliveryState.QUEUED,))
+        queued = ctx.storage.queue(channel.id, states=(DeliveryState.QUEUED,))
         planned = self.plan_of(channel, queued).get(delivery.id)
         at = planned.due if planned is not None else delivery.due_at
         due = next_slot_after(channel, at, now, ctx.settings.site.tz)
-        ok = ctx.dashboard.reschedule(delivery.id, due, now)
+        ok = ctx.storage.reschedule(delivery.id, due, now)
         return self._done(ok, delivery, "done_move", user, due.isoformat(), when=ctx.when(due))
 
     def skip(self, delivery: Delivery, values: dict[str, str], user: int) -> str:
         now = self.ctx.clock.now()
-        ok = self.ctx.storage.mark_skipped(delivery.id, f"skipped by admin {user}", now)
+        ok = self.ctx.storage.mark_skipped(delivery.id, f"{ADMIN_SKIP} {user}", now)
         return self._done(ok, delivery, "done_skip", user)
 
     def retry(self, delivery: Delivery, values: dict[str, str], user: int) -> str:
@@ -85,7 +86,7 @@ class ActionRoutes(Routes):
 
     def teaser(self, delivery: Delivery, values: dict[str, str], user: int) -> str:
         text = values.get("teaser", "").replace("\r\n", "\n").strip()[:TEASER_MAX]
-        ok = self.ctx.dashboard.set_teaser(delivery.id, text, user, self.ctx.clock.now())
+        ok = self.ctx.storage.set_teaser(delivery.id, text, user, self.ctx.clock.now())
         return self._done(ok, delivery, "done_teaser", user, text[:200])
 
 

@@ -86,7 +86,7 @@ def create_app(ctx: WebContext, *, extra_routes: list[Route] | None = None) -> S
         Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,
-            secret_key=ctx.dashboard.web_secret(),
+            secret_key=ctx.storage.web_secret(),
             session_cookie="relais_session",
             max_age=int(SESSION_AGE.total_seconds()),
             same_site="lax",

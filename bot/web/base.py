@@ -103,7 +103,7 @@ class Routes:
         ctx = self.ctx
         now = ctx.clock.now()
         tz = ctx.settings.site.tz
-        last, today = ctx.dashboard.pacing_facts(channel.id, local_midnight(now, tz))
+        last, today = ctx.storage.pacing_facts(channel.id, local_midnight(now, tz))
         tally = Tally(last, now.astimezone(tz).date(), today)
         waiting = [
             Waiting(p.delivery.id, p.article, p.delivery.due_at)

@@ -10,7 +10,6 @@ from pathlib import Path
 from bot.clock import Clock
 from bot.models import Article
 from bot.settings import ChannelSettings, Settings
-from bot.storage.dashboard import DashboardStore
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
 from bot.telegram_bot.command_limit import CommandLimiter
@@ -45,7 +44,6 @@ class WebContext:
     )
 
     def __post_init__(self) -> None:
-        self.dashboard = DashboardStore(self.storage.engine)
         self.readers = ReaderStore(self.storage.engine)
 
     @property

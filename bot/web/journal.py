@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from bot.clock import Clock
-from bot.storage.dashboard import DashboardStore
+from bot.storage.dashboard import DashboardPart
 
 
 class AlertJournal:
     """Implements the alerts' Notifier protocol: each message becomes a row of `alert_log`,
     which "Aujourd'hui" lists (from any process on the same database)."""
 
-    def __init__(self, dashboard: DashboardStore, clock: Clock) -> None:
+    def __init__(self, dashboard: DashboardPart, clock: Clock) -> None:
         self.dashboard = dashboard
         self.clock = clock
 

@@ -32,7 +32,7 @@ class LoginRoutes(Routes):
         now = self.ctx.clock.now()
         if self.ctx.limiter.check(_client_key(request), now) is not Verdict.ALLOW:
             return auth.LoginRefusal.RATE_LIMITED
-        claim = auth.read_token(self.ctx.dashboard.web_secret(), token, now)
+        claim = auth.read_token(self.ctx.storage.web_secret(), token, now)
         refusal = auth.decide_login(
             claim, frozenset(self.ctx.settings.telegram.admins), first_use=True
         )
@@ -51,7 +51,7 @@ class LoginRoutes(Routes):
         token = request.path_params["token"]
         found = self._check_link(request, token)
         now = self.ctx.clock.now()
-        if isinstance(found, auth.LoginClaim) and not self.ctx.dashboard.use_login_nonce(
+        if isinstance(found, auth.LoginClaim) and not self.ctx.storage.use_login_nonce(
             found.nonce, found.user_id, now
         ):
             found = auth.LoginRefusal.USED
@@ -59,7 +59,7 @@ class LoginRoutes(Routes):
             return self._login_refused(request, found)
         request.session.clear()
         request.session.update({"user": found.user_id, "csrf": auth.new_csrf_token()})
-        self.ctx.dashboard.record_action(found.user_id, "login", "", "", now)
+        self.ctx.storage.record_action(found.user_id, "login", "", "", now)
         log.info("dashboard: admin %s logged in", found.user_id)
         return RedirectResponse("/", status_code=303)
 

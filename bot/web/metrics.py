@@ -10,7 +10,6 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from bot.models import DeliveryState
 from bot.settings import Settings
-from bot.storage.dashboard import DashboardStore
 from bot.storage.store import Storage
 
 LATE_AFTER = timedelta(minutes=5)  # a queued post due for longer than this is late
@@ -23,18 +22,16 @@ class RelaisCollector(Collector):
         self,
         settings: Callable[[], Settings],
         storage: Storage,
-        dashboard: DashboardStore,
         now: Callable[[], datetime],
     ) -> None:
         self._settings = settings
         self._storage = storage
-        self._dashboard = dashboard
         self._now = now
 
     def collect(self) -> Iterator[Metric]:
         settings = self._settings()
         now = self._now()
-        snap = self._dashboard.metrics(now - LATE_AFTER)
+        snap = self._storage.metrics(now - LATE_AFTER)
         deliveries = CounterMetricFamily(
             "relais_deliveries", "Outbox rows by channel and state", labels=["channel", "state"]
         )

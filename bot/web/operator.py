@@ -21,14 +21,12 @@ class OperatorRoutes(Routes):
     @cached_property
     def registry(self) -> CollectorRegistry:
         ctx = self.ctx
-        return registry_for(
-            RelaisCollector(lambda: self.ctx.settings, ctx.storage, ctx.dashboard, ctx.clock.now)
-        )
+        return registry_for(RelaisCollector(lambda: self.ctx.settings, ctx.storage, ctx.clock.now))
 
     async def healthz(self, request: Request) -> Response:
         ctx = self.ctx
         try:
-            ctx.dashboard.ping()
+            ctx.storage.ping()
             error = None
         except StorageError as err:
             error = str(err)

@@ -9,7 +9,8 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.content.render import render, validate_telegram_html
+from bot.content.render import render
+from bot.content.telegram_html import validate_telegram_html
 from bot.errors import ConfigError, StorageError
 from bot.feeds.identity import allowed_hosts
 from bot.models import Article, Delivery, DeliveryState, FacebookPost, Post, TelegramPost
@@ -48,7 +49,7 @@ class PageRoutes(Routes):
         for channel in ctx.settings.channels:
             state = storage.channel_state(channel.id)
             found = counts.get(channel.id)
-            first = ctx.dashboard.queue(channel.id, states=(DeliveryState.QUEUED,), limit=1)
+            first = ctx.storage.queue(channel.id, states=(DeliveryState.QUEUED,), limit=1)
             plan = self.plan_of(channel, first)
             channels.append(
                 (
@@ -74,7 +75,7 @@ class PageRoutes(Routes):
                     )
                 )
         trouble = (DeliveryState.FAILED, DeliveryState.UNKNOWN)
-        for post in ctx.dashboard.queue(states=trouble, limit=30):
+        for post in ctx.storage.queue(states=trouble, limit=30):
             d = post.delivery
             if d.state is DeliveryState.FAILED:
                 alerts.append(
@@ -96,8 +97,8 @@ class PageRoutes(Routes):
             feeds=feeds,
             channels=channels,
             watch=alerts[:30],
-            alerts=ctx.dashboard.alerts(ctx.clock.now() - ALERTS_SHOWN),
-            actions=ctx.dashboard.actions(10),
+            alerts=ctx.storage.alerts(ctx.clock.now() - ALERTS_SHOWN),
+            actions=ctx.storage.actions(10),
         )
 
     def _pacing(self, channel: ChannelSettings) -> str:
@@ -120,7 +121,7 @@ class PageRoutes(Routes):
         for channel in ctx.settings.channels:
             if wanted is not None and channel.id != wanted:
                 continue
-            posts = ctx.dashboard.queue(channel.id)
+            posts = ctx.storage.queue(channel.id)
             plan = self.plan_of(channel, posts)
             sections.append((channel, self._pacing(channel), posts, plan))
         return self.page(
@@ -136,7 +137,7 @@ class PageRoutes(Routes):
         if self.admin(request) is None:
             return self.refused(request)
         q = request.query_params.get("q", "")[:200]
-        hits = self.ctx.dashboard.search_articles(q)
+        hits = self.ctx.storage.search_articles(q)
         rows = [(hit, self._states(hit.article, list(hit.deliveries))) for hit in hits]
         return self.page(request, "history.html", q=q, rows=rows)
 
@@ -162,7 +163,7 @@ class PageRoutes(Routes):
         if self.admin(request) is None:
             return self.refused(request)
         try:
-            article, first_seen, deliveries = self.ctx.dashboard.article_deliveries(
+            article, first_seen, deliveries = self.ctx.storage.article_deliveries(
                 request.path_params["key"]
             )
         except StorageError:
@@ -192,7 +193,7 @@ class PageRoutes(Routes):
                 message = word(lang, "not_found")
             else:
                 article = ctx.storage.article(delivery.article_key)
-                cards.append(self._card(channel, article, ctx.dashboard.teaser_edit(delivery.id)))
+                cards.append(self._card(channel, article, ctx.storage.teaser_edit(delivery.id)))
         elif url:
             hosts = allowed_hosts(ctx.settings.site.url, [f.url for f in ctx.settings.feeds])
             article = None
@@ -245,7 +246,7 @@ class PageRoutes(Routes):
         read = snapshot(path) if path is not None and path.is_file() else None
         plans = []
         for channel in ctx.settings.channels:
-            posts = ctx.dashboard.queue(channel.id, limit=10)
+            posts = ctx.storage.queue(channel.id, limit=10)
             plan = self.plan_of(channel, posts)
             try:
                 values = form_values(read.text, channel.id) if read else {}
@@ -288,7 +289,7 @@ class PageRoutes(Routes):
         ctx.settings = settings
         if ctx.apply_settings is not None:
             ctx.apply_settings(settings)
-        ctx.dashboard.record_action(user, "planning", channel_id, change.summary(), ctx.clock.now())
+        ctx.storage.record_action(user, "planning", channel_id, change.summary(), ctx.clock.now())
         ctx.wake()
         return self.back(request, word(lang, "planning_saved", channel=channel_id), "/planning")
 
@@ -301,9 +302,9 @@ class PageRoutes(Routes):
             "subscribers.html",
             readers=readers,
             digest=digest,
-            topics=self.ctx.dashboard.readers_per_topic(),
+            topics=self.ctx.storage.readers_per_topic(),
             broadcasts=sorted(self.ctx.readers.broadcast_counts().items()),
-            digests=self.ctx.dashboard.recent_digests(),
+            digests=self.ctx.storage.recent_digests(),
         )
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.delivery.route import fold
-from bot.models import Article, Delivery, DeliveryState
+from bot.content.text import fold
+from bot.models import Article, Delivery, DeliveryState, SkipReason
 from bot.settings import ChannelSettings, Filter
 from bot.telegram_bot.views import when
 from bot.web.texts import Lang, word
@@ -26,28 +26,37 @@ def _matched(filt: Filter, article: Article) -> tuple[str, str] | None:
     return None
 
 
+# The recorded skip reasons, in the manager's words (EXCLUDED says which rule, below).
+_SKIPS: dict[SkipReason, str] = {
+    SkipReason.BASELINE: "why_baseline",
+    SkipReason.REPUBLISHED: "why_duplicate",
+    SkipReason.NOT_INCLUDED: "why_not_included",
+}
+ADMIN_SKIP = "skipped by admin"  # what the dashboard and /skip record, then the admin's id
+
+
 def skip_reason(
     error: str | None, article: Article, channel: ChannelSettings | None, lang: Lang
 ) -> str:
     """Why a delivery was skipped, from the reason the outbox recorded."""
     error = error or ""
-    if error.startswith("baseline"):
-        return word(lang, "why_baseline")
-    if error.startswith("older than"):
+    try:
+        reason: SkipReason | None = SkipReason(error)
+    except ValueError:
+        reason = None
+    if reason in _SKIPS:
+        return word(lang, _SKIPS[reason])
+    if reason is SkipReason.TOO_OLD:
         age = channel.max_age if channel is not None else None
         hours = int(age.total_seconds() // 3600) if age else 0
         return word(lang, "why_too_old", age=f"{hours} h" if hours else "max_age")
-    if error.startswith("skipped by admin"):
-        return word(lang, "why_admin_skip", who=error.removeprefix("skipped by admin").strip())
-    if "duplicate" in error or "republished" in error:
-        return word(lang, "why_duplicate")
-    if "exclude" in error:
+    if reason is SkipReason.EXCLUDED:
         found = _matched(channel.exclude, article) if channel is not None else None
         if found is not None:
             return word(lang, f"why_excluded_{found[0]}", value=found[1])
         return word(lang, "why_excluded")
-    if "include" in error:
-        return word(lang, "why_not_included")
+    if error.startswith(ADMIN_SKIP):
+        return word(lang, "why_admin_skip", who=error.removeprefix(ADMIN_SKIP).strip())
     return word(lang, "why_other", error=error)
 
 

@@ -15,7 +15,6 @@ from starlette.routing import Route
 
 from bot.errors import RelaisError
 from bot.settings import Settings, WebSettings
-from bot.storage.dashboard import DashboardStore
 from bot.storage.store import Storage
 from bot.web.app import create_app
 from bot.web.auth import login_token, login_url
@@ -101,7 +100,7 @@ async def serve_web(app: App, stop: asyncio.Event, config_path: Path | None) -> 
         reader = app.service.reader
         return reader.feed_update if reader is not None else None
 
-    app.alerts.add_notifier(AlertJournal(DashboardStore(app.storage.engine), app.clock))
+    app.alerts.add_notifier(AlertJournal(app.storage, app.clock))
     route = webhook_route(app.settings, feed)
     try:
         await serve(
@@ -117,7 +116,7 @@ async def serve_web(app: App, stop: asyncio.Event, config_path: Path | None) -> 
 def login_link(settings: Settings, storage: Storage, user_id: int, now: datetime) -> str:
     """A one-time login link for this admin (`relais web-login`, the bot's /web)."""
     web = settings.web or WebSettings()
-    token = login_token(DashboardStore(storage.engine).web_secret(), user_id, now)
+    token = login_token(storage.web_secret(), user_id, now)
     return login_url(web.base_url, token)
 
 

@@ -8,9 +8,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.feeds.identity import article_key, canonical_url, normalise_title
-from bot.models import Article, Post, PublishResult, ReconcileOutcome, Reconciliation
+from bot.models import (
+    Article,
+    NewArticle,
+    Post,
+    PublishResult,
+    ReconcileOutcome,
+    Reconciliation,
+    SkipReason,
+)
 from bot.settings import Settings, settings_from_mapping
-from bot.storage.store import NewArticle
 
 BASE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -35,7 +42,7 @@ def article(n: int, *, feed: str = "site", title: str | None = None, **kw: Any) 
     )
 
 
-def new(a: Article, channels: Iterable[str], reason: str | None = None) -> NewArticle:
+def new(a: Article, channels: Iterable[str], reason: SkipReason | None = None) -> NewArticle:
     return NewArticle(a, normalise_title(a.title), [(c, reason) for c in channels])
 
 

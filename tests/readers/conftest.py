@@ -15,10 +15,10 @@ from telegram.ext import ExtBot
 
 from bot.clock import FakeClock
 from bot.feeds.identity import article_key, canonical_url, normalise_title
-from bot.models import Article
+from bot.models import Article, NewArticle
 from bot.publishers.telegram import BotTimeouts, make_bot
 from bot.settings import Settings, settings_from_mapping
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 from bot.telegram_bot.context import AdminHooks
 from bot.telegram_bot.service import ReaderBot
 from tests.fakes.telegram_api import Call, FakeTelegram, callback_update, message_update

@@ -15,9 +15,9 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.feeds.identity import article_key, canonical_url, normalise_title
-from bot.models import Article, DeliveryState, PublishResult
+from bot.models import Article, DeliveryState, NewArticle, PublishResult, SkipReason
 from bot.settings import Settings, load_settings
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 from bot.web.app import create_app
 from bot.web.context import WebContext
 from bot.web.server import login_link
@@ -108,7 +108,7 @@ def build_world(url: str, tmp_path: Path) -> World:
         "advert": make_article(5, "Offre spéciale : forfaits internet", categories=("Publicité",)),
         "second": make_article(6, "Ségou : les maraîchers face à la hausse des intrants"),
     }
-    skip = "filtered out: matches the channel's exclude rules"
+    skip = SkipReason.EXCLUDED
     items = [
         NewArticle(a, normalise_title(a.title), [("tg-main", skip if name == "advert" else None)])
         for name, a in arts.items()

@@ -14,7 +14,6 @@ from bot.delivery.outbox import Outbox
 from bot.logs import setup_logging
 from bot.models import Delivery, DeliveryState, TelegramPost
 from bot.settings import settings_from_mapping
-from bot.storage.dashboard import DashboardStore
 from bot.storage.store import Storage
 from bot.web import auth
 from bot.web.health import health
@@ -262,11 +261,11 @@ async def test_the_outbox_posts_the_teaser_an_admin_wrote(db_url: str) -> None:
     storage.record([new(article(1), ["tg"])], BASE)
     [row] = storage.deliveries()
     text = "Texte réécrit par la rédaction : le conseil se tient à Koulouba."
-    assert DashboardStore(storage.engine).set_teaser(row.id, text, 7, BASE)
+    assert storage.set_teaser(row.id, text, 7, BASE)
     await outbox.deliver_due()
     [post] = publisher.posts
     assert isinstance(post, TelegramPost) and text in post.text
-    assert not DashboardStore(storage.engine).set_teaser(row.id, "trop tard", 7, BASE)
+    assert not storage.set_teaser(row.id, "trop tard", 7, BASE)
     await outbox.aclose()
     storage.close()
 

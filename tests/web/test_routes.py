@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.models import Article, DeliveryState
-from bot.storage.dashboard import DashboardStore
+from bot.storage.store import Storage
 from bot.web import auth
 from bot.web.app import create_app
 from tests.web.conftest import ADMIN, SITE, STRANGER, Client, World, client_for
@@ -165,7 +165,7 @@ async def act(client: Client, delivery_id: int, action: str, **data: str) -> str
 
 
 def audit(world: World) -> list[tuple[int, str, str]]:
-    return [(a.author, a.action, a.target) for a in DashboardStore(world.storage.engine).actions()]
+    return [(a.author, a.action, a.target) for a in world.storage.actions()]
 
 
 async def test_skip_and_retry(client: Client, world: World) -> None:
@@ -200,7 +200,7 @@ async def test_edit_teaser_is_rendered_by_the_preview(client: Client, world: Wor
     queued = world.ids["queued"]
     text = "Le ministère détaille le calendrier : rentrée le 2 décembre dans tout le pays."
     assert "est enregistré" in await act(client, queued, "teaser", teaser=text)
-    assert DashboardStore(world.storage.engine).teaser_edit(queued) == text
+    assert world.storage.teaser_edit(queued) == text
     preview = await client.http.get(f"/preview?delivery={queued}")
     assert text in body(preview)
     queue = await client.http.get("/queue?channel=tg-main")
@@ -312,15 +312,15 @@ async def test_healthz_is_503_when_the_database_does_not_answer(world: World) ->
     """PostgreSQL "stopped": the dashboard's store points at a closed port, then back."""
     ctx = world.context()
     app = create_app(ctx)
-    alive = ctx.dashboard
+    alive = ctx.storage
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://x"
     ) as http:
-        ctx.dashboard = DashboardStore(sa.create_engine(CLOSED_PORT))
+        ctx.storage = Storage(sa.create_engine(CLOSED_PORT))
         down = await http.get("/healthz")
         assert down.status_code == 503
         assert down.json()["reasons"][0].startswith("database: ")
-        ctx.dashboard = alive
+        ctx.storage = alive
         assert (await http.get("/healthz")).status_code == 200
 
 
@@ -352,7 +352,7 @@ async def test_alerts_sent_to_the_admins_are_listed_on_today(client: Client, wor
     from bot.web.journal import AlertJournal
 
     alerts = Alerts([])
-    alerts.add_notifier(AlertJournal(DashboardStore(world.storage.engine), world.clock))
+    alerts.add_notifier(AlertJournal(world.storage, world.clock))
     alerts.add("Jeton Facebook refusé", "fb-main : le jeton a expiré, la Page est en pause.")
     await alerts.flush()
     await client.login()
