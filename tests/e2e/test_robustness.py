@@ -11,6 +11,7 @@ from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
 from tests.core.helpers import BASE
 from tests.fakes.feed_server import FeedServer, rss
+from tests.waiting import wait_until_async
 
 ONE = ("101", "conseil-des-ministres", "Conseil des ministres du mercredi")
 
@@ -45,11 +46,12 @@ async def test_a_bug_in_a_delivery_round_does_not_stop_the_service(tmp_path: Pat
         stop = asyncio.Event()
         service = asyncio.create_task(app.service.serve(stop))
         try:
-            for _ in range(200):
-                if rounds["n"] >= 2:
-                    break
+
+            def second_round() -> bool:
                 app.service.wake()
-                await asyncio.sleep(0.02)
+                return rounds["n"] >= 2
+
+            await wait_until_async(second_round, what="a second delivery round")
         finally:
             stop.set()
             await asyncio.wait_for(service, 10)  # and it stops when asked

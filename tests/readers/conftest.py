@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -11,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram.ext import ExtBot
+from telegram import Update
+from telegram.ext import Application, ExtBot
 
 from bot.clock import FakeClock
 from bot.feeds.identity import article_key, canonical_url, normalise_title
@@ -22,6 +21,7 @@ from bot.storage.store import NewArticle, Storage
 from bot.telegram_bot.context import AdminHooks
 from bot.telegram_bot.service import ReaderBot
 from tests.fakes.telegram_api import Call, FakeTelegram, callback_update, message_update
+from tests.waiting import wait_until_async
 
 ADMIN = 900
 FR = 555  # a reader whose Telegram speaks French
@@ -238,11 +238,7 @@ class Chat:
         return self.tg.calls("answerCallbackQuery")
 
     async def _wait(self, count: Any, target: int, wait: float) -> None:
-        deadline = time.monotonic() + wait
-        while len(count()) < target:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {target} answers, got {len(count())}")
-            await asyncio.sleep(0.01)
+        await wait_until_async(lambda: len(count()) >= target, wait, what=f"{target} answers")
 
     async def say(self, message: str, *, expect: int = 1, wait: float = 5.0) -> list[Call]:
         """Send a message; wait for `expect` new replies and return them."""
@@ -297,6 +293,38 @@ def john(tg: FakeTelegram) -> Chat:
 @pytest.fixture
 def boss(tg: FakeTelegram) -> Chat:
     return Chat(tg, ADMIN, "fr", "Moussa")
+
+
+class Handled:
+    """The ids of the updates the bot's application has finished handling, handlers and all."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+    async def wait(self, *update_ids: int) -> None:
+        """Until every one of these updates (ids from `push_update`) has been handled."""
+        wanted = set(update_ids)
+        await wait_until_async(lambda: wanted <= self.ids, what=f"updates {sorted(wanted)}")
+
+
+@pytest.fixture
+def handled(monkeypatch: pytest.MonkeyPatch) -> Handled:
+    """Record each update once python-telegram-bot's `process_update` is done with it: the event
+    a test waits on before it asserts that an update got no answer."""
+    record = Handled()
+    original = Application.process_update
+
+    async def process_update(
+        app: Application[Any, Any, Any, Any, Any, Any], update: object
+    ) -> None:
+        try:
+            await original(app, update)
+        finally:
+            if isinstance(update, Update):
+                record.ids.add(update.update_id)
+
+    monkeypatch.setattr(Application, "process_update", process_update)
+    return record
 
 
 def buttons(call: Call) -> list[tuple[str, str]]:

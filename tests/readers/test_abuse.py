@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import pytest
@@ -10,13 +9,13 @@ import pytest
 from bot.clock import FakeClock
 from bot.telegram_bot.service import ReaderBot
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, callback_update, message_update
-from tests.readers.conftest import FR, OTHER, Chat
+from tests.readers.conftest import FR, OTHER, Chat, Handled
 
 APOLOGY = "Désolé, quelque chose s'est mal passé de mon côté. Réessayez dans un instant."
 
 
 async def test_twenty_commands_a_minute_then_a_polite_word_then_silence(
-    reader: ReaderBot, tg: FakeTelegram, clock: FakeClock, awa: Chat, boss: Chat
+    reader: ReaderBot, tg: FakeTelegram, clock: FakeClock, awa: Chat, boss: Chat, handled: Handled
 ) -> None:
     fanta = Chat(tg, OTHER, "fr", "Fanta")
     for _ in range(20):
@@ -26,11 +25,13 @@ async def test_twenty_commands_a_minute_then_a_polite_word_then_silence(
         "Réessayez dans une minute."
     )
     before = len(fanta.replies())
-    tg.push_update(message_update("/latest", chat_id=OTHER, user_id=OTHER))
-    tg.push_update(message_update("securite", chat_id=OTHER, user_id=OTHER))
-    tg.push_update(callback_update("l:5:5", chat_id=OTHER, user_id=OTHER))  # ignored too
+    ignored = [
+        tg.push_update(message_update("/latest", chat_id=OTHER, user_id=OTHER)),
+        tg.push_update(message_update("securite", chat_id=OTHER, user_id=OTHER)),
+        tg.push_update(callback_update("l:5:5", chat_id=OTHER, user_id=OTHER)),  # ignored too
+    ]
     await awa.say("/help")  # others are not affected
-    await asyncio.sleep(0.05)
+    await handled.wait(*ignored)
     assert len(fanta.replies()) == before
     assert len(tg.calls("answerCallbackQuery")) == 0
     for _ in range(25):  # admins are not limited

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import socket
@@ -90,8 +89,12 @@ async def test_commands_off_answers_nothing_but_still_broadcasts(
         record(storage, [item])
         reader.on_new_articles([item], START)
         assert await reader.deliver_broadcasts() == 1
-        await asyncio.sleep(0.1)
-        assert tg.calls("getUpdates") == [] and tg.calls("setMyCommands") == []
+        # Nothing polls, so no getUpdates can come later (with commands on, start() would have
+        # called deleteWebhook before returning: polling starts with it).
+        assert reader.application.updater is not None
+        assert not reader.application.updater.running
+        assert tg.calls("getUpdates") == [] and tg.calls("deleteWebhook") == []
+        assert tg.calls("setMyCommands") == []
         [message] = tg.calls("sendMessage")
         assert message.params["text"].startswith("🔔 <b>Sécurité</b>")
     finally:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.content.render import validate_telegram_html
 from bot.storage.store import Storage
 from bot.telegram_bot.context import topic_token
 from bot.telegram_bot.service import ReaderBot
 from tests.fakes.telegram_api import FakeTelegram, message_update
-from tests.readers.conftest import ARCHIVE, EN, FR, START, Chat, article, buttons, record
+from tests.readers.conftest import (
+    ARCHIVE,
+    EN,
+    FR,
+    START,
+    Chat,
+    Handled,
+    article,
+    buttons,
+    record,
+)
 
 
 def last_message_id(tg: FakeTelegram, chat: int) -> int:
@@ -238,12 +246,16 @@ async def test_stop_erases_the_reader(reader: ReaderBot, storage: Storage, awa: 
     assert (await awa.text("/stop")).startswith("Je ne garde rien sur vous")
 
 
-async def test_unknown_commands_and_groups(reader: ReaderBot, awa: Chat, tg: FakeTelegram) -> None:
+async def test_unknown_commands_and_groups(
+    reader: ReaderBot, awa: Chat, tg: FakeTelegram, handled: Handled
+) -> None:
     assert await awa.text("/frobnicate") == "Je ne connais pas cette commande. /help pour la liste."
     tg.set_chat(-4242, type="group", title="Grin", bot_status="member")
     before = len(tg.calls("sendMessage"))
-    tg.push_update(message_update("/latest", chat_id=-4242, user_id=FR, chat_type="group"))
-    tg.push_update(message_update("/status", chat_id=-4242, user_id=FR, chat_type="group"))
-    await awa.say("/help")  # handled after the group's updates: they got no answer
-    await asyncio.sleep(0.05)
+    in_group = [
+        tg.push_update(message_update("/latest", chat_id=-4242, user_id=FR, chat_type="group")),
+        tg.push_update(message_update("/status", chat_id=-4242, user_id=FR, chat_type="group")),
+    ]
+    await awa.say("/help")
+    await handled.wait(*in_group)  # the group's updates are handled: they got no answer
     assert len(tg.calls("sendMessage")) == before + 1

@@ -49,6 +49,7 @@ from bot.secrets import scrub
 from bot.telegram_bot.messages import Lang, plain
 from tests.fakes.telegram_api import FakeTelegram, Reply
 from tests.telegram.conftest import CHANNEL, channel, open_bot, post, telegram_settings
+from tests.waiting import wait_until_async
 
 
 def assert_no_token(err: BaseException, token: str) -> None:
@@ -231,8 +232,8 @@ async def test_read_timeout_is_an_unknown_outcome(tg: FakeTelegram) -> None:
         await bot.shutdown()
     assert type(err) is UnknownOutcomeError
     assert "a peut-être été publié" in str(err)
-    await asyncio.sleep(0.4)  # the server finishes its slow answer: the message does exist
-    assert len(tg.messages(CHANNEL)) == 1
+    # the server finishes its slow answer: the message does exist
+    assert len(await wait_until_async(lambda: tg.messages(CHANNEL))) == 1
 
 
 async def test_dropped_connection_after_sending_is_an_unknown_outcome(
@@ -274,10 +275,8 @@ async def test_pool_timeout_is_transient_and_never_sent(tg: FakeTelegram) -> Non
     tg.inject("sendMessage", Reply.slow(0.5))
     try:
         first = asyncio.create_task(publisher.publish(post(text="premier")))
-        for _ in range(200):  # until the slow request holds the only connection
-            if tg.calls("sendMessage"):
-                break
-            await asyncio.sleep(0.01)
+        # until the slow request holds the only connection
+        await wait_until_async(lambda: tg.calls("sendMessage"))
         err = await publish_error(tg, publisher, text="second")
         assert (await first).remote_id == "1"
     finally:

@@ -35,6 +35,7 @@ from tests.fakes.telegram_api import (
     utf16_len,
 )
 from tests.telegram.conftest import CHANNEL, CHANNEL_ID
+from tests.waiting import wait_until
 
 SPEC = CORPUS_DIR / "api_specs" / "telegram_bot_api_9.2_spec.json"
 needs_corpus = pytest.mark.skipif(not CORPUS_DIR.is_dir(), reason="../shared/corpus is absent")
@@ -322,10 +323,7 @@ def test_slow_reply_still_posts_the_message(tg: FakeTelegram) -> None:
             data={"chat_id": CHANNEL, "text": "lent"},
             timeout=httpx.Timeout(5, read=0.1),
         )
-    deadline = time.monotonic() + 2
-    while not tg.messages(CHANNEL) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert [m["text"] for m in tg.messages(CHANNEL)] == ["lent"]
+    assert [m["text"] for m in wait_until(lambda: tg.messages(CHANNEL))] == ["lent"]
 
 
 def test_drop_and_close_after(tg: FakeTelegram) -> None:
