@@ -20,8 +20,8 @@ from tests.fakes.graph_api import (
     GraphError,
     Raw,
     TokenInfo,
-    closed_port,
 )
+from tests.fakes.http_base import closed_port
 
 
 async def run_check(

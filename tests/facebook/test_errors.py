@@ -35,10 +35,9 @@ from tests.fakes.graph_api import (
     Reset,
     Timer,
     TokenInfo,
-    Unconnectable,
-    closed_port,
     throttling_headers,
 )
+from tests.fakes.http_base import Unconnectable, closed_port
 
 HTML_502 = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 

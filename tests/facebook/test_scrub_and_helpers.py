@@ -18,7 +18,8 @@ from bot.publishers.facebook.client import GraphClient
 from bot.secrets import scrub
 from bot.settings import FacebookSettings
 from tests.facebook.conftest import PAGE_TOKEN, TIMEOUT, formatted_chain, link_post
-from tests.fakes.graph_api import GraphApiServer, GraphError, closed_port, throttling_headers
+from tests.fakes.graph_api import GraphApiServer, GraphError, throttling_headers
+from tests.fakes.http_base import closed_port
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from bot.clock import FakeClock
 from bot.models import ChannelType, TelegramPost
 from bot.publishers.telegram import BotTimeouts, TelegramPublisher, make_bot
 from bot.settings import ChannelSettings, TelegramSettings
+from tests.fakes.http_base import closed_port
 from tests.fakes.telegram_api import FakeTelegram
 
 CHANNEL_ID = -1001234567890
@@ -103,6 +103,4 @@ async def publisher(bot: ExtBot[Any], clock: FakeClock) -> AsyncIterator[Telegra
 @pytest.fixture
 def unused_port() -> int:
     """A local port where nothing listens (connections are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return closed_port()
