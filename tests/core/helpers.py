@@ -1,78 +1,11 @@
-"""Builders shared by the core tests: articles, settings and a scriptable publisher."""
+"""Re-exports for the tests still edited on other branches (core/test_outbox, test_storage,
+test_decisions, content/test_roundup): builders live in tests/builders.py, the scripted publisher
+in tests/fakes/scripted_publisher.py. New tests import from there."""
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from tests.builders import BASE, article, settings
+from tests.builders import new_article as new
+from tests.fakes.scripted_publisher import ScriptedPublisher
 
-from bot.feeds.identity import article_key, canonical_url, normalise_title
-from bot.models import Article, Post, PublishResult, ReconcileOutcome, Reconciliation
-from bot.settings import Settings, settings_from_mapping
-from bot.storage.store import NewArticle
-
-BASE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def article(n: int, *, feed: str = "site", title: str | None = None, **kw: Any) -> Article:
-    url = kw.pop("url", f"https://sahel-actu.example/2026/11/article-{n}/")
-    canon = canonical_url(url)
-    return Article(
-        feed_id=feed,
-        key=article_key(canon),
-        guid=kw.pop("guid", f"https://sahel-actu.example/?p={1000 + n}"),
-        url=url,
-        canonical_url=canon,
-        title=title or f"Article numéro {n} : le conseil des ministres se réunit",
-        published=kw.pop("published", BASE - timedelta(hours=10 - n)),
-        content_html=kw.pop(
-            "content_html",
-            f"<p>Le gouvernement a annoncé mardi la mesure numéro {n}. Elle entre en vigueur "
-            "dès la semaine prochaine dans tout le pays.</p>",
-        ),
-        **kw,
-    )
-
-
-def new(a: Article, channels: Iterable[str], reason: str | None = None) -> NewArticle:
-    return NewArticle(a, normalise_title(a.title), [(c, reason) for c in channels])
-
-
-def settings(channels: list[dict[str, Any]] | None = None, **extra: Any) -> Settings:
-    data: dict[str, Any] = {
-        "site": {"name": "Sahel Actu", "url": "https://sahel-actu.example", "timezone": "UTC"},
-        "feeds": [{"id": "site", "url": "https://sahel-actu.example/feed"}],
-        "channels": channels
-        if channels is not None
-        else [{"id": "out", "type": "console", "min_gap": "0s", "max_age": None}],
-    }
-    data.update(extra)
-    return settings_from_mapping(data, env={})
-
-
-class ScriptedPublisher:
-    """A publisher whose answers are scripted, in order: an exception to raise, or None for a
-    success; once the script is used up, every call succeeds."""
-
-    def __init__(self, channel_id: str, script: Iterable[BaseException | None] = ()) -> None:
-        self.channel_id = channel_id
-        self.script: deque[BaseException | None] = deque(script)
-        self.posts: list[Post] = []
-        self.attempts = 0
-        self.reconcile_answer = Reconciliation(ReconcileOutcome.CANNOT_TELL)
-        self.closed = False
-
-    async def publish(self, post: Post) -> PublishResult:
-        self.attempts += 1
-        outcome = self.script.popleft() if self.script else None
-        if outcome is not None:
-            raise outcome
-        self.posts.append(post)
-        return PublishResult(remote_id=f"{self.channel_id}-{len(self.posts)}")
-
-    async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
-        return self.reconcile_answer
-
-    async def aclose(self) -> None:
-        self.closed = True
+__all__ = ["BASE", "ScriptedPublisher", "article", "new", "settings"]

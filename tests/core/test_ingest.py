@@ -14,7 +14,7 @@ from bot.delivery.ingest import ALERT_AFTER_ERRORS, Poller
 from bot.feeds.fetch import Fetcher
 from bot.models import DeliveryState
 from bot.storage.store import Storage
-from tests.core.helpers import BASE, settings
+from tests.builders import BASE, settings
 from tests.fakes.feed_server import FeedServer, rss
 
 ONE = ("101", "conseil-des-ministres", "Conseil des ministres du mercredi")

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.delivery.post_url import decisions_for, on_site
-from tests.core.helpers import article, settings
+from tests.builders import article, settings
 
 SITE = {"sahel-actu.example"}
 CHANNELS = settings(

@@ -20,7 +20,7 @@ from bot.service_loop import (
     once_retry_wait,
 )
 from bot.storage.store import Storage
-from tests.core.helpers import BASE, settings
+from tests.builders import BASE, settings
 
 S = timedelta(seconds=1)
 

@@ -21,7 +21,8 @@ from bot.delivery.token_pause import (
 )
 from bot.settings import ChannelSettings, FacebookSettings, Settings, settings_from_mapping
 from bot.storage.store import Storage
-from tests.core.helpers import BASE, ScriptedPublisher
+from tests.builders import BASE
+from tests.fakes.scripted_publisher import ScriptedPublisher
 
 EXPIRED = "Jeton refusé : le jeton a expiré."
 

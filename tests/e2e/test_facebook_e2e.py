@@ -16,7 +16,7 @@ from bot.feeds.identity import canonical_url
 from bot.models import DeliveryState
 from bot.settings import Settings, settings_from_mapping
 from bot.storage.store import Storage
-from tests.core.helpers import BASE
+from tests.builders import BASE
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.graph_api import PAGE_ID, GraphApiServer, GraphError, TokenInfo
 

@@ -11,7 +11,8 @@ from bot.publishers.telegram import initialize_bot, make_bot
 from bot.runner import notifiers_for
 from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
-from tests.e2e.conftest import DEMO, telegram_site
+from tests.builders import telegram_site
+from tests.e2e.conftest import DEMO
 from tests.fakes.telegram_api import FakeTelegram, message_update
 from tests.waiting import wait_until_async
 

@@ -9,7 +9,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
-from tests.core.helpers import BASE
+from tests.builders import BASE
 from tests.fakes.feed_server import FeedServer, rss
 from tests.waiting import wait_until_async
 

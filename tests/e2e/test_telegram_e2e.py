@@ -16,7 +16,7 @@ from bot.models import DeliveryState
 from bot.publishers.telegram import BotTimeouts, initialize_bot, make_bot
 from bot.settings import Settings, settings_from_mapping
 from bot.storage.store import Storage
-from tests.core.helpers import BASE
+from tests.builders import BASE
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, Reply, parse_html
 
