@@ -26,12 +26,22 @@ PARIS = ZoneInfo("Europe/Paris")
 
 @dataclass(frozen=True)
 class NewsSite:
-    """A news site the builders write for: its name, address, feed, and usual category."""
+    """A news site the builders write for: its name, address and feed, and how its articles
+    look by default (permalink, guid, headline and lead of article `n`, usual category, and
+    `hours_before`: article `n` is published `hours_before - n` hours before BASE)."""
 
     name: str
     url: str
     feed: str
     categories: tuple[str, ...] = ()
+    permalink: str = "/2026/11/article-{n}/"
+    guid_offset: int = 1000
+    headline: str = "Article numéro {n} : le conseil des ministres se réunit"
+    lead: str = (
+        "<p>Le gouvernement a annoncé mardi la mesure numéro {n}. Elle entre en vigueur "
+        "dès la semaine prochaine dans tout le pays.</p>"
+    )
+    hours_before: int = 10
 
     def article(self, n: int, **fields: Any) -> Article:
         """`article(n, site=self, ...)`."""
@@ -39,7 +49,18 @@ class NewsSite:
 
 
 SAHEL_ACTU = NewsSite("Sahel Actu", "https://sahel-actu.example", "site")
-BAMADA = NewsSite("Bamada.net", "https://bamada.net", "bamada", ("Politique",))
+BAMADA = NewsSite(
+    "Bamada.net",
+    "https://bamada.net",
+    "bamada",
+    categories=("Politique",),
+    permalink="/2026/11/{n:04d}/article-{n}/",
+    guid_offset=0,
+    headline="Article {n} : le conseil des ministres s'est réuni à Koulouba",
+    lead="<p>Le gouvernement a adopté mardi le projet numéro {n}. Il entre en vigueur dès la "
+    "semaine prochaine sur tout le territoire national.</p>",
+    hours_before=50,
+)
 
 
 # --------------------------------------------------------------------------- articles
@@ -54,26 +75,22 @@ def article(
     content: str | None = None,
     **fields: Any,
 ) -> Article:
-    """Article number `n` of `site`, published `10 - n` hours before BASE; any field overrides
+    """Article number `n` of `site`, in the site's default style; any field overrides
     (`content` is `content_html`)."""
-    url = fields.pop("url", f"{site.url}/2026/11/article-{n}/")
+    url = fields.pop("url", site.url + site.permalink.format(n=n))
     canon = canonical_url(url)
     if content is not None:
         fields["content_html"] = content
     return Article(
         feed_id=feed or site.feed,
         key=article_key(canon),
-        guid=fields.pop("guid", f"{site.url}/?p={1000 + n}"),
+        guid=fields.pop("guid", f"{site.url}/?p={site.guid_offset + n}"),
         url=url,
         canonical_url=canon,
-        title=title or f"Article numéro {n} : le conseil des ministres se réunit",
-        published=fields.pop("published", BASE - timedelta(hours=10 - n)),
+        title=title or site.headline.format(n=n),
+        published=fields.pop("published", BASE - timedelta(hours=site.hours_before - n)),
         categories=tuple(fields.pop("categories", site.categories)),
-        content_html=fields.pop(
-            "content_html",
-            f"<p>Le gouvernement a annoncé mardi la mesure numéro {n}. Elle entre en vigueur "
-            "dès la semaine prochaine dans tout le pays.</p>",
-        ),
+        content_html=fields.pop("content_html", site.lead.format(n=n)),
         **fields,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,13 @@ from telegram import Update
 from telegram.ext import Application, ExtBot
 
 from bot.clock import FakeClock
-from bot.feeds.identity import article_key, canonical_url, normalise_title
 from bot.models import Article
 from bot.publishers.telegram import BotTimeouts, make_bot
-from bot.settings import Settings, settings_from_mapping
-from bot.storage.store import NewArticle, Storage
+from bot.settings import Settings
+from bot.storage.store import Storage
 from bot.telegram_bot.context import AdminHooks
 from bot.telegram_bot.service import ReaderBot
+from tests.builders import BAMADA, BASE, new_article, settings
 from tests.fakes.telegram_api import Call, FakeTelegram, callback_update, message_update
 from tests.waiting import wait_until_async
 
@@ -28,67 +28,41 @@ FR = 555  # a reader whose Telegram speaks French
 EN = 556  # a reader whose Telegram speaks English
 OTHER = 557  # a third reader (for the command limit)
 CHANNEL_ID = -1001234567890
-SITE = "https://bamada.net"
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SITE = BAMADA.url
+START = BASE
 FAST = BotTimeouts(connect=2.0, read=3.0, write=3.0, media_write=3.0, pool=2.0)
 
 
 def reader_settings(tg: FakeTelegram, **telegram: Any) -> Settings:
-    data: dict[str, Any] = {
-        "site": {
-            "name": "Bamada.net",
-            "url": SITE,
-            "language": "fr",
-            "timezone": "Africa/Bamako",
-        },
-        "feeds": [
+    """Bamada.net with two feeds, a channel and the console, and the reader bot on `tg`."""
+    return settings(
+        site=BAMADA,
+        about={"language": "fr", "timezone": "Africa/Bamako"},
+        feeds=[
             {"id": "bamada", "url": f"{SITE}/feed"},
             {"id": "journal", "url": "https://www.journal-du-mali.example/feed"},
         ],
-        "channels": [
+        channels=[
             {"id": "tg-main", "type": "telegram", "chat": "@bamada_net", "max_age": None},
             {"id": "out", "type": "console", "max_age": None},
         ],
-        "telegram": {
+        telegram={
             "token": tg.token,
             "api_url": tg.base_url,
             "admins": [ADMIN],
             "digest_at": "07:00",
             **telegram,
         },
-    }
-    return settings_from_mapping(data, env={})
-
-
-def article(
-    n: int,
-    *,
-    title: str | None = None,
-    categories: Sequence[str] = ("Politique",),
-    published: datetime | None = None,
-    content: str | None = None,
-    feed: str = "bamada",
-) -> Article:
-    url = f"{SITE}/2026/11/{n:04d}/article-{n}/"
-    canon = canonical_url(url)
-    return Article(
-        feed_id=feed,
-        key=article_key(canon),
-        guid=f"{SITE}/?p={n}",
-        url=url,
-        canonical_url=canon,
-        title=title or f"Article {n} : le conseil des ministres s'est réuni à Koulouba",
-        published=published or START - timedelta(hours=50 - n),
-        categories=tuple(categories),
-        content_html=content
-        if content is not None
-        else f"<p>Le gouvernement a adopté mardi le projet numéro {n}. Il entre en vigueur "
-        "dès la semaine prochaine sur tout le territoire national.</p>",
     )
 
 
+# Re-export for test_store.py and test_broadcasts.py (edited on another branch); the other
+# reader tests call BAMADA.article from tests/builders.py.
+article = BAMADA.article
+
+
 def record(storage: Storage, articles: Sequence[Article], now: datetime = START) -> None:
-    storage.record([NewArticle(a, normalise_title(a.title), []) for a in articles], now)
+    storage.record([new_article(a) for a in articles], now)
 
 
 @pytest.fixture(autouse=True)

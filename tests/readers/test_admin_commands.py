@@ -10,20 +10,18 @@ from telegram.ext import ExtBot
 
 from bot.clock import FakeClock
 from bot.content.render import validate_telegram_html
-from bot.feeds.identity import normalise_title
 from bot.models import DeliveryState, FeedState
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 from bot.telegram_bot.service import ADMIN_COMMANDS, ReaderBot
+from tests.builders import BAMADA, new_article
 from tests.fakes.telegram_api import FakeTelegram
-from tests.readers.conftest import ADMIN, EN, SITE, START, Chat, FakeHooks, article, reader_settings
+from tests.readers.conftest import ADMIN, EN, SITE, START, Chat, FakeHooks, reader_settings
 
 
 def queue_some(storage: Storage) -> list[int]:
     """Four deliveries on tg-main: one sent, one unknown, one failed, one queued."""
-    items = [article(80 + n, title=f"Dépêche {n} : <i>urgent</i>") for n in range(4)]
-    storage.record(
-        [NewArticle(a, normalise_title(a.title), [("tg-main", None)]) for a in items], START
-    )
+    items = [BAMADA.article(80 + n, title=f"Dépêche {n} : <i>urgent</i>") for n in range(4)]
+    storage.record([new_article(a, ["tg-main"]) for a in items], START)
     ids = [d.id for d in storage.deliveries(channel_id="tg-main")]
     claimed, _ = storage.claim(
         "tg-main", START, day_start=START, next_slot=lambda _l, _n: START, limit=3, worker="w"
@@ -167,11 +165,11 @@ async def test_post_only_fetches_urls_of_the_configured_sites(
     reader: ReaderBot, boss: Chat, hooks: FakeHooks
 ) -> None:
     url = f"{SITE}/2026/11/02/crue-du-niger/"
-    hooks.articles[url] = article(90, title="Crue du Niger : alerte à Bamako")
+    hooks.articles[url] = BAMADA.article(90, title="Crue du Niger : alerte à Bamako")
     assert await boss.text(f"/post {url}") == (
         "📤 « Crue du Niger : alerte à Bamako » est en file pour : tg-main, out."
     )
-    assert hooks.fetched == [url] and [a.key for a in hooks.enqueued] == [article(90).key]
+    assert hooks.fetched == [url] and [a.key for a in hooks.enqueued] == [BAMADA.article(90).key]
     assert hooks.woken == 1
     for bad in ("https://evil.example/x", "http://127.0.0.1:8080/admin", "file:///etc/passwd"):
         message = await boss.text(f"/post {bad}")
@@ -197,7 +195,7 @@ async def test_preview_renders_each_channel(
     reader: ReaderBot, boss: Chat, hooks: FakeHooks
 ) -> None:
     url = f"{SITE}/2026/11/02/crue-du-niger/"
-    hooks.articles[url] = article(
+    hooks.articles[url] = BAMADA.article(
         91,
         title="Crue du Niger : alerte <b>rouge</b> à Bamako",
         content="<p>Le fleuve a atteint un niveau record lundi soir, selon la direction de "

@@ -18,8 +18,9 @@ from bot.errors import PublishError
 from bot.settings import WebhookSettings
 from bot.storage.store import Storage
 from bot.telegram_bot.service import ReaderBot, WebhookUnavailableError
+from tests.builders import BAMADA
 from tests.fakes.telegram_api import FakeTelegram, UploadedFile, message_update
-from tests.readers.conftest import ADMIN, FR, START, Chat, article, reader_settings, record
+from tests.readers.conftest import ADMIN, FR, START, Chat, reader_settings, record
 
 
 async def test_start_registers_commands_in_both_languages_and_polls(
@@ -85,7 +86,7 @@ async def test_commands_off_answers_nothing_but_still_broadcasts(
     try:
         tg.push_update(message_update("/help", chat_id=FR, user_id=FR))
         reader.readers.subscribe(FR, FR, "securite", "Sécurité", START)
-        item = article(1, categories=("Sécurité",), published=START)
+        item = BAMADA.article(1, categories=("Sécurité",), published=START)
         record(storage, [item])
         reader.on_new_articles([item], START)
         assert await reader.deliver_broadcasts() == 1

@@ -24,7 +24,7 @@ from bot.telegram_bot.messages import (
 from bot.telegram_bot.search import query_terms, search_text, suggest, topic_key, words
 from bot.telegram_bot.service import ADMIN_COMMANDS, READER_COMMANDS, commands_for
 from bot.telegram_bot.views import broadcast_text, digest_text, fit, when
-from tests.readers.conftest import article
+from tests.builders import BAMADA
 
 HOSTILE = '<script>alert("x")</script> & </b> &nbsp; <a href="javascript:x">'
 
@@ -118,7 +118,7 @@ def test_query_terms_are_stable_when_parsed_again() -> None:
 
 
 def test_search_text_has_title_categories_and_lead_without_boilerplate() -> None:
-    item = article(
+    item = BAMADA.article(
         1,
         title="Sécurité : l'armée à Mopti",
         categories=("Défense",),
@@ -134,7 +134,7 @@ def test_search_text_has_title_categories_and_lead_without_boilerplate() -> None
 
 def test_search_text_is_bounded() -> None:
     long = "<p>" + "mot " * 5000 + "</p>"
-    assert len(search_text(article(1, content=long))) < 4000
+    assert len(search_text(BAMADA.article(1, content=long))) < 4000
 
 
 def test_suggestions() -> None:
@@ -193,7 +193,7 @@ def test_dates_in_the_site_time_zone() -> None:
 
 
 def test_broadcast_text_escapes_a_hostile_title() -> None:
-    item = article(1, title=HOSTILE)
+    item = BAMADA.article(1, title=HOSTILE)
     message = broadcast_text(item, "Sécurité & Défense", "Un <b>teaser</b> & plus.", "fr")
     validate_telegram_html(message)
     assert "&lt;script&gt;" in message
@@ -201,7 +201,7 @@ def test_broadcast_text_escapes_a_hostile_title() -> None:
 
 
 def test_digest_text_stays_within_telegram_limits() -> None:
-    items = [article(n, title=("Très long titre " * 30) + HOSTILE) for n in range(1, 30)]
+    items = [BAMADA.article(n, title=("Très long titre " * 30) + HOSTILE) for n in range(1, 30)]
     message = digest_text(items, "en", ZoneInfo("UTC"), site="Bamada.net", day=date(2026, 11, 2))
     validate_telegram_html(message)
     assert telegram_length(message) <= 4096

@@ -6,18 +6,9 @@ from bot.content.render import validate_telegram_html
 from bot.storage.store import Storage
 from bot.telegram_bot.context import topic_token
 from bot.telegram_bot.service import ReaderBot
+from tests.builders import BAMADA
 from tests.fakes.telegram_api import FakeTelegram, message_update
-from tests.readers.conftest import (
-    ARCHIVE,
-    EN,
-    FR,
-    START,
-    Chat,
-    Handled,
-    article,
-    buttons,
-    record,
-)
+from tests.readers.conftest import ARCHIVE, EN, FR, START, Chat, Handled, buttons, record
 
 
 def last_message_id(tg: FakeTelegram, chat: int) -> int:
@@ -108,7 +99,7 @@ async def test_plain_text_is_a_search(reader: ReaderBot, awa: Chat) -> None:
 async def test_search_pages(
     reader: ReaderBot, storage: Storage, awa: Chat, tg: FakeTelegram
 ) -> None:
-    extra = [article(20 + n, title=f"Hivernage {n} : pluies à Kayes") for n in range(7)]
+    extra = [BAMADA.article(20 + n, title=f"Hivernage {n} : pluies à Kayes") for n in range(7)]
     record(storage, extra)
     reader.broadcaster.index_backlog()
     [first] = await awa.say("/search pluies kayes")
@@ -233,7 +224,7 @@ async def test_stop_erases_the_reader(reader: ReaderBot, storage: Storage, awa: 
     await awa.say("/digest daily")
     await awa.say("/lang en")
     reader.readers.set_digest(FR, FR, False, START)
-    fresh = article(30, categories=("Sécurité",), published=START)
+    fresh = BAMADA.article(30, categories=("Sécurité",), published=START)
     record(storage, [fresh])
     reader.on_new_articles([fresh], START)
     assert reader.readers.broadcast_rows(user_id=FR)
