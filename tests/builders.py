@@ -210,6 +210,6 @@ def telegram_site(
         ],
         storage=db,
         telegram={"token": tg.token, "api_url": tg.base_url, **telegram},
+        about={"name": "Sahel-Actu"},
     )
-    config["site"] = {"name": "Sahel-Actu", "url": SAHEL_ACTU.url}
     return config

@@ -15,9 +15,9 @@ from bot.app import WORKER_WIDTH, App, Services, worker_name
 from bot.clock import FakeClock
 from bot.models import FacebookPost, TelegramPost
 from bot.publishers.telegram import initialize_bot, make_bot
-from bot.settings import Settings, settings_from_mapping
+from bot.settings import Settings
 from bot.storage.store import Storage
-from tests.builders import BASE
+from tests.builders import BASE, settings
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, Reply, tiny_png
 
@@ -55,19 +55,17 @@ def site() -> Iterator[FeedServer]:
 
 
 def settings_for(site: FeedServer, tg: FakeTelegram, tmp_path: Path) -> Settings:
-    return settings_from_mapping(
-        {
-            "site": {"name": "Sahel-Actu", "url": site.url("/")},
-            "storage": f"sqlite:///{tmp_path / 'relais.db'}",
-            "feeds": [{"id": "site", "url": site.url("/feed")}],
-            "channels": [
-                {"id": "tg-main", "type": "telegram", "chat": "@sahel_actu"},
-                {"id": "fb-main", "type": "facebook", "page_id": "111", "token": "${FB_TOKEN}"},
-            ],
-            "telegram": {"token": tg.token, "api_url": tg.base_url},
-            "facebook": {"graph_url": site.url("/graph/"), "version": "v25.0", "timeout": "2s"},
-        },
+    return settings(
+        [
+            {"id": "tg-main", "type": "telegram", "chat": "@sahel_actu"},
+            {"id": "fb-main", "type": "facebook", "page_id": "111", "token": "${FB_TOKEN}"},
+        ],
         env={"FB_TOKEN": "EAAtoken"},
+        about={"name": "Sahel-Actu", "url": site.url("/")},
+        storage=f"sqlite:///{tmp_path / 'relais.db'}",
+        feeds=[{"id": "site", "url": site.url("/feed")}],
+        telegram={"token": tg.token, "api_url": tg.base_url},
+        facebook={"graph_url": site.url("/graph/"), "version": "v25.0", "timeout": "2s"},
     )
 
 

@@ -19,9 +19,9 @@ from bot.delivery.token_pause import (
     TokenWatch,
     token_action,
 )
-from bot.settings import ChannelSettings, FacebookSettings, Settings, settings_from_mapping
+from bot.settings import ChannelSettings, FacebookSettings, Settings
 from bot.storage.store import Storage
-from tests.builders import BASE
+from tests.builders import BASE, settings
 from tests.fakes.scripted_publisher import ScriptedPublisher
 
 EXPIRED = "Jeton refusé : le jeton a expiré."
@@ -82,16 +82,12 @@ class ScriptedCheck:
 
 def fb_settings() -> Settings:
     page: dict[str, Any] = {"type": "facebook", "token": "${FB_TOKEN}", "max_age": None}
-    return settings_from_mapping(
-        {
-            "site": {"name": "Sahel Actu", "url": "https://sahel-actu.example"},
-            "feeds": [{"id": "site", "url": "https://sahel-actu.example/feed"}],
-            "channels": [
-                {"id": "fb-a", "page_id": "111", **page},
-                {"id": "fb-b", "page_id": "222", **page},
-                {"id": "out", "type": "console"},
-            ],
-        },
+    return settings(
+        [
+            {"id": "fb-a", "page_id": "111", **page},
+            {"id": "fb-b", "page_id": "222", **page},
+            {"id": "out", "type": "console"},
+        ],
         env={"FB_TOKEN": "EAAtoken"},
     )
 
