@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -18,21 +18,32 @@ TIMEOUT = 15.0  # generous: a loaded CI machine is slow, and a passing wait retu
 STEP = 0.01
 
 
-def _timed_out(what: str | None, check: Callable[[], object], timeout: float) -> AssertionError:
-    name = what or getattr(check, "__name__", repr(check))
-    return AssertionError(f"still waiting after {timeout:g} s for {name}")
+class _Poll(Generic[T]):
+    """One wait: `done()` checks once, keeps a truthy value, fails once the time is up."""
+
+    def __init__(self, check: Callable[[], T], timeout: float, what: str | None) -> None:
+        self.check = check
+        self.timeout = timeout
+        self.what = what or getattr(check, "__name__", repr(check))
+        self.deadline = time.monotonic() + timeout
+        self.value: T
+
+    def done(self) -> bool:
+        value = self.check()
+        if value:
+            self.value = value
+            return True
+        if time.monotonic() >= self.deadline:
+            raise AssertionError(f"still waiting after {self.timeout:g} s for {self.what}")
+        return False
 
 
 def wait_until(check: Callable[[], T], timeout: float = TIMEOUT, *, what: str | None = None) -> T:
     """Call `check` every few milliseconds (blocking) until it returns a truthy value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise _timed_out(what, check, timeout)
+    poll = _Poll(check, timeout, what)
+    while not poll.done():
         time.sleep(STEP)
+    return poll.value
 
 
 async def wait_until_async(
@@ -42,11 +53,7 @@ async def wait_until_async(
     what: str | None = None,
 ) -> T:
     """`wait_until` for a test on the event loop: the loop keeps running between checks."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise _timed_out(what, check, timeout)
+    poll = _Poll(check, timeout, what)
+    while not poll.done():  # noqa: ASYNC110 (what it watches, a fake's log, has no event)
         await asyncio.sleep(STEP)
+    return poll.value
