@@ -1,4 +1,4 @@
-"""Test data builders: articles, deliveries and settings of a francophone news site, one each.
+"""Test data builders: articles, queued deliveries and settings of a francophone news site.
 
 Every builder gives a valid record with sensible defaults (a Malian news site's article, a
 console channel that posts at once) and takes keyword overrides for what a test is about.
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.delivery.queue_order import Waiting
 from bot.feeds.identity import article_key, canonical_url, normalise_title
-from bot.models import Article, Delivery, DeliveryState
+from bot.models import Article
 from bot.settings import ChannelSettings, Settings, settings_from_mapping
 from bot.storage.store import NewArticle
 
@@ -104,26 +104,6 @@ def new_article(
 
 
 # --------------------------------------------------------------------------- deliveries
-
-
-def delivery(
-    item: Article | None = None,
-    *,
-    id: int = 1,
-    channel: str = "out",
-    state: DeliveryState = DeliveryState.QUEUED,
-    due_at: datetime = BASE,
-    **fields: Any,
-) -> Delivery:
-    """One outbox row of `item` (article 1 by default) for `channel`."""
-    return Delivery(
-        id=id,
-        article_key=(item or article(1)).key,
-        channel_id=channel,
-        state=state,
-        due_at=due_at,
-        **fields,
-    )
 
 
 def waiting(
