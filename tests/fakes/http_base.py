@@ -11,10 +11,10 @@ what a reply means (slow, dropped, an error status) each protocol says with the 
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import struct
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -283,7 +283,10 @@ class Unconnectable:
             with contextlib.suppress(BlockingIOError):
                 filler.connect(("127.0.0.1", self.port))
             self._fillers.append(filler)
-        time.sleep(0.05)
+        # The first filler's handshake completing is what fills the queue: wait for it.
+        _, connected, _ = select.select([], self._fillers[:1], [], 5)
+        if not connected:
+            raise RuntimeError("the loopback handshake did not complete")
 
     def close(self) -> None:
         for sock in [*self._fillers, self._listener]:
