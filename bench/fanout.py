@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 from bot.feeds.identity import article_key, canonical_url, normalise_title
-from bot.models import Article
+from bot.models import Article, NewArticle
 from bot.publishers.telegram import make_bot
 from bot.settings import settings_from_mapping
 from bot.storage import tables as t
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 from bot.telegram_bot.service import ReaderBot
 from tests.fakes.telegram_api import FakeTelegram, Reply
 

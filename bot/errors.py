@@ -61,6 +61,10 @@ class TooLongError(PermanentError):
     """The platform refused the post for its length: render it shorter once, then fail."""
 
 
+class RecipientGoneError(PermanentError):
+    """A reader blocked the bot or no longer exists: never write to them again."""
+
+
 class AuthError(PublishError):
     """The channel's credentials or rights are wrong: pause the channel, keep its queue."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -12,6 +13,18 @@ class ChannelType(StrEnum):
     TELEGRAM = "telegram"
     FACEBOOK = "facebook"
     CONSOLE = "console"
+
+
+class SkipReason(StrEnum):
+    """Why a delivery is skipped without being sent; the value is what its row records."""
+
+    NOT_INCLUDED = "filtered out: matches none of the channel's include rules"
+    EXCLUDED = "filtered out: matches the channel's exclude rules"
+    BASELINE = "baseline: already in the feed on the first poll"
+    TOO_OLD = "older than the channel's max_age"
+    REPUBLISHED = "republished copy of an article seen before"
+    NOTHING_NEW = "nothing new"  # a digest with no article to list
+    READER_GONE = "the reader blocked the bot"
 
 
 class DeliveryState(StrEnum):
@@ -153,3 +166,156 @@ class Delivery:
     sent_at: datetime | None = None
     attempted_at: datetime | None = None
     worker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Stop sending until someone fixes the credentials or rights (`platform_wide`: every
+    channel of the platform, or for readers the whole bot)."""
+
+    reason: str
+    platform_wide: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one attempt ends, as `bot/delivery/outcome.py` decides it; applied in one place.
+
+    `state`: the row's new state (SENDING only with `shorter`: render shorter and try again).
+    `due`: when a re-queued row may go again (None: now). `release`: the attempt does not count.
+    `alert`: tell the admins. `end_round`: send nothing more to this channel (or batch) now.
+    `chat_moved`: the Telegram chat's new id. `unsubscribe`: the reader is gone."""
+
+    state: DeliveryState
+    error: str | None = None
+    due: datetime | None = None
+    result: PublishResult | None = None
+    release: bool = False
+    pause: Pause | None = None
+    alert: bool = False
+    end_round: bool = False
+    shorter: bool = False
+    chat_moved: str | None = None
+    unsubscribe: bool = False
+
+
+# ---- records the storage returns and takes ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An article to record with its per-channel decisions (None = queue, else skip reason)."""
+
+    article: Article
+    title_norm: str
+    decisions: Sequence[tuple[str, SkipReason | None]]
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    channel_id: str
+    paused: bool = False
+    pause_reason: str | None = None
+    chat_override: str | None = None
+    paused_by: str | None = None
+    chat_override_from: str | None = None
+    created_at: datetime | None = None
+
+    def chat_for(self, configured: str | None) -> str | None:
+        """The chat to post to: a migrated chat's new id, while the config names the old one."""
+        if self.chat_override and self.chat_override_from == configured:
+            return self.chat_override
+        return configured
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCounts:
+    channel_id: str
+    counts: dict[str, int]
+    next_due: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    delivery: Delivery
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One outbox delivery as `/queue` shows it."""
+
+    id: int
+    channel_id: str
+    state: DeliveryState
+    due_at: datetime
+    title: str
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """What the bot keeps about one reader."""
+
+    user_id: int
+    chat_id: int
+    language: str | None
+    telegram_language: str | None
+    digest: bool
+    digest_since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    topic: str  # folded key
+    label: str  # as the site spells it
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """One of the site's categories: its folded key, the most used spelling, how many articles."""
+
+    key: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A broadcast or digest row moved to `sending` by `worker`, with what sending it needs."""
+
+    id: int
+    user_id: int
+    chat_id: int
+    language: str | None  # the reader's chosen language, else Telegram's code, else None
+    attempts: int
+    worker: str | None = None
+    article_key: str | None = None  # broadcasts
+    topic: str | None = None  # broadcasts: the topic's label
+    since: datetime | None = None  # digests
+    until: datetime | None = None  # digests
+    day: str | None = None  # digests
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The rows claimed, and the earliest due time of what is still queued (None: nothing)."""
+
+    rows: list[Claimed]
+    next_due: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What /stop deleted."""
+
+    subscriber: bool
+    subscriptions: int
+    broadcasts: int
+    digests: int
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.subscriber or self.subscriptions or self.broadcasts or self.digests)

@@ -15,9 +15,8 @@ from zoneinfo import ZoneInfo
 
 from bot.delivery.queue_order import Waiting
 from bot.feeds.identity import article_key, canonical_url, normalise_title
-from bot.models import Article
+from bot.models import Article, NewArticle, SkipReason
 from bot.settings import ChannelSettings, Settings, settings_from_mapping
-from bot.storage.store import NewArticle
 
 BASE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday morning in Bamako (UTC+0)
 BAMAKO = ZoneInfo("Africa/Bamako")
@@ -96,7 +95,7 @@ def article(
 
 
 def new_article(
-    item: Article, channels: Iterable[str] = (), reason: str | None = None, **kw: Any
+    item: Article, channels: Iterable[str] = (), reason: SkipReason | None = None, **kw: Any
 ) -> NewArticle:
     """What ingest hands to `Storage.record`: the article and one decision per channel (None:
     queue it; else the skip reason)."""

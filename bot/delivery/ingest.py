@@ -17,9 +17,9 @@ from bot.feeds.backoff import next_poll
 from bot.feeds.fetch import Fetcher, parse_fetched
 from bot.feeds.identity import normalise_title
 from bot.feeds.parse import ParsedFeed
-from bot.models import Article, FeedState
+from bot.models import Article, FeedState, NewArticle, SkipReason
 from bot.settings import FeedSettings, Settings
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 
 log = logging.getLogger("relais.feeds")
 
@@ -33,7 +33,7 @@ class PollReport:
     status: str  # "ok" | "not_modified" | "error"
     message: str = ""
     new: list[NewArticle] = field(default_factory=list)
-    more: list[tuple[str, str, str | None]] = field(default_factory=list)
+    more: list[tuple[str, str, SkipReason | None]] = field(default_factory=list)
     baseline: bool = False  # a first poll: what it found was already there
     carried: list[str] = field(default_factory=list)  # keys of every article in the feed now
     skipped_entries: int = 0
@@ -202,7 +202,7 @@ class Poller:
             )
             pairs = [(d.channel_id, d.skip_reason) for d in decisions]
             if twin is not None:
-                pairs = [(c, f"republished copy of article {twin}") for c, _r in pairs]
+                pairs = [(c, SkipReason.REPUBLISHED) for c, _r in pairs]
             items.append(NewArticle(article, title_norm, pairs, duplicate_of=twin))
         more = self._reached_again(feed, parsed.articles, known, keep=keep, now=now)
         message = f"{len(parsed.articles)} entries, {len(items)} new"
@@ -236,7 +236,7 @@ class Poller:
         *,
         keep: set[str] | None,
         now: datetime,
-    ) -> list[tuple[str, str, str | None]]:
+    ) -> list[tuple[str, str, SkipReason | None]]:
         """Deliveries for known articles that this feed brings for the first time to channels
         which follow it and do not have them yet: a story first seen in the main feed, now in
         the sport feed that only the sport channel follows. An article the feed carried before
@@ -248,7 +248,7 @@ class Poller:
         carried = self.storage.carried(feed.id, existing)  # not news to this feed's readers
         created = self.storage.channels_created([c.id for c in self.settings.channels])
         seen = self.storage.seen([k for k in existing if k not in carried])
-        more: list[tuple[str, str, str | None]] = []
+        more: list[tuple[str, str, SkipReason | None]] = []
         for article in articles:
             key = known.get(article.key)
             if key is None or key not in seen:

@@ -8,46 +8,35 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.clock import Clock
 from bot.content.render import render_post
 from bot.delivery.alerts import Alerts
+from bot.delivery.outcome import CHANNEL_OF, Answer, NotRendered, decide
 from bot.delivery.route import too_old
-from bot.delivery.schedule import local_midnight, next_slot, retry_at
-from bot.errors import (
-    AuthError,
-    ChatMovedError,
-    CredentialsError,
-    PermanentError,
-    PublishError,
-    StorageError,
-    TooLongError,
-    TransientError,
-    UnknownOutcomeError,
-)
+from bot.delivery.schedule import local_midnight, next_slot
+from bot.errors import PublishError, StorageError
 from bot.models import (
     Article,
     ChannelType,
     Delivery,
     DeliveryState,
+    Outcome,
     Post,
     PublishResult,
     ReconcileOutcome,
+    SkipReason,
 )
 from bot.publishers.base import Publisher
 from bot.settings import ChannelSettings, Settings
+from bot.storage.outbox import stale_before
 from bot.storage.store import Storage
 
 log = logging.getLogger("relais.outbox")
 
 PublisherFactory = Callable[[ChannelSettings, str | None], Publisher]
-# A PostgreSQL worker leaves others' `sending` rows alone unless they are older than this.
-SENDING_LEASE = timedelta(minutes=5)
 # An uncertain Facebook post is looked for on the Page once its attempt is this old.
 RECONCILE_AFTER = timedelta(minutes=10)
-MAX_AGE = "older than the channel's max_age"
-UNKNOWN, FAILED = DeliveryState.UNKNOWN, DeliveryState.FAILED
 
 
 @dataclass
@@ -65,6 +54,23 @@ class RoundReport:
     def note_next(self, when: datetime | None) -> None:
         if when is not None and (self.next_due is None or when < self.next_due):
             self.next_due = when
+
+    def count(self, channel_id: str, outcome: Outcome) -> None:
+        """Count one recorded outcome that is not a send."""
+        if outcome.pause is not None:
+            self.paused.append(channel_id)
+        elif outcome.state is DeliveryState.QUEUED:
+            self.retried += 1
+            if outcome.chat_moved is None and outcome.due is not None:  # a transient failure
+                self.note_next(outcome.due)
+                if self.retry_due is None or outcome.due < self.retry_due:
+                    self.retry_due = outcome.due
+        elif outcome.state is DeliveryState.UNKNOWN:
+            self.unknown += 1
+        elif outcome.state is DeliveryState.FAILED:
+            self.failed += 1
+        elif outcome.state is DeliveryState.SKIPPED:
+            self.skipped += 1
 
     def add(self, other: RoundReport) -> None:
         """Fold a later round into this one (counts add up; times are the later round's)."""
@@ -128,7 +134,7 @@ class Outbox:
         """Deliveries a dead process left in `sending` become `unknown` (at start and before each
         round: rounds never overlap, so nothing of ours is in flight then)."""
         now = self.clock.now()
-        older = None if not self.storage.is_postgres else now - SENDING_LEASE
+        older = stale_before(now, is_postgres=self.storage.is_postgres)
         ids = self.storage.recover_sending(now, older_than=older)
         for delivery_id in ids:
             log.warning(
@@ -216,82 +222,113 @@ class Outbox:
         now = self.clock.now()
         article = self.storage.article(delivery.article_key)
         if too_old(article, channel, now):
-            self._finish(delivery, state=DeliveryState.SKIPPED, error=MAX_AGE)
-            report.skipped += 1
+            too_late = Outcome(DeliveryState.SKIPPED, SkipReason.TOO_OLD)
+            self._finish(delivery, too_late)
+            report.count(channel.id, too_late)
             return True
-        try:
-            post = self._render(channel, article, shorter=False)
-            try:
-                result = await self.publisher(channel).publish(post)
-            except TooLongError as err:
-                log.info("delivery %s: %s; rendering it shorter once", delivery.id, err)
-                post = self._render(channel, article, shorter=True)
-                result = await self.publisher(channel).publish(post)
-        except ChatMovedError as err:
-            new_chat = str(err.new_chat_id)
-            self.storage.set_chat_override(channel.id, channel.chat, new_chat, now)
-            self._publishers.pop(channel.id, None)
-            self._finish(delivery, state=DeliveryState.QUEUED, error=f"chat moved to {new_chat}")
-            log.warning("channel %s moved to chat %s; retrying there", channel.id, new_chat)
-            report.retried += 1
-            return True
-        except TransientError as err:
-            due = retry_at(
-                now, attempts=delivery.attempts, retry_after=err.retry_after, rand=self._rand()
+        shortened = False
+        while True:
+            answer = await self._attempt(channel, delivery, article, shorter=shortened)
+            outcome = decide(
+                answer,
+                CHANNEL_OF[channel.type],
+                attempts=delivery.attempts,
+                now=now,
+                rand=self._rand(),
+                shortened=shortened,
             )
-            self._finish(delivery, state=DeliveryState.QUEUED, error=str(err), due=due)
-            log.info("delivery %s to %s: %s; retry at %s", delivery.id, channel.id, err, due)
-            report.retried += 1
-            report.note_next(due)
-            if report.retry_due is None or due < report.retry_due:
-                report.retry_due = due
-            return err.retry_after is None  # a rate limit: stop hammering this channel now
-        except AuthError as err:
-            self._finish(delivery, state=DeliveryState.QUEUED, release=True)
-            self.pause(channel, str(err), platform_wide=isinstance(err, CredentialsError))
-            report.paused.append(channel.id)
-            return False
-        except UnknownOutcomeError as err:
-            self._give_up(UNKNOWN, channel, delivery, article.title, str(err), report)
-            return False  # the platform is struggling: do not pile up more uncertain posts
-        except (PermanentError, PublishError) as err:
-            self._give_up(FAILED, channel, delivery, article.title, str(err), report)
-            return True
+            if not outcome.shorter:
+                return self._apply(channel, delivery, article.title, outcome, report)
+            log.info("delivery %s: %s; rendering it shorter once", delivery.id, outcome.error)
+            shortened = True
+
+    async def _attempt(
+        self, channel: ChannelSettings, delivery: Delivery, article: Article, *, shorter: bool
+    ) -> Answer:
+        """Render, then publish: the platform's result, or what went wrong, as a value."""
+        try:
+            post = self._render(channel, article, shorter=shorter)
+        except ValueError as err:  # a template or a link this article cannot go out with
+            return NotRendered(str(err))
+        try:
+            return await self.publisher(channel).publish(post)
         except StorageError:
             raise
-        except ValueError as err:  # a template that cannot render this article
-            detail = f"cannot render: {err}"
-            self._give_up(FAILED, channel, delivery, article.title, detail, report)
-            return True
+        except PublishError as err:
+            return err
         except Exception as err:  # a bug in an adapter: the post may or may not exist
             log.exception("delivery %s to %s: unexpected error", delivery.id, channel.id)
-            detail = f"unexpected error: {type(err).__name__}"
-            self._give_up(UNKNOWN, channel, delivery, article.title, detail, report)
-            return False
-        self._record_sent(delivery, result)
-        report.sent += 1
-        log.info(
-            "sent delivery %s (%s) to %s: %s",
-            delivery.id,
-            article.title,
-            channel.id,
-            result.remote_id,
-        )
-        return True
+            return err
 
-    def _finish(self, delivery: Delivery, **outcome: Any) -> None:
-        if not self.storage.finish(delivery, self.clock.now(), **outcome):
+    def _apply(
+        self,
+        channel: ChannelSettings,
+        delivery: Delivery,
+        title: str,
+        outcome: Outcome,
+        report: RoundReport,
+    ) -> bool:
+        """Record a decided outcome and do what follows from it; False ends the round."""
+        if outcome.state is DeliveryState.SENT and outcome.result is not None:
+            self._record_sent(delivery, outcome.result)
+            report.sent += 1
+            log.info(
+                "sent delivery %s (%s) to %s: %s",
+                delivery.id,
+                title,
+                channel.id,
+                outcome.result.remote_id,
+            )
+            return True
+        if outcome.chat_moved is not None:
+            self.storage.set_chat_override(
+                channel.id, channel.chat, outcome.chat_moved, self.clock.now()
+            )
+            self._publishers.pop(channel.id, None)
+            log.warning(
+                "channel %s moved to chat %s; retrying there", channel.id, outcome.chat_moved
+            )
+        self._finish(delivery, outcome)
+        report.count(channel.id, outcome)
+        if outcome.pause is not None:
+            self.pause(channel, outcome.pause.reason, platform_wide=outcome.pause.platform_wide)
+        elif outcome.state is DeliveryState.QUEUED and outcome.chat_moved is None:
+            log.info(
+                "delivery %s to %s: %s; retry at %s",
+                delivery.id,
+                channel.id,
+                outcome.error,
+                outcome.due,
+            )
+        if outcome.alert:
+            uncertain = outcome.state is DeliveryState.UNKNOWN
+            group = "Issue incertaine sur" if uncertain else "Échec définitif sur"
+            self.alerts.add(
+                f"{group} {channel.id}", f"« {title} » (#{delivery.id}) : {outcome.error}"
+            )
+        return not outcome.end_round
+
+    def _finish(self, delivery: Delivery, outcome: Outcome) -> None:
+        if not self.storage.finish(
+            delivery,
+            self.clock.now(),
+            state=outcome.state,
+            error=outcome.error,
+            due=outcome.due,
+            result=outcome.result,
+            release=outcome.release,
+        ):
             log.error(
                 "delivery %s was taken over by another worker before its outcome (%s) could be "
                 "recorded; left as that worker has it",
                 delivery.id,
-                outcome.get("state"),
+                outcome.state,
             )
 
     def _record_sent(self, delivery: Delivery, result: PublishResult) -> None:
         """The post exists: the record must say so, even through a passing database error."""
         try:
-            self._finish(delivery, state=DeliveryState.SENT, result=result)
+            self._finish(delivery, Outcome(DeliveryState.SENT, result=result))
         except StorageError as err:
             # Kept in memory and written at the next round, before `sending` rows are
             # recovered: otherwise this row would come back as `unknown`, and a /retry would
@@ -307,25 +344,6 @@ class Outbox:
             if not self.storage.finish(delivery, now, state=DeliveryState.SENT, result=result):
                 self.storage.resolve_found(delivery_id, result, now)
             del self._unrecorded[delivery_id]
-
-    def _give_up(
-        self,
-        state: DeliveryState,
-        channel: ChannelSettings,
-        delivery: Delivery,
-        title: str,
-        detail: str,
-        report: RoundReport,
-    ) -> None:
-        """Record an uncertain or failed outcome, count it, and tell the admins."""
-        self._finish(delivery, state=state, error=detail)
-        if state is DeliveryState.UNKNOWN:
-            report.unknown += 1
-            group = f"Issue incertaine sur {channel.id}"
-        else:
-            report.failed += 1
-            group = f"Échec définitif sur {channel.id}"
-        self.alerts.add(group, f"« {title} » (#{delivery.id}) : {detail}")
 
     def _render(self, channel: ChannelSettings, article: Article, *, shorter: bool) -> Post:
         return render_post(

@@ -22,13 +22,13 @@ from bot.feeds.identity import (
     site_host,
 )
 from bot.feeds.page import page_article
-from bot.models import Article
+from bot.models import Article, NewArticle, SkipReason
 from bot.settings import ChannelSettings, Settings
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 
 PAGE_MAX_BYTES = 2 * 1024 * 1024  # an article's own page, read for its Open Graph tags
 
-Decisions = list[tuple[str, str | None]]  # (channel id, skip reason or None to queue)
+Decisions = list[tuple[str, SkipReason | None]]  # (channel id, skip reason or None to queue)
 
 
 def on_site(article: Article, hosts: set[str]) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.models import Article
+from bot.models import Article, SkipReason
 from bot.settings import ChannelSettings, Filter
 
 
@@ -30,7 +30,7 @@ def follows(channel: ChannelSettings, feed_id: str) -> bool:
     return channel.feeds is None or feed_id in channel.feeds
 
 
-def route(article: Article, channel: ChannelSettings, *, text: str = "") -> str | None:
+def route(article: Article, channel: ChannelSettings, *, text: str = "") -> SkipReason | None:
     """None when the channel takes the article, else the reason it does not.
 
     `text` is the article's plain text (teaser or lead) for keyword filters; the title is
@@ -41,10 +41,10 @@ def route(article: Article, channel: ChannelSettings, *, text: str = "") -> str 
     if (include.categories or include.keywords) and not _matches(
         include, article.categories, haystack
     ):
-        return "filtered out: matches none of the channel's include rules"
+        return SkipReason.NOT_INCLUDED
     exclude = channel.exclude
     if (exclude.categories or exclude.keywords) and _matches(exclude, article.categories, haystack):
-        return "filtered out: matches the channel's exclude rules"
+        return SkipReason.EXCLUDED
     return None
 
 
@@ -53,7 +53,7 @@ class Decision:
     """What happens to one article on one channel: queued, or skipped with a reason."""
 
     channel_id: str
-    skip_reason: str | None
+    skip_reason: SkipReason | None
 
 
 def too_old(article: Article, channel: ChannelSettings, now: datetime) -> bool:
@@ -91,8 +91,8 @@ def decide(
             continue
         reason = route(article, channel, text=text)
         if reason is None and baseline:
-            reason = "baseline: already in the feed on the first poll"
+            reason = SkipReason.BASELINE
         if reason is None and too_old(article, channel, now):
-            reason = "older than the channel's max_age"
+            reason = SkipReason.TOO_OLD
         decisions.append(Decision(channel.id, reason))
     return decisions

@@ -1,1 +1,1 @@
-"""Storage: engine, tables, migrations and queries over SQLite or PostgreSQL."""
+"""Storage: one Database, per-domain parts over it, one shared outbox, tables, migrations."""

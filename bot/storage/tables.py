@@ -33,6 +33,24 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 
 metadata = sa.MetaData()
+WORKER_MAX = 64  # a worker's name is cut to this in the outbox tables
+
+
+def outbox_columns() -> list[sa.Column[Any]]:
+    """The columns every outbox table has (deliveries, broadcasts, digests): the state machine
+    and the claim that `bot/storage/outbox.py` reads and writes. New objects at each call."""
+    return [
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("due_at", UTCDateTime, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("attempted_at", UTCDateTime),
+        sa.Column("error", sa.Text),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("sent_at", UTCDateTime),
+        sa.Column("worker", sa.String(WORKER_MAX)),
+    ]
+
 
 meta = sa.Table(
     "relais_meta",
@@ -99,17 +117,9 @@ deliveries = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("article_key", sa.String(64), sa.ForeignKey("articles.key"), nullable=False),
     sa.Column("channel_id", sa.String(128), nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("due_at", UTCDateTime, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("attempted_at", UTCDateTime),
+    *outbox_columns(),
     sa.Column("remote_id", sa.Text),
     sa.Column("remote_link", sa.Text),
-    sa.Column("error", sa.Text),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Column("sent_at", UTCDateTime),
-    sa.Column("worker", sa.String(64)),
     sa.UniqueConstraint("article_key", "channel_id", name="uq_delivery_article_channel"),
     sa.Index("ix_deliveries_due", "channel_id", "state", "due_at"),
     sa.Index("ix_deliveries_state", "state"),
@@ -146,11 +156,16 @@ subscribers = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# Topic keys and labels longer than this are cut: a category is a short name, not a paragraph.
+TOPIC_KEY_MAX = 255
+
 subscriptions = sa.Table(
     "subscriptions",
     metadata,
     sa.Column("user_id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("topic", sa.String(255), primary_key=True),  # folded: "securite" for "Sécurité"
+    sa.Column(
+        "topic", sa.String(TOPIC_KEY_MAX), primary_key=True
+    ),  # folded: "securite" for "Sécurité"
     sa.Column("label", sa.Text, nullable=False),  # as the site spells it
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_subscriptions_topic", "topic"),
@@ -165,16 +180,8 @@ broadcasts = sa.Table(
     sa.Column("user_id", sa.BigInteger, nullable=False),
     sa.Column("chat_id", sa.BigInteger, nullable=False),
     sa.Column("topic", sa.Text, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("due_at", UTCDateTime, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("attempted_at", UTCDateTime),
+    *outbox_columns(),
     sa.Column("message_id", sa.BigInteger),
-    sa.Column("error", sa.Text),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Column("sent_at", UTCDateTime),
-    sa.Column("worker", sa.String(64)),
     sa.UniqueConstraint("article_key", "user_id", name="uq_broadcast_article_user"),
     sa.Index("ix_broadcasts_due", "state", "due_at"),
     sa.Index("ix_broadcasts_user", "user_id", "attempted_at"),
@@ -190,17 +197,9 @@ digests = sa.Table(
     sa.Column("day", sa.String(10), nullable=False),  # local date, YYYY-MM-DD
     sa.Column("since", UTCDateTime, nullable=False),  # articles first seen after this...
     sa.Column("until", UTCDateTime, nullable=False),  # ...and up to this
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("due_at", UTCDateTime, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("attempted_at", UTCDateTime),
+    *outbox_columns(),
     sa.Column("message_id", sa.BigInteger),
     sa.Column("articles", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("error", sa.Text),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Column("sent_at", UTCDateTime),
-    sa.Column("worker", sa.String(64)),
     sa.UniqueConstraint("user_id", "day", name="uq_digest_user_day"),
     sa.Index("ix_digests_due", "state", "due_at"),
 )

@@ -6,9 +6,8 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -16,15 +15,29 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.content.teaser import article_teaser
-from bot.delivery.schedule import retry_at
+from bot.delivery.outcome import READER, Answer, NotRendered, decide
 from bot.delivery.telegram_rates import PER_CHAT_GAP
-from bot.errors import StorageError, TransientError, UnknownOutcomeError
-from bot.models import Article, DeliveryState
+from bot.errors import (
+    CredentialsError,
+    PublishError,
+    RecipientGoneError,
+    StorageError,
+    TransientError,
+)
+from bot.models import (
+    Article,
+    Claimed,
+    DeliveryState,
+    NewArticle,
+    Outcome,
+    PublishResult,
+    SkipReason,
+)
 from bot.publishers.telegram import retry_after_seconds, translate_error
 from bot.secrets import scrub
 from bot.settings import Settings
-from bot.storage.readers import Claimed, Outcome, ReaderStore
-from bot.storage.store import NewArticle
+from bot.storage.outbox import stale_before
+from bot.storage.readers import ReaderStore
 from bot.telegram_bot.messages import Lang, pick_lang, text
 from bot.telegram_bot.search import search_text, topic_key
 from bot.telegram_bot.views import broadcast_text, digest_text
@@ -32,9 +45,6 @@ from bot.telegram_bot.views import broadcast_text, digest_text
 log = logging.getLogger("relais.readers")
 
 BATCH = 40  # rows claimed at once; sent concurrently, the bot's rate limiter paces them
-SENDING_LEASE = timedelta(
-    minutes=5
-)  # PostgreSQL: another worker's `sending` rows older than this are dead
 BROADCAST_MAX_AGE = timedelta(days=2)  # an older article is not pushed to anyone
 DIGEST_MAX_SPAN = timedelta(days=3)  # a digest never reaches further back than this
 DIGEST_MAX_ARTICLES = 15
@@ -46,67 +56,27 @@ TOKEN_HOLD = timedelta(minutes=1)  # after Telegram refused the token, wait this
 # the bot was blocked, the account deactivated).
 _GONE = ("chat not found", "user is deactivated", "peer_id_invalid", "user not found")
 
-Kind = Literal["sent", "gone", "token", "retry", "unknown", "failed"]
 
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    kind: Kind
-    message_id: int | None = None
-    error: str | None = None
-    retry_after: float | None = None
-
-
-def classify(err: TelegramError, token: str) -> SendResult:
-    """What a failed private message means for its row (and for the reader)."""
+def classify(err: TelegramError, token: str) -> PublishError:
+    """Our error for a failed private message: a reader who blocked the bot (or is gone) first,
+    then the channels' table (`translate_error`). `bot/delivery/outcome.py` decides the rest."""
     secrets = (token,)
     if isinstance(err, InvalidToken):
-        return SendResult("token", error="Telegram refused the bot token")
+        return CredentialsError("Telegram refused the bot token")
     if isinstance(err, Forbidden):
-        return SendResult("gone", error=f"blocked or gone: {scrub(err.message, secrets)}"[:300])
+        return RecipientGoneError(f"blocked or gone: {scrub(err.message, secrets)}")
     if isinstance(err, RetryAfter):
         seconds = retry_after_seconds(err)
-        return SendResult(
-            "retry", error=f"flood control: retry in {seconds:g} s", retry_after=seconds
-        )
+        return TransientError(f"flood control: retry in {seconds:g} s", retry_after=seconds)
     if isinstance(err, BadRequest) and any(g in err.message.lower() for g in _GONE):
-        return SendResult("gone", error=f"gone: {scrub(err.message, secrets)}"[:300])
-    mapped = translate_error(err, secrets=secrets)
-    if isinstance(mapped, TransientError):
-        return SendResult("retry", error=str(mapped)[:300], retry_after=mapped.retry_after)
-    if isinstance(mapped, UnknownOutcomeError):
-        return SendResult("unknown", error=str(mapped)[:300])
-    return SendResult("failed", error=str(mapped)[:300])
-
-
-def outcome_for(
-    row: Claimed, result: SendResult, now: datetime, rand: float, *, articles: int | None = None
-) -> Outcome:
-    """The row's new state for a send result."""
-    if result.kind == "sent":
-        return Outcome(
-            row.id,
-            row.user_id,
-            DeliveryState.SENT,
-            message_id=result.message_id,
-            articles=articles,
-        )
-    if result.kind == "gone":
-        return Outcome(row.id, row.user_id, DeliveryState.SKIPPED, result.error, unsubscribe=True)
-    if result.kind == "token":
-        return Outcome(row.id, row.user_id, DeliveryState.QUEUED, result.error, release=True)
-    if result.kind == "retry":
-        due = retry_at(now, attempts=row.attempts, retry_after=result.retry_after, rand=rand)
-        return Outcome(row.id, row.user_id, DeliveryState.QUEUED, result.error, due_at=due)
-    if result.kind == "unknown":
-        return Outcome(row.id, row.user_id, DeliveryState.UNKNOWN, result.error)
-    return Outcome(row.id, row.user_id, DeliveryState.FAILED, result.error)
+        return RecipientGoneError(f"gone: {scrub(err.message, secrets)}")
+    return translate_error(err, secrets=secrets)
 
 
 def is_baseline(item: NewArticle) -> bool:
     """Whether the poller recorded this article as already in the feed on its first poll."""
     return bool(item.decisions) and all(
-        (reason or "").startswith("baseline") for _c, reason in item.decisions
+        reason is SkipReason.BASELINE for _c, reason in item.decisions
     )
 
 
@@ -196,7 +166,7 @@ class Broadcaster:
         own: the message may have gone out). Called at start and before each round; rounds of
         this process never overlap, so none of ours is in flight then."""
         now = self.clock.now()
-        older = now - SENDING_LEASE if self.is_postgres else None
+        older = stale_before(now, is_postgres=self.is_postgres)
         found = self.readers.recover(now, older_than=older)
         if any(found.values()):
             log.warning(
@@ -232,15 +202,16 @@ class Broadcaster:
 
     async def _send(
         self,
-        chat_id: int,
+        row: Claimed,
         message: str,
         *,
         markup: InlineKeyboardMarkup | None = None,
         preview: LinkPreviewOptions | None = None,
-    ) -> SendResult:
+    ) -> Answer:
+        """Send one private message: Telegram's result, or what went wrong, as a value."""
         try:
             sent = await self.bot.send_message(
-                chat_id=chat_id,
+                chat_id=row.chat_id,
                 text=message,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
@@ -248,9 +219,19 @@ class Broadcaster:
             )
         except TelegramError as err:
             return classify(err, self.bot.token)
-        return SendResult("sent", message_id=int(sent.message_id))
+        except StorageError:
+            raise
+        except Exception as err:  # a bug here must not send the message twice later
+            log.exception("%s %s: unexpected error", "digest" if row.day else "broadcast", row.id)
+            return err
+        return PublishResult(str(int(sent.message_id)))
 
-    async def _send_broadcast(self, row: Claimed) -> Outcome:
+    def _decide(self, row: Claimed, answer: Answer) -> Outcome:
+        return decide(
+            answer, READER, attempts=row.attempts, now=self.clock.now(), rand=self._rand()
+        )
+
+    async def _send_broadcast(self, row: Claimed) -> tuple[Claimed, Outcome]:
         try:
             article = self._article(row.article_key or "")
             lang = self._lang(row)
@@ -259,13 +240,13 @@ class Broadcaster:
                 [[InlineKeyboardButton(text(lang, "read_button"), url=article.url)]]
             )
             preview = LinkPreviewOptions(url=article.url, prefer_large_media=True)
-            result = await self._send(row.chat_id, message, markup=markup, preview=preview)
         except StorageError:
             raise
-        except Exception as err:  # a bug here must not send the message twice later
-            log.exception("broadcast %s: unexpected error", row.id)
-            result = SendResult("unknown", error=f"unexpected error: {type(err).__name__}")
-        return outcome_for(row, result, self.clock.now(), self._rand())
+        except Exception as err:  # nothing was sent: this message cannot be built
+            log.exception("broadcast %s: cannot be rendered", row.id)
+            return row, self._decide(row, NotRendered(f"{type(err).__name__}: {err}"))
+        answer = await self._send(row, message, markup=markup, preview=preview)
+        return row, self._decide(row, answer)
 
     async def deliver_broadcasts(self, stop: asyncio.Event | None = None) -> int:
         """Send every broadcast that is due, BATCH at a time; returns how many were sent.
@@ -290,17 +271,17 @@ class Broadcaster:
                         await self.clock.sleep(PER_CHAT_GAP.total_seconds())
                         continue
                     break
-                outcomes = await asyncio.gather(*(self._send_broadcast(r) for r in claim.rows))
-                self.readers.finish_broadcasts(outcomes, self.clock.now())
+                done = await asyncio.gather(*(self._send_broadcast(r) for r in claim.rows))
+                _left("broadcast", self.readers.finish_broadcasts(done, self.clock.now()))
+                outcomes = [o for _row, o in done]
                 sent += sum(1 for o in outcomes if o.state is DeliveryState.SENT)
                 gone = sum(1 for o in outcomes if o.unsubscribe)
                 if gone:
                     log.info("%d reader(s) blocked the bot or left: unsubscribed", gone)
-                if any(o.release for o in outcomes):
+                if self._held(outcomes):
                     log.error("broadcasts stopped: Telegram refused the bot token")
-                    self._hold_until = self.clock.now() + TOKEN_HOLD
                     break
-                if any(o.state is DeliveryState.QUEUED for o in outcomes):
+                if any(o.end_round for o in outcomes):
                     log.warning("broadcasts: Telegram asked to slow down; the rest waits")
                     break
         if sent:
@@ -319,7 +300,7 @@ class Broadcaster:
             return None
         return local.date().isoformat(), cutoff.astimezone(UTC)
 
-    async def _send_digest(self, row: Claimed) -> Outcome:
+    async def _send_digest(self, row: Claimed) -> tuple[Claimed, Outcome, int]:
         now = self.clock.now()
         try:
             articles = self.readers.digest_articles(
@@ -330,22 +311,19 @@ class Broadcaster:
                 limit=DIGEST_MAX_ARTICLES,
             )
             if not articles:
-                return Outcome(
-                    row.id, row.user_id, DeliveryState.SKIPPED, "nothing new", articles=0
-                )
+                return row, Outcome(DeliveryState.SKIPPED, SkipReason.NOTHING_NEW), 0
             lang = self._lang(row)
             day = date.fromisoformat(row.day) if row.day else now.date()
             message = digest_text(
                 articles, lang, self.settings.site.tz, site=self.settings.site.name, day=day
             )
-            result = await self._send(row.chat_id, message)
         except StorageError:
             raise
-        except Exception as err:
-            log.exception("digest %s: unexpected error", row.id)
-            result = SendResult("unknown", error=f"unexpected error: {type(err).__name__}")
-            articles = []
-        return outcome_for(row, result, self.clock.now(), self._rand(), articles=len(articles))
+        except Exception as err:  # nothing was sent: this digest cannot be built
+            log.exception("digest %s: cannot be rendered", row.id)
+            return row, self._decide(row, NotRendered(f"{type(err).__name__}: {err}")), 0
+        answer = await self._send(row, message)
+        return row, self._decide(row, answer), len(articles)
 
     async def digest_tick(self, now: datetime) -> int:
         """Once today's digest time (telegram.digest_at, site time zone) has come: queue one
@@ -363,17 +341,22 @@ class Broadcaster:
                 rows = self.readers.claim_digests(moment, limit=BATCH, worker=self.worker)
                 if not rows:
                     break
-                outcomes = await asyncio.gather(*(self._send_digest(r) for r in rows))
-                self.readers.finish_digests(outcomes, self.clock.now())
+                done = await asyncio.gather(*(self._send_digest(r) for r in rows))
+                _left("digest", self.readers.finish_digests(done, self.clock.now()))
+                outcomes = [o for _row, o, _n in done]
                 sent += sum(1 for o in outcomes if o.state is DeliveryState.SENT)
-                if any(o.release for o in outcomes):
-                    self._hold_until = self.clock.now() + TOKEN_HOLD
-                    break
-                if any(o.state is DeliveryState.QUEUED for o in outcomes):
+                if self._held(outcomes) or any(o.end_round for o in outcomes):
                     break
         if sent:
             log.info("%d digest(s) sent for %s", sent, day)
         return sent
+
+    def _held(self, outcomes: Sequence[Outcome]) -> bool:
+        """Telegram refused the token (a platform-wide pause): wait TOKEN_HOLD before trying."""
+        if any(o.pause is not None and o.pause.platform_wide for o in outcomes):
+            self._hold_until = self.clock.now() + TOKEN_HOLD
+            return True
+        return False
 
     def next_due(self) -> datetime | None:
         """When a broadcast is next due (None: nothing queued)."""
@@ -381,3 +364,14 @@ class Broadcaster:
         if due is not None and self._hold_until is not None:
             return max(due, self._hold_until)
         return due
+
+
+def _left(kind: str, ids: Sequence[int]) -> None:
+    """Log the rows whose outcome was not written: another worker had recovered them."""
+    if ids:
+        log.error(
+            "%s(s) %s were taken over by another worker before their outcome could be "
+            "recorded; left as that worker has them",
+            kind,
+            ", ".join(str(i) for i in ids),
+        )

@@ -16,9 +16,9 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update, User
 from telegram.constants import ParseMode
 
 from bot.clock import Clock
-from bot.models import Article
+from bot.models import Article, Subscriber, Topic
 from bot.settings import Settings
-from bot.storage.readers import ReaderStore, Subscriber, Topic
+from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
 from bot.telegram_bot.command_limit import CommandLimiter
 from bot.telegram_bot.messages import Lang, pick_lang

@@ -14,7 +14,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.content.render import escape_html
-from bot.storage.readers import Subscription, Topic
+from bot.models import Subscription, Topic
 from bot.telegram_bot.context import BotContext, clean_input, send, topic_token
 from bot.telegram_bot.messages import Html, Lang, as_lang, text
 from bot.telegram_bot.search import query_terms, suggest, topic_key

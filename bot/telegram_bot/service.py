@@ -21,12 +21,12 @@ from telegram.ext import Application, ApplicationHandlerStop, ExtBot, TypeHandle
 
 from bot.clock import Clock, SystemClock
 from bot.errors import RelaisError, StorageError
-from bot.models import Article
+from bot.models import Article, NewArticle
 from bot.publishers.telegram import initialize_bot, make_bot
 from bot.secrets import redact_in_logs, scrub
 from bot.settings import Settings
 from bot.storage.readers import ReaderStore
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 from bot.telegram_bot.admin import AdminHandlers
 from bot.telegram_bot.broadcast import Broadcaster
 from bot.telegram_bot.command_limit import CommandLimiter, Verdict
@@ -107,7 +107,7 @@ def build_application(
         .concurrent_updates(concurrent_updates)
         .build()
     )
-    readers = readers if readers is not None else ReaderStore(storage.engine)
+    readers = readers if readers is not None else ReaderStore(storage.db)
     clock = clock or SystemClock()
     ctx = BotContext(
         settings=settings,
@@ -215,7 +215,7 @@ class ReaderBot:
         self.settings = settings
         self.storage = storage
         self.clock = clock or SystemClock()
-        self.readers = ReaderStore(storage.engine)
+        self.readers = ReaderStore(storage.db)
         self._owns_bot = bot is None
         self.bot: ExtBot[Any] = bot if bot is not None else make_bot(settings.telegram)
         redact_in_logs(self.bot.token, loggers=("relais.readers", "relais.admin"))

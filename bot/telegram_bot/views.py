@@ -8,10 +8,16 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.content.render import TELEGRAM_MESSAGE_LIMIT, escape_html, telegram_length
-from bot.models import Article, ChannelType, DeliveryState, FeedState
+from bot.models import (
+    Article,
+    ChannelCounts,
+    ChannelState,
+    ChannelType,
+    DeliveryState,
+    FeedState,
+    QueueRow,
+)
 from bot.settings import ChannelSettings
-from bot.storage.readers import QueueRow
-from bot.storage.store import ChannelCounts, ChannelState
 from bot.telegram_bot.messages import MONTHS, Html, Lang, text
 
 TITLE_MAX = 300  # characters of a title shown in a list (titles are short; feeds are not always)

@@ -9,6 +9,7 @@ import pytest
 
 from bot.delivery.route import decide, first_run_keep, fold, route
 from bot.delivery.schedule import next_slot, retry_at
+from bot.models import SkipReason
 from tests.core.helpers import BASE, article, settings
 
 BAMAKO = ZoneInfo("Africa/Bamako")
@@ -65,9 +66,9 @@ def test_decide_follows_feeds_baseline_and_max_age() -> None:
     [d] = decide(fresh, s.channels, now=BASE, baseline=False)
     assert (d.channel_id, d.skip_reason) == ("all", None)
     [d] = decide(old, s.channels, now=BASE, baseline=False)
-    assert d.skip_reason == "older than the channel's max_age"
+    assert d.skip_reason is SkipReason.TOO_OLD
     [d] = decide(fresh, s.channels, now=BASE, baseline=True)
-    assert d.skip_reason and d.skip_reason.startswith("baseline")
+    assert d.skip_reason is SkipReason.BASELINE
 
 
 def test_first_run_keep() -> None:

@@ -113,16 +113,6 @@ async def test_rate_limit_requeues_after_retry_after_and_stops_the_round(rig: Ri
     assert report.sent == 2 and rig.states() == [DeliveryState.SENT] * 2
 
 
-async def test_transient_without_hint_backs_off_and_others_go_on(rig: Rig) -> None:
-    rig.queue(1, 2)
-    rig.pub("out").script.append(TransientError("502 Bad Gateway"))
-    report = await rig.outbox.deliver_due()
-    assert report.retried == 1 and report.sent == 1
-    first = rig.storage.deliveries()[0]
-    assert first.state is DeliveryState.QUEUED and first.due_at == BASE + timedelta(seconds=30)
-    assert first.error == "502 Bad Gateway"
-
-
 async def test_permanent_failures_are_failed_and_alerted_once_per_incident(rig: Rig) -> None:
     rig.queue(1, 2, 3)
     rig.pub("out").script.extend(
@@ -282,25 +272,6 @@ async def test_process_killed_while_sending_leaves_unknown_after_restart(db_url:
     restarted.storage.close()
 
 
-async def test_a_bug_in_an_adapter_is_contained(rig: Rig) -> None:
-    rig.queue(1, 2)
-    rig.pub("out").script.append(RuntimeError("boom"))
-    report = await rig.outbox.deliver_due()
-    assert report.unknown == 1 and report.sent == 0  # the round of that channel ends
-    assert any("RuntimeError" in m for m in rig.notes.messages)
-    report = await rig.outbox.deliver_due()
-    assert report.sent == 1 and rig.states() == [DeliveryState.UNKNOWN, DeliveryState.SENT]
-
-
-async def test_one_uncertain_post_ends_the_round_instead_of_piling_up(db_url: str) -> None:
-    r = Rig(db_url, [TELEGRAM])
-    r.queue(1, 2, 3)
-    r.pub("tg").script.extend([UnknownOutcomeError("timeout")] * 3)
-    await r.outbox.deliver_due()
-    assert r.states() == [DeliveryState.UNKNOWN, DeliveryState.QUEUED, DeliveryState.QUEUED]
-    r.storage.close()
-
-
 async def test_a_post_sent_but_not_recorded_is_recorded_later_not_resent(rig: Rig) -> None:
     rig.queue(1)
     real_finish = rig.storage.finish
@@ -333,3 +304,35 @@ async def test_pause_during_a_round_stops_the_channel(rig: Rig) -> None:
     report = await rig.outbox.deliver_due()
     assert report.sent == 1
     assert rig.states() == [DeliveryState.SENT, DeliveryState.QUEUED, DeliveryState.QUEUED]
+
+
+async def test_an_unexpected_error_after_the_request_went_out_is_unknown_not_failed(
+    rig: Rig,
+) -> None:
+    """A ValueError from the publisher is not a template that cannot render: the request may
+    have reached the platform, so the row is `unknown` (a /retry of a `failed` row would post
+    it twice)."""
+    rig.queue(1, 2)
+    rig.pub("out").script.append(ValueError("unexpected answer from the platform"))
+    report = await rig.outbox.deliver_due()
+    assert (report.unknown, report.failed, report.sent) == (1, 0, 0)
+    [first, second] = rig.storage.deliveries()
+    assert first.state is DeliveryState.UNKNOWN and second.state is DeliveryState.QUEUED
+    assert first.error == "unexpected error: ValueError"
+    assert "cannot render" not in (first.error or "")
+    assert any("unexpected error: ValueError" in m for m in rig.notes.messages)
+    report = await rig.outbox.deliver_due()  # never sent again on its own; the rest goes
+    assert report.sent == 1 and rig.pub("out").attempts == 2
+
+
+async def test_an_article_that_cannot_be_rendered_is_failed_without_a_request(
+    rig: Rig,
+) -> None:
+    rig.queue(1)
+    rig.queue(2, url="ftp://sahel-actu.example/2026/11/article-2/")  # never an http(s) link
+    report = await rig.outbox.deliver_due()
+    assert (report.failed, report.sent) == (1, 1)
+    assert rig.pub("out").attempts == 1  # nothing was sent for the row that cannot render
+    by_state = {d.state: d for d in rig.storage.deliveries()}
+    assert set(by_state) == {DeliveryState.SENT, DeliveryState.FAILED}
+    assert (by_state[DeliveryState.FAILED].error or "").startswith("cannot render: refusing")

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.errors import InstanceLockedError, SchemaTooNewError
-from bot.models import DeliveryState, FeedState, PublishResult
+from bot.models import DeliveryState, FeedState, PublishResult, SkipReason
 from bot.storage import migrations
 from bot.storage.store import Storage
 from tests.core.helpers import BASE, article, new
@@ -123,9 +123,10 @@ def test_recording_twice_creates_nothing_twice(store: Storage) -> None:
 
 
 def test_skipped_decisions_keep_their_reason(store: Storage) -> None:
-    store.record([new(article(1), ["out"], reason="baseline")], BASE)
+    store.record([new(article(1), ["out"], reason=SkipReason.BASELINE)], BASE)
     [d] = store.deliveries()
-    assert d.state is DeliveryState.SKIPPED and d.error == "baseline"
+    assert d.state is DeliveryState.SKIPPED
+    assert d.error == "baseline: already in the feed on the first poll"
     assert claim(store) == ([], None)
 
 
@@ -303,10 +304,10 @@ def test_several_processes_opening_a_new_database_at_once(db_url: str) -> None:
 
 
 def test_history_hides_only_the_baseline(store: Storage) -> None:
-    store.record([new(article(1), ["out"], reason="baseline: already in the feed")], BASE)
-    store.record([new(article(2), ["out"], reason="republished copy of article x")], BASE)
+    store.record([new(article(1), ["out"], reason=SkipReason.BASELINE)], BASE)
+    store.record([new(article(2), ["out"], reason=SkipReason.REPUBLISHED)], BASE)
     store.record([new(article(3), ["out"])], BASE)
-    assert [h.delivery.error for h in store.history()] == [None, "republished copy of article x"]
+    assert [h.delivery.error for h in store.history()] == [None, SkipReason.REPUBLISHED.value]
 
 
 def test_a_claim_taken_over_cannot_be_finished_by_its_old_worker(store: Storage) -> None:

@@ -14,10 +14,11 @@ from telegram.ext import ExtBot
 
 from bot.clock import FakeClock
 from bot.feeds.identity import normalise_title
+from bot.models import NewArticle, SkipReason
 from bot.publishers.telegram import BotTimeouts, make_bot
 from bot.settings import Settings
 from bot.storage import tables as t
-from bot.storage.store import NewArticle, Storage
+from bot.storage.store import Storage
 from bot.telegram_bot.service import ReaderBot
 from tests.fakes.telegram_api import FakeTelegram, Reply
 from tests.readers.conftest import EN, FR, START, article, reader_settings, record
@@ -108,7 +109,7 @@ async def test_baselines_copies_old_and_unrecorded_articles_are_not_pushed(
     )
     record(storage, [first, copy, old, fresh])
     items = [
-        NewArticle(first, normalise_title(first.title), [("tg-main", "baseline: already there")]),
+        NewArticle(first, normalise_title(first.title), [("tg-main", SkipReason.BASELINE)]),
         NewArticle(copy, normalise_title(copy.title), [], duplicate_of=first.key),
     ]
     assert reader.on_new_articles(items, START) == 0

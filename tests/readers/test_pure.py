@@ -6,9 +6,26 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.content.render import telegram_length, validate_telegram_html
+from bot.errors import (
+    CredentialsError,
+    PermanentError,
+    RecipientGoneError,
+    TransientError,
+    UnknownOutcomeError,
+)
 from bot.telegram_bot.admin import allowed_hosts, check_url
+from bot.telegram_bot.broadcast import classify
 from bot.telegram_bot.command_limit import CommandLimiter, Verdict
 from bot.telegram_bot.context import clean_input, topic_token
 from bot.telegram_bot.messages import (
@@ -231,3 +248,31 @@ def test_only_urls_of_configured_hosts_are_accepted() -> None:
     assert check_url("ftp://bamada.net/x", hosts) == "url_invalid"
     assert check_url("https://bamada.net:99999/", hosts) == "url_invalid"
     assert check_url("https://[::1/", hosts) == "url_invalid"
+
+
+@pytest.mark.parametrize(
+    ("error", "expected", "message"),
+    [
+        (
+            Forbidden("Forbidden: bot was blocked by the user"),
+            RecipientGoneError,
+            "blocked or gone",
+        ),
+        (BadRequest("Chat not found"), RecipientGoneError, "gone: Chat not found"),
+        (BadRequest("Bad Request: PEER_ID_INVALID"), RecipientGoneError, "gone:"),
+        (InvalidToken(), CredentialsError, "refused the bot token"),
+        (RetryAfter(timedelta(seconds=7)), TransientError, "retry in 7 s"),
+        (BadRequest("Bad Request: can't parse entities"), PermanentError, "refuse la publication"),
+        (TimedOut(), UnknownOutcomeError, "peut-être été publié"),
+        (NetworkError("connection refused"), TransientError, "injoignable"),
+    ],
+)
+def test_classify_translates_a_private_message_error(
+    error: TelegramError, expected: type, message: str
+) -> None:
+    """A reader's chat first (gone), then the channels' table; the policy decides the rest."""
+    token = "123456:SECRET-token-value"
+    got = classify(error, token)
+    assert type(got) is expected and message in str(got) and token not in str(got)
+    if isinstance(error, RetryAfter):
+        assert got.retry_after == 7

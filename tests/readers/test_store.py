@@ -5,18 +5,20 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from bot.feeds.identity import normalise_title
-from bot.models import DeliveryState
+from bot.models import DeliveryState, NewArticle, Outcome, PublishResult
 from bot.storage import migrations
 from bot.storage import tables as t
-from bot.storage.readers import Outcome, ReaderStore
-from bot.storage.store import NewArticle, Storage
+from bot.storage.readers import ReaderStore
+from bot.storage.store import Storage
 from bot.telegram_bot.search import query_terms, search_text, topic_key
 from tests.readers.conftest import ARCHIVE, START, article, record
 
@@ -189,7 +191,7 @@ def test_claim_gives_one_row_per_reader_and_respects_the_chat_gap(readers: Reade
     assert claim.next_due == START  # the second article waits for each reader's gap
     assert readers.claim_broadcasts(START, limit=10, worker="w", chat_gap=GAP).rows == []
     readers.finish_broadcasts(
-        [Outcome(r.id, r.user_id, DeliveryState.SENT, message_id=7) for r in claim.rows],
+        [(r, Outcome(DeliveryState.SENT, result=PublishResult("7"))) for r in claim.rows],
         START,
     )
     later = START + GAP
@@ -223,8 +225,8 @@ def test_a_reader_who_blocked_the_bot_is_unsubscribed(readers: ReaderStore) -> N
     fine = next(r for r in claim.rows if r.user_id == 2)
     readers.finish_broadcasts(
         [
-            Outcome(blocked.id, 1, DeliveryState.SKIPPED, "blocked", unsubscribe=True),
-            Outcome(fine.id, 2, DeliveryState.SENT, message_id=1),
+            (blocked, Outcome(DeliveryState.SKIPPED, "blocked", unsubscribe=True)),
+            (fine, Outcome(DeliveryState.SENT, result=PublishResult("1"))),
         ],
         START,
     )
@@ -243,9 +245,9 @@ def test_retry_release_and_unknown_outcomes(readers: ReaderStore) -> None:
     due = START + timedelta(seconds=30)
     readers.finish_broadcasts(
         [
-            Outcome(a.id, a.user_id, DeliveryState.QUEUED, "flood", due_at=due),
-            Outcome(b.id, b.user_id, DeliveryState.QUEUED, "token", release=True),
-            Outcome(c.id, c.user_id, DeliveryState.UNKNOWN, "timeout"),
+            (a, Outcome(DeliveryState.QUEUED, "flood", due=due)),
+            (b, Outcome(DeliveryState.QUEUED, "token", release=True)),
+            (c, Outcome(DeliveryState.UNKNOWN, "timeout")),
         ],
         START,
     )
@@ -255,7 +257,8 @@ def test_retry_release_and_unknown_outcomes(readers: ReaderStore) -> None:
     assert rows[c.user_id]["state"] == "unknown"
     assert readers.next_broadcast_due() == START
     # an outcome for a row that is no longer `sending` changes nothing
-    readers.finish_broadcasts([Outcome(c.id, c.user_id, DeliveryState.SENT)], START)
+    sent = Outcome(DeliveryState.SENT, result=PublishResult("9"))
+    assert readers.finish_broadcasts([(c, sent)], START) == [c.id]
     assert readers.broadcast_rows(user_id=c.user_id)[0]["state"] == "unknown"
 
 
@@ -267,6 +270,36 @@ def test_recover_turns_sending_into_unknown(readers: ReaderStore) -> None:
     assert readers.recover(later, older_than=START) == {"broadcasts": 0, "digests": 0}
     assert readers.recover(later) == {"broadcasts": 1, "digests": 0}
     assert Counter(r["state"] for r in readers.broadcast_rows()) == {"unknown": 1, "queued": 1}
+
+
+@pytest.mark.parametrize("table", ["broadcasts", "digests"])
+def test_only_the_worker_and_attempt_that_claimed_a_row_can_finish_it(
+    readers: ReaderStore, table: str
+) -> None:
+    """The channels' guard (state, worker and attempt) holds for reader rows too."""
+    if table == "broadcasts":
+        subscribe_many(readers, range(1, 2))
+        readers.enqueue_broadcasts(ARCHIVE[0].key, {"securite": "Sécurité"}, START, due=START)
+        [row] = readers.claim_broadcasts(START, limit=10, worker="w1", chat_gap=GAP).rows
+    else:
+        readers.set_digest(1, 1, True, START - timedelta(days=1))
+        readers.plan_digests("2026-11-02", START, START, max_span=timedelta(days=3))
+        [row] = readers.claim_digests(START, limit=10, worker="w1")
+    assert row.worker == "w1" and row.attempts == 1
+    sent = Outcome(DeliveryState.SENT, result=PublishResult("11"))
+
+    def finish(claimed: Any) -> list[int]:
+        if table == "broadcasts":
+            return readers.finish_broadcasts([(claimed, sent)], START)
+        return readers.finish_digests([(claimed, sent, 2)], START)
+
+    rows = readers.broadcast_rows if table == "broadcasts" else readers.digest_rows
+    assert finish(replace(row, worker="w2")) == [row.id]  # another worker's claim
+    assert finish(replace(row, attempts=2)) == [row.id]  # an older attempt
+    assert [r["state"] for r in rows()] == ["sending"]
+    assert finish(row) == []
+    [done] = rows()
+    assert (done["state"], done["message_id"]) == ("sent", 11)
 
 
 @pytest.mark.postgres
@@ -311,7 +344,11 @@ def test_concurrent_workers_on_postgres_never_claim_the_same_row(postgres_url: s
                         continue
                     mine += [r.id for r in claim.rows]
                     store.finish_broadcasts(
-                        [Outcome(r.id, r.user_id, DeliveryState.SENT) for r in claim.rows], now
+                        [
+                            (r, Outcome(DeliveryState.SENT, result=PublishResult("1")))
+                            for r in claim.rows
+                        ],
+                        now,
                     )
             except BaseException as err:  # pragma: no cover - reported below
                 errors.append(err)
@@ -350,7 +387,9 @@ def test_one_digest_per_reader_and_day(readers: ReaderStore) -> None:
         START,
     )
     assert readers.claim_digests(START, limit=10, worker="w") == []
-    readers.finish_digests([Outcome(row.id, 1, DeliveryState.SENT, articles=3)], START)
+    readers.finish_digests(
+        [(row, Outcome(DeliveryState.SENT, result=PublishResult("5")), 3)], START
+    )
     assert readers.plan_digests("2026-11-02", START, START, max_span=span) == 0
     tomorrow = START + timedelta(days=1)
     assert readers.plan_digests("2026-11-03", tomorrow, tomorrow, max_span=span) == 2
