@@ -21,6 +21,32 @@ from bot.settings import DEFAULT_CONFIG, Settings, load_settings
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
+# What the command line tells the manager, in the site's language (French unless it is English).
+_WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "site": "  site : {name} ({language}, {timezone})",
+        "storage": "  base de données : {url}",
+        "feed": "  flux {id} : {url} toutes les {every}",
+        "channel": "  chaîne {id} : {type} → {where}",
+        "no_channel": "relais : pas de chaîne {id!r} (chaînes : {known})",
+        "no_source": "relais : aucune SOURCE donnée et aucun flux configuré "
+        "(relais preview ./flux.xml, ou des `feeds` dans la configuration)",
+    },
+    "en": {
+        "site": "  site: {name} ({language}, {timezone})",
+        "storage": "  storage: {url}",
+        "feed": "  feed {id}: {url} every {every}",
+        "channel": "  channel {id}: {type} → {where}",
+        "no_channel": "relais: no channel {id!r} (channels: {known})",
+        "no_source": "relais: no SOURCE given and no feed configured "
+        "(relais preview ./feed.xml, or `feeds` in the configuration)",
+    },
+}
+
+
+def _say(settings: Settings, key: str, **values: object) -> str:
+    return _WORDS.get(settings.site.language, _WORDS["fr"])[key].format(**values)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # usage errors exit 2 with one clear line
@@ -86,7 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     setup_logging(level)
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # `relais check | head`: the reader left; nothing more to say, and no traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except ConfigError as err:
         print(f"relais: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -120,14 +152,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    site = settings.site
     print(f"{args.config}: OK")
-    print(f"  site: {settings.site.name} ({settings.site.language}, {settings.site.timezone})")
-    print(f"  storage: {_safe_url(settings.storage)}")
+    print(_say(settings, "site", name=site.name, language=site.language, timezone=site.timezone))
+    print(_say(settings, "storage", url=_safe_url(settings.storage)))
     for feed in settings.feeds:
-        print(f"  feed {feed.id}: {feed.url} every {_dur(feed.every.total_seconds())}")
+        every = _dur(feed.every.total_seconds())
+        print(_say(settings, "feed", id=feed.id, url=feed.url, every=every))
     for channel in settings.channels:
         where = channel.chat or (f"page {channel.page_id}" if channel.page_id else "stdout")
-        print(f"  channel {channel.id}: {channel.type.value} → {where}")
+        print(_say(settings, "channel", id=channel.id, type=channel.type.value, where=where))
     if not args.online:
         return EXIT_OK
     from bot.checks import check_online
@@ -150,16 +184,17 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
     config_exists = Path(args.config).is_file()
     settings = _settings(args) if config_exists else default_preview_settings()
+    every_channel = bool(args.source)  # a file or URL given by hand is for every channel
     if args.channel is not None and args.channel not in {c.id for c in settings.channels}:
         known = ", ".join(c.id for c in settings.channels)
-        print(f"relais: no channel {args.channel!r} (channels: {known})", file=sys.stderr)
+        print(_say(settings, "no_channel", id=args.channel, known=known), file=sys.stderr)
         return EXIT_USAGE
     sources: list[tuple[str, str, tuple[str, ...], int]]
     if args.source:
         sources = [("preview", args.source, (), 5 * 1024 * 1024)]
     else:
         if not settings.feeds:
-            print("relais: no SOURCE given and no feed configured", file=sys.stderr)
+            print(_say(settings, "no_source"), file=sys.stderr)
             return EXIT_USAGE
         sources = [(f.id, f.url, f.strip, f.max_bytes) for f in settings.feeds]
 
@@ -174,16 +209,18 @@ def cmd_preview(args: argparse.Namespace) -> int:
                     failures += 1
                     print(f"relais: feed {feed_id}: {scrub(str(err))}", file=sys.stderr)
                     continue
+                shown = settings if config_exists else default_preview_settings(parsed)
                 for item in render_feed(
                     parsed,
-                    settings,
+                    shown,
                     feed_id=feed_id,
                     strip=strip,
                     channel_id=args.channel,
                     limit=args.limit,
+                    every_channel=every_channel,
                 ):
                     if args.json:
-                        if item.post is not None:
+                        if item.rendered is not None:
                             print(json.dumps(item.record(), ensure_ascii=False))
                         else:
                             print(f"relais: {item.article.url}: {item.error}", file=sys.stderr)

@@ -352,6 +352,7 @@ class Outbox:
             self.settings.site,
             extra_patterns=self._strip.get(article.feed_id, ()),
             shorter=shorter,
+            now=self.clock.now(),  # a post going out late says when the article was published
         )
 
     def pause(self, channel: ChannelSettings, reason: str, *, platform_wide: bool = False) -> None:

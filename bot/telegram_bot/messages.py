@@ -6,7 +6,7 @@ import html
 import string
 from typing import Literal, get_args
 
-from bot.content.render import escape_html
+from bot.content.telegram_html import escape_html
 
 Lang = Literal["fr", "en"]
 LANGUAGES: tuple[Lang, ...] = get_args(Lang)

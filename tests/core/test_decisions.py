@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.delivery.route import decide, first_run_keep, fold, route
+from bot.content.text import fold
+from bot.delivery.route import decide, first_run_keep, route
 from bot.delivery.schedule import next_slot, retry_at
 from bot.models import SkipReason
 from tests.core.helpers import BASE, article, settings
@@ -39,6 +40,9 @@ def channel(**kw: object):
             False,
         ),
         ({"include": {"categories": [], "keywords": []}}, ("X",), "Titre", "", True),
+        # A rule typed with a straight apostrophe matches the feed's typographic one (issue 9).
+        ({"include": {"keywords": ["coup d'État"]}}, (), "Tentative de coup d’État", "", True),
+        ({"exclude": {"keywords": ["l’AES"]}}, (), "Sommet de l'AES à Niamey", "", False),
     ],
 )
 def test_route(rules, categories, title, text, taken) -> None:

@@ -242,6 +242,21 @@ async def test_max_age_is_checked_again_at_send_time(db_url: str) -> None:
     r.storage.close()
 
 
+async def test_a_post_that_goes_out_late_says_when_the_article_was_published(db_url: str) -> None:
+    """Rendered at send time with the outbox's clock: held five hours (quiet hours, a queue),
+    the post shows the publication date; one sent at once does not."""
+    r = Rig(db_url, [CONSOLE])
+    r.queue(1, published=BASE)
+    r.clock.advance(timedelta(hours=5))
+    assert (await r.outbox.deliver_due()).sent == 1
+    r.queue(2, published=r.clock.now())
+    assert (await r.outbox.deliver_due()).sent == 1
+    late, prompt = (post.text for post in r.pub("out").posts)
+    assert "Publié le 2 novembre 2026" in late
+    assert "Publié le" not in prompt
+    r.storage.close()
+
+
 async def test_min_gap_spreads_a_burst(db_url: str) -> None:
     r = Rig(db_url, [CONSOLE | {"min_gap": "10m"}])
     r.queue(1, 2, 3)

@@ -43,7 +43,7 @@ def test_missing_variable_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(EXAMPLE, env={"TELEGRAM_BOT_TOKEN": "1:x"})
     assert info.value.problems == [
-        "channels[1].token: environment variable FACEBOOK_PAGE_TOKEN is not set"
+        "channels[1].token: la variable d'environnement FACEBOOK_PAGE_TOKEN n'est pas définie"
     ]
     assert str(EXAMPLE) in str(info.value)
 
@@ -78,37 +78,99 @@ def test_every_problem_is_reported_at_once() -> None:
         settings_from_mapping(raw, env={})
     text = "\n".join(info.value.problems)
     for expected in (
-        "site.timezone: unknown time zone 'Mars/Olympus'",
-        "site.language:",
-        "feeds[0].every: polling more often than every 30s",
-        "feeds[1].first_run:",
-        "feeds[1].strip: invalid regular expression",
-        "feeds: id 'a' is used more than once",
-        "channels[0].chat: expected @username",
-        "channels[1]: a facebook channel needs `page_id`",
-        "channels[2].feeds: unknown feed 'nope'",
-        "channels[2].min_gap: expected a duration",
-        "channels[2].colour: Extra inputs are not permitted",
-        "channels[3].quiet_hours: expected a time as HH:MM, got '25:00'",
-        "channels[3].max_per_day:",
-        "channels[4].type:",
-        "telegram.token: telegram channels need the bot token",
+        "site.timezone: fuseau horaire inconnu 'Mars/Olympus'",
+        "site.language: valeur 'de' inconnue : choisissez parmi 'fr' ou 'en'",
+        "feeds[0].every: interroger un flux plus souvent que toutes les 30s",
+        "feeds[1].first_run: attendu skip, all ou latest:N ; trouvé 'some'",
+        "feeds[1].strip: expression régulière invalide '(['",
+        "feeds: l'identifiant 'a' est utilisé plusieurs fois",
+        "channels[0].chat: attendu @nom_de_chaine",
+        "channels[1]: une page facebook a besoin de `page_id`",
+        "channels[2].feeds: flux inconnu 'nope'",
+        "channels[2].min_gap: durée attendue",
+        "channels[2].colour: clé inconnue `colour`",
+        "channels[3].quiet_hours: heure attendue au format HH:MM ; trouvé '25:00'",
+        "channels[3].max_per_day: doit être plus grand que 0",
+        "channels[4].type: valeur 'whatsapp' inconnue",
+        "telegram.token: les chaînes telegram ont besoin du jeton du bot",
     ):
         assert expected in text, expected
+    assert "Extra inputs" not in text and "Input should" not in text
     assert len(info.value.problems) >= 15
 
 
 def test_not_a_mapping_and_bad_yaml(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("feeds: [unclosed\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="is not valid YAML"):
+    with pytest.raises(ConfigError, match="YAML invalide ligne 2, colonne 1") as info:
         load_settings(bad, env={})
+    assert str(bad) in str(info.value) and "<unicode string>" not in str(info.value)
     listy = tmp_path / "list.yaml"
     listy.write_text("- a\n- b\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="expected a mapping"):
+    with pytest.raises(ConfigError, match="une liste de clés attendue"):
         load_settings(listy, env={})
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match="n'existe pas"):
         load_settings(tmp_path / "missing.yaml", env={})
+
+
+@pytest.mark.parametrize("text", ["", "\n# rien encore\n", "{}\n"])
+def test_an_empty_file_is_refused(tmp_path: Path, text: str) -> None:
+    empty = tmp_path / "relais.yaml"
+    empty.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="le fichier est vide"):
+        load_settings(empty, env={})
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("min_gapp", "clé inconnue `min_gapp` (vouliez-vous dire `min_gap` ?)"),
+        ("quiet_hour", "clé inconnue `quiet_hour` (vouliez-vous dire `quiet_hours` ?)"),
+        ("couleur", "clé inconnue `couleur`"),
+    ],
+)
+def test_an_unknown_key_suggests_the_closest_one(key: str, message: str) -> None:
+    raw = {"channels": [{"id": "out", "type": "console", key: "2m"}]}
+    with pytest.raises(ConfigError) as info:
+        settings_from_mapping(raw, env={})
+    assert info.value.problems == [f"channels[0].{key}: {message}"]
+
+
+def test_messages_follow_the_sites_language() -> None:
+    raw = {"site": {"language": "en"}, "channels": [{"id": "o", "type": "console", "min_gapp": 1}]}
+    with pytest.raises(ConfigError) as info:
+        settings_from_mapping(raw, env={})
+    assert info.value.problems == [
+        "channels[0].min_gapp: unknown key `min_gapp` (did you mean `min_gap`?)"
+    ]
+    assert "1 problem(s) in the configuration" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        (
+            "bamada.net/feed",
+            "adresse sans schéma 'bamada.net/feed' : écrivez https://bamada.net/feed",
+        ),
+        ("www.maliweb.net", "écrivez https://www.maliweb.net"),
+        ("ftp://bamada.net/feed", "utilisez http(s)://"),
+        ("https://bamada.net/feed", None),
+        ("./feed.xml", None),
+        ("feed.xml", None),
+        ("data/demo_feed.xml", None),
+        ("/tmp/flux.rss", None),
+        ("file:///tmp/flux.rss", None),
+    ],
+)
+def test_a_feed_address_needs_a_scheme(url: str, problem: str | None) -> None:
+    raw = {"feeds": [{"id": "f", "url": url}]}
+    if problem is None:
+        assert settings_from_mapping(raw, env={}).feeds[0].url == url
+        return
+    with pytest.raises(ConfigError) as info:
+        settings_from_mapping(raw, env={})
+    assert problem in info.value.problems[0]
 
 
 def test_database_url_wins_and_is_normalised() -> None:
@@ -128,5 +190,5 @@ def test_durations(text: object, seconds: int) -> None:
 
 @pytest.mark.parametrize("text", ["5", "5 minutes", "-1m", "1w", True, None, -3])
 def test_bad_durations(text: object) -> None:
-    with pytest.raises(ValueError, match="duration"):
+    with pytest.raises(ValueError, match="durée"):
         parse_duration(text)

@@ -16,7 +16,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.content.render import telegram_length, validate_telegram_html
+from bot.content.telegram_html import telegram_length, validate_telegram_html
 from bot.errors import (
     CredentialsError,
     PermanentError,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.content.render import validate_telegram_html
+from bot.content.telegram_html import validate_telegram_html
 from bot.storage.store import Storage
 from bot.telegram_bot.context import topic_token
 from bot.telegram_bot.service import ReaderBot
