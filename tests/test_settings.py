@@ -11,7 +11,7 @@ from bot.errors import ConfigError
 from bot.models import ChannelType
 from bot.settings import load_settings, parse_duration, settings_from_mapping
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config" / "relais.example.yaml"
 ENV = {"FACEBOOK_PAGE_TOKEN": "EAAB-page-token-123456", "TELEGRAM_BOT_TOKEN": "123456:ABC-def"}
 

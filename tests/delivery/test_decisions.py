@@ -11,7 +11,7 @@ from bot.content.text import fold
 from bot.delivery.route import decide, first_run_keep, route
 from bot.delivery.schedule import next_slot, retry_at
 from bot.models import SkipReason
-from tests.core.helpers import BASE, article, settings
+from tests.builders import BASE, article, settings
 
 BAMAKO = ZoneInfo("Africa/Bamako")
 PARIS = ZoneInfo("Europe/Paris")

@@ -13,7 +13,8 @@ from bot.errors import InstanceLockedError, SchemaTooNewError
 from bot.models import DeliveryState, FeedState, PublishResult, SkipReason
 from bot.storage import migrations
 from bot.storage.store import Storage
-from tests.core.helpers import BASE, article, new
+from tests.builders import BASE, article
+from tests.builders import new_article as new
 
 SENT, QUEUED, FAILED, UNKNOWN = (
     DeliveryState.SENT,

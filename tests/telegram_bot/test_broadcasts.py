@@ -21,7 +21,8 @@ from bot.storage import tables as t
 from bot.storage.store import Storage
 from bot.telegram_bot.service import ReaderBot
 from tests.fakes.telegram_api import FakeTelegram, Reply
-from tests.readers.conftest import EN, FR, START, article, reader_settings, record
+from tests.telegram_bot.conftest import EN, FR, START, article, reader_settings, record
+from tests.waiting import wait_until_async
 
 
 class Killed(BaseException):
@@ -198,7 +199,7 @@ async def test_a_timeout_after_sending_is_unknown_and_never_resent(
         await bot.shutdown()
 
 
-@pytest.mark.parametrize("readers_count", [2000])
+@pytest.mark.parametrize("readers_count", [pytest.param(2000, marks=pytest.mark.slow)])
 async def test_broadcast_to_thousands_with_blocked_readers_and_restarts(
     tg: FakeTelegram,
     storage: Storage,
@@ -289,14 +290,10 @@ async def test_the_run_loop_delivers_new_articles_and_stops(
     reader.readers.subscribe(FR, FR, "securite", "Sécurité", START)
     stop = asyncio.Event()
     task = asyncio.create_task(reader.run(stop))
-    await asyncio.sleep(0.05)
     item = news(160)
     record(storage, [item])
     reader.on_new_articles([item], START)
-    for _ in range(200):
-        if sent_to(tg):
-            break
-        await asyncio.sleep(0.01)
+    await wait_until_async(lambda: sent_to(tg))
     assert sent_to(tg) == {FR: 1}
     stop.set()
     await asyncio.wait_for(task, 2)

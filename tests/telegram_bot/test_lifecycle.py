@@ -20,7 +20,7 @@ from bot.storage.store import Storage
 from bot.telegram_bot.service import ReaderBot, WebhookUnavailableError
 from tests.builders import BAMADA
 from tests.fakes.telegram_api import FakeTelegram, UploadedFile, message_update
-from tests.readers.conftest import ADMIN, FR, START, Chat, reader_settings, record
+from tests.telegram_bot.conftest import ADMIN, FR, START, Chat, reader_settings, record
 
 
 async def test_start_registers_commands_in_both_languages_and_polls(

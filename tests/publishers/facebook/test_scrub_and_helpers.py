@@ -17,9 +17,9 @@ from bot.publishers.facebook import (
 from bot.publishers.facebook.client import GraphClient
 from bot.secrets import scrub
 from bot.settings import FacebookSettings
-from tests.facebook.conftest import PAGE_TOKEN, TIMEOUT, formatted_chain, link_post
 from tests.fakes.graph_api import GraphApiServer, GraphError, throttling_headers
 from tests.fakes.http_base import closed_port
+from tests.publishers.facebook.conftest import PAGE_TOKEN, TIMEOUT, formatted_chain, link_post
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ import pytest
 from bot.clock import FakeClock
 from bot.publishers.facebook import TOKEN_STEPS, TokenReport, check_token
 from bot.settings import FacebookSettings
-from tests.facebook.conftest import PAGE_TOKEN, TIMEOUT, channel_settings
 from tests.fakes.graph_api import (
     OTHER_PAGE_ID,
     OTHER_PAGE_NAME,
@@ -22,6 +21,7 @@ from tests.fakes.graph_api import (
     TokenInfo,
 )
 from tests.fakes.http_base import closed_port
+from tests.publishers.facebook.conftest import PAGE_TOKEN, TIMEOUT, channel_settings
 
 
 async def run_check(

@@ -9,7 +9,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.telegram_bot.service import ReaderBot
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, callback_update, message_update
-from tests.readers.conftest import FR, OTHER, Chat, Handled
+from tests.telegram_bot.conftest import FR, OTHER, Chat, Handled
 
 APOLOGY = "Désolé, quelque chose s'est mal passé de mon côté. Réessayez dans un instant."
 

@@ -17,13 +17,6 @@ from bot.errors import (
 )
 from bot.publishers.facebook import DuplicatePostError, FacebookPublisher, GraphCallError
 from bot.settings import FacebookSettings
-from tests.facebook.conftest import (
-    PAGE_TOKEN,
-    TIMEOUT,
-    channel_settings,
-    formatted_chain,
-    link_post,
-)
 from tests.fakes.graph_api import (
     JSON_TYPE,
     PAGE_ID,
@@ -38,6 +31,13 @@ from tests.fakes.graph_api import (
     throttling_headers,
 )
 from tests.fakes.http_base import Unconnectable, closed_port
+from tests.publishers.facebook.conftest import (
+    PAGE_TOKEN,
+    TIMEOUT,
+    channel_settings,
+    formatted_chain,
+    link_post,
+)
 
 HTML_502 = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
@@ -226,7 +226,7 @@ async def test_connect_timeout_is_transient(clock: FakeClock) -> None:
 async def test_photo_post_errors_are_mapped_too(
     publisher: FacebookPublisher, graph: GraphApiServer
 ) -> None:
-    from tests.facebook.conftest import photo_post
+    from tests.publishers.facebook.conftest import photo_post
 
     graph.script("photos", GraphError(code=368), Delay(2.0, process_first=True))
     with pytest.raises(PermanentError):

@@ -14,7 +14,8 @@ from bot.models import ConsolePost, PublishResult
 from bot.publishers.base import Publisher
 from bot.publishers.facebook import FacebookPublisher, check_token
 from bot.settings import FacebookSettings
-from tests.facebook.conftest import (
+from tests.fakes.graph_api import PAGE_ID, Delay, GraphApiServer, GraphError, Reset, TokenInfo
+from tests.publishers.facebook.conftest import (
     ARTICLE,
     PAGE_TOKEN,
     TIMEOUT,
@@ -22,7 +23,6 @@ from tests.facebook.conftest import (
     link_post,
     photo_post,
 )
-from tests.fakes.graph_api import PAGE_ID, Delay, GraphApiServer, GraphError, Reset, TokenInfo
 
 
 def test_it_is_a_publisher(publisher: FacebookPublisher) -> None:

@@ -11,7 +11,7 @@ from bot.models import ChannelType
 from bot.publishers.telegram import BOT_CHECK_ID, CheckLine, check_channels
 from bot.settings import ChannelSettings
 from tests.fakes.telegram_api import FakeTelegram, Reply
-from tests.telegram.conftest import CHANNEL, CHANNEL_ID, channel, open_bot
+from tests.publishers.telegram.conftest import CHANNEL, CHANNEL_ID, channel, open_bot
 
 BOT = "@relais_test_bot"
 

@@ -15,7 +15,7 @@ from bot.clock import FakeClock
 from bot.demo import run_demo
 from tests.fakes.feed_server import FeedServer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEMO_FEED = ROOT / "bot" / "data" / "demo_feed.xml"
 
 

@@ -34,7 +34,7 @@ from tests.fakes.telegram_api import (
     tiny_png,
     utf16_len,
 )
-from tests.telegram.conftest import CHANNEL, CHANNEL_ID
+from tests.publishers.telegram.conftest import CHANNEL, CHANNEL_ID
 from tests.waiting import wait_until
 
 SPEC = CORPUS_DIR / "api_specs" / "telegram_bot_api_9.2_spec.json"

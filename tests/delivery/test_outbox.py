@@ -30,7 +30,9 @@ from bot.models import (
 )
 from bot.settings import ChannelSettings
 from bot.storage.store import Storage
-from tests.core.helpers import BASE, ScriptedPublisher, article, new, settings
+from tests.builders import BASE, article, settings
+from tests.builders import new_article as new
+from tests.fakes.scripted_publisher import ScriptedPublisher
 
 
 class Notes:

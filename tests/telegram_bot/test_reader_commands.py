@@ -8,7 +8,7 @@ from bot.telegram_bot.context import topic_token
 from bot.telegram_bot.service import ReaderBot
 from tests.builders import BAMADA
 from tests.fakes.telegram_api import FakeTelegram, message_update
-from tests.readers.conftest import ARCHIVE, EN, FR, START, Chat, Handled, buttons, record
+from tests.telegram_bot.conftest import ARCHIVE, EN, FR, START, Chat, Handled, buttons, record
 
 
 def last_message_id(tg: FakeTelegram, chat: int) -> int:

@@ -23,7 +23,7 @@ from tests.fakes.telegram_api import (
     Reply,
     tiny_png,
 )
-from tests.telegram.conftest import ARTICLE, CHANNEL, CHANNEL_ID, channel, open_bot, post
+from tests.publishers.telegram.conftest import ARTICLE, CHANNEL, CHANNEL_ID, channel, open_bot, post
 
 # -- text posts -------------------------------------------------------------------------------
 

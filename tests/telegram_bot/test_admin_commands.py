@@ -15,7 +15,7 @@ from bot.storage.store import Storage
 from bot.telegram_bot.service import ADMIN_COMMANDS, ReaderBot
 from tests.builders import BAMADA, new_article
 from tests.fakes.telegram_api import FakeTelegram
-from tests.readers.conftest import ADMIN, EN, SITE, START, Chat, FakeHooks, reader_settings
+from tests.telegram_bot.conftest import ADMIN, EN, SITE, START, Chat, FakeHooks, reader_settings
 
 
 def queue_some(storage: Storage) -> list[int]:

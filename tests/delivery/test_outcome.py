@@ -13,7 +13,7 @@ import pytest
 from bot import errors
 from bot.delivery.outcome import CHANNEL_OF, READER, READER_ERROR_MAX, NotRendered, decide
 from bot.models import ChannelType, DeliveryState, Outcome, Pause, PublishResult
-from tests.core.helpers import BASE
+from tests.builders import BASE
 
 S = DeliveryState
 HINT = 30.0  # seconds the platform asked us to wait

@@ -20,7 +20,8 @@ from bot.models import (
 )
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
-from tests.core.helpers import BASE, article, new
+from tests.builders import BASE, article
+from tests.builders import new_article as new
 
 S = DeliveryState
 A1, A2, A3 = article(1, categories=("Sécurité",)), article(2), article(3)

@@ -1,7 +1,7 @@
 """Golden test: the bundled sample feed → the exact posts each platform gets.
 
 When a change to cleaning or templates is intended, regenerate with
-`RELAIS_UPDATE_GOLDEN=1 .venv/bin/pytest tests/core/test_golden.py` and read the diff.
+`RELAIS_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden.py` and read the diff.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEMO_FEED = ROOT / "bot" / "data" / "demo_feed.xml"
 GOLDEN = ROOT / "tests" / "data" / "demo" / "expected_posts.jsonl"
 CONFIG = """

@@ -48,7 +48,7 @@ from bot.publishers.telegram.errors import ERRORS, FailureKind, failure_of
 from bot.secrets import scrub
 from bot.telegram_bot.messages import Lang, plain
 from tests.fakes.telegram_api import FakeTelegram, Reply
-from tests.telegram.conftest import CHANNEL, channel, open_bot, post, telegram_settings
+from tests.publishers.telegram.conftest import CHANNEL, channel, open_bot, post, telegram_settings
 from tests.waiting import wait_until_async
 
 

@@ -10,8 +10,8 @@ from bot.clock import FakeClock
 from bot.errors import UnknownOutcomeError
 from bot.models import ReconcileOutcome
 from bot.publishers.facebook import RECONCILE_FIELDS, FacebookPublisher
-from tests.facebook.conftest import ARTICLE, link_post, photo_post
 from tests.fakes.graph_api import PAGE_ID, Delay, GraphApiServer, GraphError, Reset, parse_fields
+from tests.publishers.facebook.conftest import ARTICLE, link_post, photo_post
 
 
 def add_noise(graph: GraphApiServer, clock: FakeClock, count: int) -> None:

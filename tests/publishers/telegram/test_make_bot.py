@@ -18,7 +18,7 @@ from bot.publishers.telegram import (
 from bot.publishers.telegram.client import _file_url
 from bot.settings import TelegramSettings
 from tests.fakes.telegram_api import FakeTelegram, Reply
-from tests.telegram.conftest import telegram_settings
+from tests.publishers.telegram.conftest import telegram_settings
 
 
 async def test_token_placeholder_in_api_url(tg: FakeTelegram) -> None:

@@ -20,7 +20,7 @@ from bot.storage import tables as t
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
 from bot.telegram_bot.search import query_terms, search_text, topic_key
-from tests.readers.conftest import ARCHIVE, START, article, record
+from tests.telegram_bot.conftest import ARCHIVE, START, article, record
 
 GAP = timedelta(seconds=1)
 
