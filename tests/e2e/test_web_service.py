@@ -13,8 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.storage.store import Storage
 from tests import clock_shift
-from tests.e2e.test_service import ROOT, base, start, wait_for
+from tests.e2e.test_service import ROOT, base, start
 from tests.fakes.feed_server import FeedServer
+from tests.waiting import wait_until
 from tests.web.live import free_port
 
 ADMIN = 70707
@@ -44,7 +45,7 @@ def test_run_serves_the_dashboard_health_and_metrics(tmp_path: Path, feeds: Feed
                 return False
             return 'relais_deliveries_total{channel="out",state="sent"} 10.0' in text
 
-        wait_for(all_sent, timeout=30)
+        wait_until(all_sent, timeout=30)
         health = httpx.get(f"{url}/healthz", timeout=5)
         assert health.status_code == 200, health.text
         metrics = httpx.get(f"{url}/metrics", timeout=5).text
@@ -129,7 +130,7 @@ def test_web_alone_serves_the_dashboard_over_the_same_database(tmp_path: Path) -
             except httpx.HTTPError:
                 return False
 
-        wait_for(answers, timeout=30)  # no delivery loop here: the database is what counts
+        wait_until(answers, timeout=30)  # no delivery loop here: the database is what counts
         assert httpx.get(f"{url}/queue", timeout=5).status_code == 403
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)

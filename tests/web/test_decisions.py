@@ -19,7 +19,8 @@ from bot.web import auth
 from bot.web.health import health
 from bot.web.plan import next_slot_after
 from bot.web.reasons import explain
-from tests.core.helpers import ScriptedPublisher, article, new
+from tests.builders import BASE, article, new_article, settings
+from tests.fakes.scripted_publisher import ScriptedPublisher
 from tests.web.conftest import make_article
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -247,7 +248,6 @@ def test_json_logs_are_one_object_a_line_without_secrets(
 
 async def test_the_outbox_posts_the_teaser_an_admin_wrote(db_url: str) -> None:
     from bot.clock import FakeClock
-    from tests.core.helpers import BASE, settings
 
     config = settings(
         [{"id": "tg", "type": "telegram", "chat": "@sahel_actu", "max_age": None}],
@@ -258,7 +258,7 @@ async def test_the_outbox_posts_the_teaser_an_admin_wrote(db_url: str) -> None:
     outbox = Outbox(
         storage, config, lambda _c, _o: publisher, clock=FakeClock(BASE), alerts=Alerts([])
     )
-    storage.record([new(article(1), ["tg"])], BASE)
+    storage.record([new_article(article(1), ["tg"])], BASE)
     [row] = storage.deliveries()
     text = "Texte réécrit par la rédaction : le conseil se tient à Koulouba."
     assert storage.set_teaser(row.id, text, 7, BASE)
