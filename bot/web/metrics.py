@@ -1,18 +1,89 @@
-"""/metrics: Prometheus figures read from the database at scrape time (it is the truth)."""
+"""/metrics: the figures read from the database at scrape time, and the running service's own
+counters (polls, their duration, articles seen, outcomes, 429s, retries) told by its hooks."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from bot.models import DeliveryState
+from bot.models import DeliveryState, Outcome
 from bot.settings import Settings
 from bot.storage.store import Storage
 
+if TYPE_CHECKING:
+    from bot.delivery.ingest import PollReport
+
 LATE_AFTER = timedelta(minutes=5)  # a queued post due for longer than this is late
+# A poll is a GET of a few hundred KB and a write: mostly well under a second; the fetch gives
+# up after its timeout (30 s by default).
+POLL_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+def is_retry(outcome: Outcome) -> bool:
+    """The attempt failed and the post goes back to the queue for another one (a transient
+    failure, a 429, a moved chat; not a pause, where the attempt does not count)."""
+    return outcome.state is DeliveryState.QUEUED and outcome.pause is None
+
+
+class ServiceMetrics:
+    """The counters of one running service, on its own registry (one per App: tests build
+    several). Its two hooks are handed to the poller and the outbox by the composition root.
+    They start at zero with the process, as Prometheus counters do; the database's figures
+    (RelaisCollector) are the ones that survive restarts."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        reg = self.registry
+        self.polls = Counter("relais_polls", "Feed polls by result", ["result"], registry=reg)
+        for result in ("ok", "not_modified", "error"):  # PollReport.status: shown from zero
+            self.polls.labels(result)
+        self.poll_seconds = Histogram(
+            "relais_poll_duration_seconds",
+            "Time one poll of a feed takes: fetch, parse and record",
+            buckets=POLL_BUCKETS,
+            registry=reg,
+        )
+        self.articles_seen = Counter(
+            "relais_articles_seen", "New articles the polls recorded", ["feed"], registry=reg
+        )
+        self.outcomes = Counter(
+            "relais_publish_outcomes",
+            "Publish attempts by channel and the state they left the post in",
+            ["channel", "state"],
+            registry=reg,
+        )
+        self.rate_limited = Counter(
+            "relais_rate_limited",
+            "Answers asking to slow down (a 429 with retry_after)",
+            ["channel"],
+            registry=reg,
+        )
+        self.retries = Counter(
+            "relais_publish_retries",
+            "Failed attempts queued again for another",
+            ["channel"],
+            registry=reg,
+        )
+
+    def polled(self, report: PollReport, seconds: float) -> None:
+        """The poller's hook: one recorded poll and how long it took."""
+        self.polls.labels(report.status).inc()
+        self.poll_seconds.observe(seconds)
+        if report.new:
+            self.articles_seen.labels(report.feed_id).inc(len(report.new))
+
+    def decided(self, channel_id: str, outcome: Outcome) -> None:
+        """The outbox's hook: one attempt's decided outcome, where it is applied."""
+        self.outcomes.labels(channel_id, outcome.state.value).inc()
+        if outcome.rate_limited:
+            self.rate_limited.labels(channel_id).inc()
+        if is_retry(outcome):
+            self.retries.labels(channel_id).inc()
 
 
 class RelaisCollector(Collector):
@@ -93,7 +164,31 @@ class RelaisCollector(Collector):
         yield paused
 
 
-def registry_for(collector: RelaisCollector) -> CollectorRegistry:
+class _Scope(Collector):
+    """Says whether the process's own counters are in this answer."""
+
+    def __init__(self, in_process: bool) -> None:
+        self._in_process = in_process
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "relais_in_process_metrics",
+            "1: this process polls and delivers, and adds its own counters (relais_polls, "
+            "relais_poll_duration_seconds, relais_articles_seen, relais_publish_outcomes, "
+            "relais_rate_limited, relais_publish_retries); 0: `relais web` alone, which serves "
+            "only the figures read from the database",
+            value=int(self._in_process),
+        )
+
+
+def registry_for(
+    collector: RelaisCollector, service: ServiceMetrics | None = None
+) -> CollectorRegistry:
+    """What /metrics answers: the database's figures, and the service's counters when this
+    process runs the service (`relais run`; `relais web` alone has none)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
+    registry.register(_Scope(service is not None))
+    if service is not None:
+        registry.register(service.registry)
     return registry

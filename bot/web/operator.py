@@ -16,12 +16,14 @@ from bot.web.metrics import RelaisCollector, registry_for
 
 
 class OperatorRoutes(Routes):
-    """Health from the database and the delivery loop; Prometheus figures from the database."""
+    """Health from the database and the delivery loop; Prometheus figures from the database and
+    from the running service's counters."""
 
     @cached_property
     def registry(self) -> CollectorRegistry:
         ctx = self.ctx
-        return registry_for(RelaisCollector(lambda: self.ctx.settings, ctx.storage, ctx.clock.now))
+        collector = RelaisCollector(lambda: self.ctx.settings, ctx.storage, ctx.clock.now)
+        return registry_for(collector, ctx.metrics)
 
     async def healthz(self, request: Request) -> Response:
         ctx = self.ctx

@@ -306,6 +306,9 @@ async def test_healthz_and_metrics(client: Client, world: World) -> None:
         assert samples[key] == n
     assert samples[("relais_queue_depth", (("channel", "tg-main"),))] == counts["queued"]
     assert samples[("relais_articles", ())] == 6
+    # No service in this process (as `relais web`): the database's figures only, and it says so.
+    assert samples[("relais_in_process_metrics", ())] == 0
+    assert "relais_polls" not in families and "relais_rate_limited" not in families
 
 
 async def test_healthz_is_503_when_the_database_does_not_answer(world: World) -> None:
@@ -325,12 +328,19 @@ async def test_healthz_is_503_when_the_database_does_not_answer(world: World) ->
 
 
 async def test_healthz_flags_a_stuck_delivery_loop(world: World) -> None:
-    last = world.clock.now()
-    async with client_for(world, last_round=lambda: last) as client:
+    rounds = [world.clock.now()]
+    async with client_for(world, last_round=lambda: rounds[-1]) as client:
         assert (await client.http.get("/healthz")).status_code == 200
         world.clock.advance(timedelta(minutes=6))
         stuck = await client.http.get("/healthz")
-    assert stuck.status_code == 503 and "delivery" in stuck.json()["reasons"][0]
+        rounds.append(world.clock.now())  # the loop finishes a round again
+        again = await client.http.get("/healthz")
+    assert stuck.status_code == 503
+    assert stuck.json() == {
+        "status": "unhealthy",
+        "reasons": ["delivery: the last round ended 6 min ago"],
+    }
+    assert again.status_code == 200 and again.json() == {"status": "ok", "reasons": []}
 
 
 async def test_every_answer_carries_the_security_headers(client: Client) -> None:
