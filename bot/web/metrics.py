@@ -4,6 +4,7 @@ counters (polls, their duration, articles seen, outcomes, 429s, retries) told by
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -11,8 +12,10 @@ from prometheus_client import Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from bot.models import DeliveryState, Outcome
+from bot.errors import StorageError
+from bot.models import DeliveryState, FeedState, Outcome
 from bot.settings import Settings
+from bot.storage.dashboard import MetricsSnapshot
 from bot.storage.store import Storage
 
 if TYPE_CHECKING:
@@ -86,82 +89,112 @@ class ServiceMetrics:
             self.retries.labels(channel_id).inc()
 
 
+@dataclass(frozen=True, slots=True)
+class DatabaseFacts:
+    """What one scrape reads from the database, read before any figure is built."""
+
+    snap: MetricsSnapshot
+    feeds: list[FeedState]
+    paused: dict[str, bool]  # configured channel → paused
+
+
 class RelaisCollector(Collector):
-    """One scrape = a few grouped queries; figures match `relais status` by construction."""
+    """One scrape = a few grouped queries; figures match `relais status` by construction.
+    A database that does not answer gives `relais_database_up 0` and none of its figures: the
+    process's own counters are still served beside it."""
 
     def __init__(
         self,
         settings: Callable[[], Settings],
-        storage: Storage,
+        storage: Callable[[], Storage],
         now: Callable[[], datetime],
     ) -> None:
         self._settings = settings
         self._storage = storage
         self._now = now
 
+    def _load(self, settings: Settings) -> DatabaseFacts:
+        storage = self._storage()
+        return DatabaseFacts(
+            snap=storage.metrics(self._now() - LATE_AFTER),
+            feeds=storage.feed_states(),
+            paused={c.id: storage.channel_state(c.id).paused for c in settings.channels},
+        )
+
     def collect(self) -> Iterator[Metric]:
         settings = self._settings()
-        now = self._now()
-        snap = self._storage.metrics(now - LATE_AFTER)
-        deliveries = CounterMetricFamily(
-            "relais_deliveries", "Outbox rows by channel and state", labels=["channel", "state"]
-        )
-        queue = GaugeMetricFamily("relais_queue_depth", "Queued posts", labels=["channel"])
-        late = GaugeMetricFamily(
-            "relais_late_posts", "Queued posts due more than 5 minutes ago", labels=["channel"]
-        )
-        attempts = CounterMetricFamily(
-            "relais_publish_attempts",
-            "Publish attempts (first tries and retries)",
-            labels=["channel"],
-        )
-        channel_ids = sorted({c.id for c in settings.channels} | {c for c, _ in snap.deliveries})
-        for channel in channel_ids:
-            for kind in DeliveryState:
-                count = snap.deliveries.get((channel, kind.value), 0)
-                deliveries.add_metric([channel, kind.value], count)
-            queue.add_metric([channel], snap.deliveries.get((channel, "queued"), 0))
-            late.add_metric([channel], snap.late.get(channel, 0))
-            attempts.add_metric([channel], snap.attempts.get(channel, 0))
-        yield from (deliveries, queue, late, attempts)
-
-        errors = GaugeMetricFamily(
-            "relais_feed_consecutive_errors", "Failed polls in a row", labels=["feed"]
-        )
-        polled = GaugeMetricFamily(
-            "relais_feed_last_poll_timestamp_seconds", "Time of the last poll", labels=["feed"]
-        )
-        up = GaugeMetricFamily("relais_feed_up", "1 when the last poll worked", labels=["feed"])
-        for feed in self._storage.feed_states():
-            errors.add_metric([feed.feed_id], feed.consecutive_errors)
-            if feed.last_poll is not None:
-                polled.add_metric([feed.feed_id], feed.last_poll.timestamp())
-            up.add_metric([feed.feed_id], 0 if feed.consecutive_errors else 1)
-        yield from (errors, polled, up)
-
-        broadcasts = CounterMetricFamily(
-            "relais_broadcasts", "Private messages to subscribers by state", labels=["state"]
-        )
-        for name, count in sorted(snap.broadcasts.items()):
-            broadcasts.add_metric([name], count)
-        yield broadcasts
-        yield GaugeMetricFamily("relais_articles", "Articles recorded", value=snap.articles)
+        try:
+            facts = self._load(settings)
+        except StorageError:
+            facts = None
         yield GaugeMetricFamily(
-            "relais_subscribers", "Reader bot subscribers", value=snap.subscribers
+            "relais_database_up",
+            "1 when the database answered this scrape (0: its figures are missing from it)",
+            value=int(facts is not None),
         )
-        yield CounterMetricFamily(
-            "relais_dashboard_actions", "Actions taken on the dashboard", value=snap.actions
-        )
-        yield CounterMetricFamily(
-            "relais_alerts",
-            "Alerts sent to the admins (since the dashboard's journal began)",
-            value=snap.alerts,
-        )
-        paused = GaugeMetricFamily("relais_channel_paused", "1 when paused", labels=["channel"])
-        for configured in settings.channels:
-            is_paused = self._storage.channel_state(configured.id).paused
-            paused.add_metric([configured.id], int(is_paused))
-        yield paused
+        if facts is not None:
+            yield from figures(settings, facts)
+
+
+def figures(settings: Settings, facts: DatabaseFacts) -> Iterator[Metric]:
+    """The database's figures, built from what one scrape read."""
+    snap = facts.snap
+    deliveries = CounterMetricFamily(
+        "relais_deliveries", "Outbox rows by channel and state", labels=["channel", "state"]
+    )
+    queue = GaugeMetricFamily("relais_queue_depth", "Queued posts", labels=["channel"])
+    late = GaugeMetricFamily(
+        "relais_late_posts", "Queued posts due more than 5 minutes ago", labels=["channel"]
+    )
+    attempts = CounterMetricFamily(
+        "relais_publish_attempts",
+        "Publish attempts (first tries and retries)",
+        labels=["channel"],
+    )
+    channel_ids = sorted({c.id for c in settings.channels} | {c for c, _ in snap.deliveries})
+    for channel in channel_ids:
+        for kind in DeliveryState:
+            count = snap.deliveries.get((channel, kind.value), 0)
+            deliveries.add_metric([channel, kind.value], count)
+        queue.add_metric([channel], snap.deliveries.get((channel, "queued"), 0))
+        late.add_metric([channel], snap.late.get(channel, 0))
+        attempts.add_metric([channel], snap.attempts.get(channel, 0))
+    yield from (deliveries, queue, late, attempts)
+
+    errors = GaugeMetricFamily(
+        "relais_feed_consecutive_errors", "Failed polls in a row", labels=["feed"]
+    )
+    polled = GaugeMetricFamily(
+        "relais_feed_last_poll_timestamp_seconds", "Time of the last poll", labels=["feed"]
+    )
+    up = GaugeMetricFamily("relais_feed_up", "1 when the last poll worked", labels=["feed"])
+    for feed in facts.feeds:
+        errors.add_metric([feed.feed_id], feed.consecutive_errors)
+        if feed.last_poll is not None:
+            polled.add_metric([feed.feed_id], feed.last_poll.timestamp())
+        up.add_metric([feed.feed_id], 0 if feed.consecutive_errors else 1)
+    yield from (errors, polled, up)
+
+    broadcasts = CounterMetricFamily(
+        "relais_broadcasts", "Private messages to subscribers by state", labels=["state"]
+    )
+    for name, count in sorted(snap.broadcasts.items()):
+        broadcasts.add_metric([name], count)
+    yield broadcasts
+    yield GaugeMetricFamily("relais_articles", "Articles recorded", value=snap.articles)
+    yield GaugeMetricFamily("relais_subscribers", "Reader bot subscribers", value=snap.subscribers)
+    yield CounterMetricFamily(
+        "relais_dashboard_actions", "Actions taken on the dashboard", value=snap.actions
+    )
+    yield CounterMetricFamily(
+        "relais_alerts",
+        "Alerts sent to the admins (since the dashboard's journal began)",
+        value=snap.alerts,
+    )
+    paused = GaugeMetricFamily("relais_channel_paused", "1 when paused", labels=["channel"])
+    for configured in settings.channels:
+        paused.add_metric([configured.id], int(facts.paused[configured.id]))
+    yield paused
 
 
 class _Scope(Collector):

@@ -127,6 +127,7 @@ async def test_metrics_after_a_run_match_the_database(
     samples = parsed(answer.text)
 
     assert samples[("relais_in_process_metrics", ())] == 1
+    assert samples[("relais_database_up", ())] == 1
     polls = {r: counted(samples, "relais_polls_total", result=r) for r in ("ok", "not_modified")}
     assert polls == {"ok": 2, "not_modified": 1}
     assert counted(samples, "relais_polls_total", result="error") == 3

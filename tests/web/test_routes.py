@@ -308,6 +308,7 @@ async def test_healthz_and_metrics(client: Client, world: World) -> None:
     assert samples[("relais_articles", ())] == 6
     # No service in this process (as `relais web`): the database's figures only, and it says so.
     assert samples[("relais_in_process_metrics", ())] == 0
+    assert samples[("relais_database_up", ())] == 1
     assert "relais_polls" not in families and "relais_rate_limited" not in families
 
 
@@ -325,6 +326,36 @@ async def test_healthz_is_503_when_the_database_does_not_answer(world: World) ->
         assert down.json()["reasons"][0].startswith("database: ")
         ctx.storage = alive
         assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_metrics_keep_the_process_counters_when_the_database_does_not_answer(
+    world: World,
+) -> None:
+    from bot.delivery.ingest import PollReport
+    from bot.web.metrics import ServiceMetrics
+
+    service = ServiceMetrics()
+    service.polled(PollReport("kibaru", "error", "HTTP 503"), 0.4)
+    ctx = world.context(metrics=service)
+    alive = ctx.storage
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://x"
+    ) as http:
+        ctx.storage = Storage(sa.create_engine(CLOSED_PORT))
+        down = await http.get("/metrics")
+        ctx.storage = alive
+        back = await http.get("/metrics")
+    for answer, up in ((down, 0), (back, 1)):
+        assert answer.status_code == 200
+        samples = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for f in text_string_to_metric_families(answer.text)
+            for s in f.samples
+        }
+        assert samples[("relais_database_up", ())] == up
+        assert samples[("relais_polls_total", (("result", "error"),))] == 1
+        assert samples[("relais_in_process_metrics", ())] == 1
+        assert (("relais_articles", ()) in samples) is bool(up)
 
 
 async def test_healthz_flags_a_stuck_delivery_loop(world: World) -> None:
