@@ -145,6 +145,10 @@ def test_web_alone_serves_the_dashboard_over_the_same_database(tmp_path: Path) -
 
         wait_until(answers, timeout=30)  # no delivery loop here: the database is what counts
         assert httpx.get(f"{url}/queue", timeout=5).status_code == 403
+        alone = httpx.get(f"{url}/metrics", timeout=5).text
+        names = {f.name for f in text_string_to_metric_families(alone)}
+        assert "relais_in_process_metrics 0.0" in alone  # and its HELP says which are missing
+        assert "relais_deliveries" in names and "relais_polls" not in names
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     finally:
