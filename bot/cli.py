@@ -238,10 +238,12 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import dry_run, run_once, serve
+    from bot.settings import refuse_in_memory_storage
 
     settings = _settings(args)
     if args.dry_run:
         return asyncio.run(dry_run(settings, print))
+    refuse_in_memory_storage(settings, args.config)
     if args.once:
         return asyncio.run(run_once(settings, print))
     return asyncio.run(serve(settings))
