@@ -15,6 +15,7 @@ from typing import Any
 
 from bot import __version__
 from bot.errors import ConfigError, FeedError, RelaisError, StorageError
+from bot.feeds.identity import redact_url
 from bot.logs import setup_logging
 from bot.secrets import scrub
 from bot.settings import DEFAULT_CONFIG, Settings, load_settings
@@ -158,7 +159,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(_say(settings, "storage", url=_safe_url(settings.storage)))
     for feed in settings.feeds:
         every = _dur(feed.every.total_seconds())
-        print(_say(settings, "feed", id=feed.id, url=feed.url, every=every))
+        print(_say(settings, "feed", id=feed.id, url=redact_url(feed.url), every=every))
     for channel in settings.channels:
         where = channel.chat or (f"page {channel.page_id}" if channel.page_id else "stdout")
         print(_say(settings, "channel", id=channel.id, type=channel.type.value, where=where))
@@ -293,7 +294,7 @@ def status_data(settings: Settings, storage: Any) -> dict[str, Any]:
         out["feeds"].append(
             {
                 "id": feed.id,
-                "url": state.url if state else feed.url,
+                "url": redact_url(state.url if state else feed.url),
                 "last_poll": _iso(state.last_poll) if state else None,
                 "last_result": state.last_result if state else "never polled",
                 "next_poll": _iso(state.next_poll) if state else None,
