@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--once", action="store_true", help="one poll and one delivery round, then exit"
     )
     run.add_argument(
+        "--force",
+        action="store_true",
+        help="with --once: also poll the feeds backing off or told to wait (Retry-After)",
+    )
+    run.add_argument(
         "--dry-run", action="store_true", help="render and log; send and record nothing"
     )
     status = sub.add_parser("status", help="feeds and channels at a glance")
@@ -246,7 +251,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return asyncio.run(dry_run(settings, print))
     refuse_in_memory_storage(settings, args.config)
     if args.once:
-        return asyncio.run(run_once(settings, print))
+        return asyncio.run(run_once(settings, print, force=args.force))
     return asyncio.run(serve(settings))
 
 
