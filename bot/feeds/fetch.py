@@ -24,6 +24,12 @@ import httpx
 
 from bot import USER_AGENT
 from bot.errors import FeedError
+from bot.feeds.address_policy import (
+    Resolver,
+    on_private_space,
+    redirect_refusal,
+    system_resolver,
+)
 from bot.feeds.identity import redact_url, site_host
 from bot.feeds.parse import ParsedFeed, parse_feed
 
@@ -257,6 +263,7 @@ class Fetcher:
         read_timeout: float = 20.0,
         deadline: float = 60.0,
         max_redirects: int = 10,
+        resolve: Resolver = system_resolver,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -267,6 +274,7 @@ class Fetcher:
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._deadline = deadline
         self._max_redirects = max_redirects
+        self._resolve = resolve
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -365,10 +373,12 @@ class Fetcher:
         request = client.build_request("GET", url, headers=headers)
         permanent: str | None = None
         all_permanent = True
-        for _hop in range(self._max_redirects + 1):
+        for hop in range(self._max_redirects + 1):
             host = site_host(str(request.url))
             if hosts is not None and host not in hosts:
                 raise FeedError(f"refused to fetch from {host or '?'}: not a configured site")
+            if hop:
+                await self._refuse_private_redirect(url, request.url)
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 status = response.status_code
@@ -387,6 +397,19 @@ class Fetcher:
         raise FeedError(
             f"too many redirects (more than {self._max_redirects}) from {redact_url(url)}"
         )
+
+    async def _refuse_private_redirect(self, origin_url: str, target: httpx.URL) -> None:
+        """Before connecting: a redirect from a feed on a public address into private space
+        (loopback, 10/8, link-local and the cloud's metadata…) is a FeedError."""
+        origin = await self._resolve(urlsplit(origin_url).hostname or "")
+        if on_private_space(origin):
+            return  # an intranet's feed, a test server: its redirects are its own business
+        refusal = redirect_refusal(origin, await self._resolve(target.host))
+        if refusal is not None:
+            raise FeedError(
+                f"refused to follow a redirect into private address space ({refusal}) at "
+                f"{target.host or '?'}: the feed is on a public address"
+            )
 
     async def _read(
         self,
