@@ -30,7 +30,7 @@ from bot.feeds.address_policy import (
     redirect_refusal,
     system_resolver,
 )
-from bot.feeds.identity import redact_url, site_host
+from bot.feeds.identity import Origin, redact_url, site_host, url_origin
 from bot.feeds.parse import ParsedFeed, parse_feed
 
 __all__ = [
@@ -308,17 +308,18 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        hosts: Collection[str] | None = None,
+        origins: Collection[Origin] | None = None,
     ) -> FetchResult:
         """GET a feed: the body decompressed, or `not_modified`; FeedError with one line else.
 
         A local path or `file://` URL is read from disk instead (same size cap; `.gz` files
         are decompressed). Error messages never show a URL's password or secret parameters.
-        `hosts`: the only hosts this fetch may reach, redirects included (no local files then).
+        `origins`: the only (scheme, host, port) this fetch may reach, redirects included (no
+        local files then).
         """
         path = _local_path(url)
         if path is not None:
-            if hosts is not None:
+            if origins is not None:
                 raise FeedError("only web addresses of the configured sites are fetched here")
             return await self._fetch_file(path, max_bytes)
         shown = redact_url(url)
@@ -327,7 +328,7 @@ class Fetcher:
             try:
                 async with asyncio.timeout(self._deadline):
                     return await self._fetch_http(
-                        url, etag, last_modified, max_bytes, started, hosts
+                        url, etag, last_modified, max_bytes, started, origins
                     )
             except TimeoutError:
                 message = f"no complete answer within {self._deadline:g} s from {shown}"
@@ -358,7 +359,7 @@ class Fetcher:
         last_modified: str | None,
         max_bytes: int,
         started: float,
-        hosts: Collection[str] | None = None,
+        origins: Collection[Origin] | None = None,
     ) -> FetchResult:
         headers = {
             "User-Agent": self._user_agent,
@@ -374,9 +375,9 @@ class Fetcher:
         permanent: str | None = None
         all_permanent = True
         for hop in range(self._max_redirects + 1):
-            host = site_host(str(request.url))
-            if hosts is not None and host not in hosts:
-                raise FeedError(f"refused to fetch from {host or '?'}: not a configured site")
+            if origins is not None and url_origin(str(request.url)) not in origins:
+                where = site_host(str(request.url)) or "?"
+                raise FeedError(f"refused to fetch from {where}: not a configured site's address")
             if hop:
                 await self._refuse_private_redirect(url, request.url)
             response = await client.send(request, stream=True, follow_redirects=False)
