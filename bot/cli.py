@@ -18,7 +18,7 @@ from bot.errors import ConfigError, FeedError, RelaisError, StorageError
 from bot.feeds.identity import redact_url
 from bot.logs import setup_logging
 from bot.secrets import scrub
-from bot.settings import DEFAULT_CONFIG, Settings, load_settings
+from bot.settings import DEFAULT_CONFIG, FeedSettings, Settings, load_settings
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -32,6 +32,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "no_channel": "relais : pas de chaîne {id!r} (chaînes : {known})",
         "no_source": "relais : aucune SOURCE donnée et aucun flux configuré "
         "(relais preview ./flux.xml, ou des `feeds` dans la configuration)",
+        "fresh_database": "  attention : base de données neuve ({path}) ; au premier passage, "
+        "first_run {first_run} du flux {id} publiera ces articles, même si les chaînes les ont "
+        "déjà reçus d'une base supprimée (voir README, « Exploitation »)",
     },
     "en": {
         "site": "  site: {name} ({language}, {timezone})",
@@ -41,6 +44,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "no_channel": "relais: no channel {id!r} (channels: {known})",
         "no_source": "relais: no SOURCE given and no feed configured "
         "(relais preview ./feed.xml, or `feeds` in the configuration)",
+        "fresh_database": "  warning: new database ({path}); at the first poll, first_run "
+        "{first_run} of feed {id} will post those articles, even if the channels got them "
+        "from a deleted database (see README, Operations)",
     },
 }
 
@@ -168,6 +174,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     for channel in settings.channels:
         where = channel.chat or (f"page {channel.page_id}" if channel.page_id else "stdout")
         print(_say(settings, "channel", id=channel.id, type=channel.type.value, where=where))
+    path = _new_sqlite_file(settings.storage)
+    for feed in replaying_feeds(settings.feeds, database_is_new=path is not None):
+        print(_say(settings, "fresh_database", path=path, first_run=feed.first_run, id=feed.id))
     if not args.online:
         return EXIT_OK
     from bot.checks import check_online
@@ -178,6 +187,29 @@ def cmd_check(args: argparse.Namespace) -> int:
         ok = ok and line.ok
         print(f"  {'OK ' if line.ok else 'ERR'} {line.channel_id}: {line.message}")
     return EXIT_OK if ok else EXIT_RUNTIME
+
+
+def replaying_feeds(feeds: Sequence[FeedSettings], *, database_is_new: bool) -> list[FeedSettings]:
+    """The feeds whose first poll would post articles again on a new database (first_run
+    latest:N or all): harmless on a first install, duplicates after a database was deleted."""
+    if not database_is_new:
+        return []
+    return [f for f in feeds if f.first_run_latest != 0]
+
+
+def _new_sqlite_file(url: str) -> str | None:
+    """The path of an SQLite database that does not exist yet (None when it exists, or for
+    PostgreSQL, whose emptiness `check` cannot know without connecting)."""
+    from sqlalchemy import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() and path.stat().st_size > 0 else str(path)
 
 
 # ---- preview -----------------------------------------------------------------------------
@@ -351,7 +383,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for c in data["channels"]:
         paused = f" · PAUSED: {c['pause_reason']}" if c["paused"] else ""
         print(
-            f"  {c['id']:<16} {c['type']:<8} queued {c['queued']} · sent {c['sent']} · "
+            f"  {c['id']:<16} {c['type']:<8} queued {c['queued']} · sending {c['sending']} · "
+            f"sent {c['sent']} · "
             f"failed {c['failed']} · unknown {c['unknown']} · skipped {c['skipped']} · "
             f"next {_local(_dt(c['next_due']), settings)}{paused}"
         )

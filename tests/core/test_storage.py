@@ -408,3 +408,18 @@ def test_database_errors_say_what_to_do(error: str, says: str) -> None:
 
     wrapped = sa.exc.OperationalError("BEGIN", {}, sqlite3.OperationalError(error))
     assert says in _db_message(wrapped) and error in _db_message(wrapped)
+
+
+def test_an_article_dated_in_the_future_is_dated_when_first_seen(store: Storage) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    future = replace(article(1), published=datetime(2100, 1, 1, tzinfo=UTC))
+    today = replace(article(2), published=BASE - timedelta(hours=1))
+    store.record([new(future, ["out"]), new(today, ["out"])], BASE)
+    assert store.article(future.key).published == BASE  # type: ignore[union-attr]
+    assert [a.key for a in store.latest(limit=2)] == [future.key, today.key]
+    later = BASE + timedelta(hours=2)
+    fresh = replace(article(3), published=later - timedelta(minutes=1))
+    store.record([new(fresh, ["out"])], later)
+    assert store.latest(limit=1)[0].key == fresh.key  # 2100 does not stay on top
