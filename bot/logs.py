@@ -9,7 +9,6 @@ from collections.abc import Iterable
 
 from bot.secrets import SecretFilter
 
-
 # Control characters other than newline and tab: in a terminal, ESC sequences from a feed's
 # title could clear the screen, retitle the window or hide lines. They are shown escaped.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
