@@ -114,4 +114,4 @@ async def test_a_feed_on_a_private_address_still_follows_its_redirects() -> None
         server.redirect("/feed", server.url("/new"), status=301)
         async with Fetcher() as fetcher:
             result = await fetcher.fetch(server.url("/feed"))
-    assert result.status == "ok" and result.final_url == server.url("/new")
+        assert result.status == "ok" and result.final_url == server.url("/new")
