@@ -18,7 +18,7 @@ from bot.errors import ConfigError, FeedError, RelaisError, StorageError
 from bot.feeds.identity import redact_url
 from bot.logs import setup_logging
 from bot.secrets import scrub
-from bot.settings import DEFAULT_CONFIG, FeedSettings, Settings, load_settings
+from bot.settings import DEFAULT_CONFIG, FeedSettings, Settings, duration_text, load_settings
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -169,7 +169,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(_say(settings, "site", name=site.name, language=site.language, timezone=site.timezone))
     print(_say(settings, "storage", url=_safe_url(settings.storage)))
     for feed in settings.feeds:
-        every = _dur(feed.every.total_seconds())
+        every = duration_text(feed.every)
         print(_say(settings, "feed", id=feed.id, url=redact_url(feed.url), every=every))
     for channel in settings.channels:
         where = channel.chat or (f"page {channel.page_id}" if channel.page_id else "stdout")
@@ -304,13 +304,6 @@ def _local(value: datetime | None, settings: Settings) -> str:
     if value is None:
         return "—"
     return value.astimezone(settings.site.tz).strftime("%Y-%m-%d %H:%M")
-
-
-def _dur(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
 
 
 def _safe_url(url: str) -> str:

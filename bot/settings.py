@@ -713,7 +713,8 @@ def _substitute(
             _substitute(v, env, f"{path}[{i}]", problems, language) for i, v in enumerate(value)
         ]
     if isinstance(value, str):
-        value = _BARE_ENV_REF.sub(r"${\1}", value.strip()) if value.startswith("$") else value
+        bare = _BARE_ENV_REF.match(value.strip())
+        value = f"${{{bare.group(1)}}}" if bare else value
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
