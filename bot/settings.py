@@ -373,10 +373,10 @@ def _port_in_range(url: str) -> None:
         parts = urlsplit(url)
     except ValueError as err:
         raise _problem("bad_address", got=repr(url)) from err
-    port = re.search(r":(\d*)$", parts.netloc.rpartition("@")[2].rpartition("]")[2])
+    port = re.search(r":([^:]*)$", parts.netloc.rpartition("@")[2].rpartition("]")[2])
     if port is None or port.group(1) == "":
         return
-    if not 1 <= int(port.group(1)) <= 65535:
+    if not port.group(1).isdigit() or not 1 <= int(port.group(1)) <= 65535:
         raise _problem("port", got=port.group(1))
 
 
