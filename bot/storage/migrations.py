@@ -78,3 +78,13 @@ def _v2_reader_bot(conn: sa.Connection) -> None:
 
 STEPS.append(_v2_reader_bot)
 LATEST = 1 + len(STEPS)
+
+
+def _v3_dashboard(conn: sa.Connection) -> None:
+    """2 → 3: the web dashboard's tables (audit log, used login links, edited teasers, alerts)."""
+    for table in (tables.audit_log, tables.login_nonces, tables.teaser_edits, tables.alert_log):
+        table.create(conn)
+
+
+STEPS.append(_v3_dashboard)
+LATEST = 1 + len(STEPS)

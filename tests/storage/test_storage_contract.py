@@ -108,6 +108,57 @@ def _recover_and_settle(w: Walk) -> None:
     assert w.store.finish(again, BASE, state=S.SENT, result=PublishResult("1_2"))
 
 
+def _open_post(w: Walk) -> int:
+    """The one delivery still open at this point of the walk: A1 on the paused fb channel."""
+    [post] = w.store.queue()
+    assert (post.article.key, post.delivery.channel_id) == (A1.key, "fb")
+    return post.delivery.id
+
+
+def _teasers(w: Walk) -> bool:
+    post = _open_post(w)
+    done = w.store.set_teaser(post, "Texte de la rédaction.", 7, BASE)
+    sent_one = w.claimed[0].id  # a sent post's teaser cannot change
+    return (
+        done
+        and not w.store.set_teaser(sent_one, "trop tard", 7, BASE)
+        and w.store.teaser_edit(post) == "Texte de la rédaction."
+        and w.store.teaser_edits([post, sent_one]) == {post: "Texte de la rédaction."}
+    )
+
+
+# The dashboard's part (bot/storage/dashboard.py), near the end of the day.
+DASHBOARD: list[tuple[str, Callable[[Walk], Any]]] = [
+    ("ping", lambda w: w.store.ping()),
+    ("web_secret", lambda w: len(w.store.web_secret()) == 64 == len(w.store.web_secret())),
+    (
+        "use_login_nonce",
+        lambda w: (
+            w.store.use_login_nonce("n1", 7, BASE) and not w.store.use_login_nonce("n1", 7, BASE)
+        ),
+    ),
+    ("record_action", lambda w: w.store.record_action(7, "skip", "#2", "", BASE)),
+    ("actions", lambda w: [(a.author, a.action) for a in w.store.actions()] == [(7, "skip")]),
+    ("record_alert", lambda w: w.store.record_alert("Flux en panne", BASE)),
+    ("alerts", lambda w: w.store.alerts(BASE) == [(BASE, "Flux en panne")]),
+    (
+        "search_articles",
+        lambda w: [h.article.key for h in w.store.search_articles("article-1/")] == [A1.key],
+    ),
+    (
+        "article_deliveries",
+        lambda w: [d.channel_id for d in w.store.article_deliveries(A1.key)[2]] == ["fb", "out"],
+    ),
+    ("queue", lambda w: _open_post(w) > 0),
+    ("reschedule", lambda w: w.store.reschedule(_open_post(w), BASE, BASE)),  # due now still
+    ("set_teaser", _teasers),
+    ("teaser_edit", lambda w: w.store.teaser_edit(w.claimed[0].id) is None),
+    ("teaser_edits", lambda w: w.store.teaser_edits([]) == {}),
+    ("pacing_facts", lambda w: w.store.pacing_facts("out", BASE) == (BASE, 1)),
+    ("metrics", lambda w: w.store.metrics(BASE + GAP).articles == 3),
+]
+
+
 STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("ensure_channels", lambda w: w.store.ensure_channels(["out", "fb"], BASE)),
     (
@@ -155,6 +206,7 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("set_language", lambda w: w.store.set_language(7, 7, "en", BASE)),
     ("set_digest", lambda w: w.store.set_digest(8, 8, True, BASE - timedelta(days=1))),
     ("subscriptions", lambda w: [s.topic for s in w.store.subscriptions(7)] == ["securite"]),
+    ("readers_per_topic", lambda w: w.store.readers_per_topic() == [("Sécurité", 1)]),
     ("subscription_count", lambda w: w.store.subscription_count(7) == 1),
     ("subscriber_count", lambda w: w.store.subscriber_count() == (2, 1)),
     ("topics", lambda w: [t.key for t in w.store.topics(fold)] == ["securite"]),
@@ -181,9 +233,11 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("claim_digests", _claim_digests),
     ("finish_digests", _finish_digests),
     ("digest_rows", lambda w: w.store.digest_rows(user_id=8)[0]["state"] == "skipped"),
+    ("recent_digests", lambda w: [s for _d, s, _n in w.store.recent_digests()] == ["skipped"]),
     ("recover", lambda w: w.store.recover(BASE) == {"broadcasts": 0, "digests": 0}),
     ("unsubscribe", lambda w: w.store.unsubscribe(7, "securite")),
     ("forget", lambda w: w.store.forget(7).subscriber),
+    *DASHBOARD,
     ("recover_sending", _recover_and_settle),
 ]
 NOT_QUERIES = {"open", "close", "engine", "is_postgres", "readers"}  # opened and closed below

@@ -46,7 +46,7 @@ async def test_start_registers_commands_in_both_languages_and_polls(
         assert fr[0] == {"command": "latest", "description": "Les derniers articles"}
         assert en[0] == {"command": "latest", "description": "The latest articles"}
         assert default == fr  # the site speaks French
-        assert [c["command"] for c in admin][-8:] == [
+        assert [c["command"] for c in admin][-9:] == [
             "status",
             "queue",
             "pause",
@@ -55,6 +55,7 @@ async def test_start_registers_commands_in_both_languages_and_polls(
             "skip",
             "post",
             "preview",
+            "web",
         ]
         polls = tg.calls("getUpdates")
         assert polls[0].params["allowed_updates"] == ["message", "callback_query"]
