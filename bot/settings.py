@@ -67,6 +67,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "less_than": "doit être plus petit que {limit}",
         "duplicate_key": "clé écrite deux fois (lignes {first} et {second}) : la première serait "
         "perdue",
+        "too_deep": "YAML imbriqué trop profondément (des centaines de [ ou {{ ouverts)",
         "alias_bomb": "trop d'alias YAML (plus de {limit} valeurs une fois développés)",
         "in_memory": "une base en mémoire oublie tout à l'arrêt : chaque `run` reposterait les "
         "articles ; indiquez un fichier (sqlite:///data/relais.db)",
@@ -127,6 +128,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "bad_address": "invalid address {got}",
         "less_than": "must be less than {limit}",
         "duplicate_key": "key written twice (lines {first} and {second}): the first would be lost",
+        "too_deep": "YAML nested too deeply (hundreds of open [ or {{)",
         "alias_bomb": "too many YAML aliases (more than {limit} values once expanded)",
         "in_memory": "an in-memory database forgets everything when it stops: every `run` would "
         "post the articles again; name a file (sqlite:///data/relais.db)",
@@ -833,6 +835,8 @@ def load_settings(path: str | Path, *, env: Mapping[str, str] | None = None) -> 
         raw = _load_yaml(text, str(path))
     except yaml.YAMLError as err:
         raise _refusal(str(path), [_yaml_problem(err)], "fr") from None
+    except RecursionError:  # PyYAML composes nested blocks recursively
+        raise _refusal(str(path), [_say("fr", "too_deep")], "fr") from None
     if raw is None or raw == {}:
         raise _refusal(str(path), [_say("fr", "empty")], "fr")
     environ: dict[str, str] = {}

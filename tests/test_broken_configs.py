@@ -31,6 +31,8 @@ BROKEN: list[tuple[str, str, str]] = [
         "",
         "trop d'alias",
     ),
+    ("a: " + "[" * 3000 + "]" * 3000 + "\n", "", "YAML imbriqué trop profondément"),
+    ("a: " + "{b: " * 3000 + "1" + "}" * 3000 + "\n", "", "YAML imbriqué trop profondément"),
     ("sitee: {name: x}\n", "sitee", "clé inconnue `sitee` (vouliez-vous dire `site` ?)"),
     # --- site
     ("site: {language: de}\n", "site.language", "valeur 'de' inconnue"),
