@@ -218,6 +218,8 @@ def _seconds_of(value: Any) -> float:
     if isinstance(value, bool):
         raise _problem("duration", got=repr(value))
     if isinstance(value, int | float):
+        if value != value or value in (float("inf"), float("-inf")):  # .nan, .inf in YAML
+            raise _problem("duration", got=repr(value))
         if value < 0:
             raise _problem("negative_duration")
         return float(value)
@@ -375,6 +377,8 @@ def _port_in_range(url: str) -> None:
         parts = urlsplit(url)
     except ValueError as err:
         raise _problem("bad_address", got=repr(url)) from err
+    if parts.scheme.lower() in ("http", "https") and not parts.hostname:
+        raise _problem("bad_address", got=repr(url))
     port = re.search(r":([^:]*)$", parts.netloc.rpartition("@")[2].rpartition("]")[2])
     if port is None or port.group(1) == "":
         return

@@ -59,6 +59,17 @@ BROKEN: list[tuple[str, str, str]] = [
     ("feeds: [{id: b, url: 'https://a.example:0/f'}]\n", "feeds[0].url", "port 0 invalide"),
     ("feeds: [{id: b, url: 'https://a.example:http/f'}]\n", "feeds[0].url", "port http invalide"),
     ("feeds: [{id: b, url: 'https://[::1/f'}]\n", "feeds[0].url", "adresse invalide"),
+    ("feeds: [{id: b, url: 'http://'}]\n", "feeds[0].url", "adresse invalide"),
+    (
+        "feeds: [{id: b, url: 'https://a.example/f', every: .nan}]\n",
+        "feeds[0].every",
+        "durée attendue",
+    ),
+    (
+        "feeds: [{id: b, url: 'https://a.example/f', every: .inf}]\n",
+        "feeds[0].every",
+        "durée attendue",
+    ),
     ("feeds: [{id: b, url: 'https://a.example/f', every: 10s}]\n", "feeds[0].every", "30s"),
     (
         "feeds: [{id: b, url: 'https://a.example/f', every: 5 minutes}]\n",
