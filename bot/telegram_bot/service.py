@@ -24,7 +24,7 @@ from bot.clock import Clock, SystemClock
 from bot.errors import RelaisError, StorageError
 from bot.models import Article, NewArticle
 from bot.publishers.telegram import initialize_bot, make_bot
-from bot.publishers.telegram.updates import MALFORMED_KEY
+from bot.publishers.telegram.updates import MALFORMED_KEY, screen_updates
 from bot.secrets import redact_in_logs, scrub
 from bot.settings import Settings
 from bot.storage.readers import ReaderStore
@@ -322,8 +322,11 @@ class ReaderBot:
             await self.application.shutdown()
 
     async def feed_update(self, data: dict[str, Any]) -> None:
-        """One update that Telegram posted to the webhook (when the dashboard serves it)."""
-        await self.application.update_queue.put(Update.de_json(data, self.bot))
+        """One update that Telegram posted to the webhook (when the dashboard serves it). One
+        the library cannot read is skipped and counted like on long polling, never an error
+        (Telegram would post it again and again)."""
+        for item in screen_updates([data]):
+            await self.application.update_queue.put(Update.de_json(item, self.bot))
 
     async def __aenter__(self) -> ReaderBot:
         await self.start()

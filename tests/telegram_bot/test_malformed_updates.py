@@ -10,6 +10,7 @@ import pytest
 from bot.telegram_bot.service import ReaderBot
 from tests.fakes.telegram_api import FakeTelegram, message_update
 from tests.telegram_bot.conftest import FR, Chat
+from tests.waiting import wait_until_async
 
 MALFORMED = [
     {"message": {"message_id": 1, "date": "hier", "chat": {"id": FR, "type": "private"}}},
@@ -28,6 +29,7 @@ async def test_malformed_updates_are_skipped_and_the_bot_keeps_answering(
     await Chat(tg, FR)._wait(lambda: tg.calls("sendMessage"), 1, 10)
     assert tg.calls("sendMessage")[0].params["chat_id"] == str(FR)
     assert all(u["update_id"] > max(bad_ids) for u in tg.pending_updates())  # offset moved on
+    await wait_until_async(lambda: reader.malformed_updates >= len(MALFORMED), what="skips")
     assert reader.malformed_updates == len(MALFORMED)
     skipped = [r for r in caplog.records if "malformed update" in r.getMessage()]
     assert len(skipped) <= len(MALFORMED)  # once each at most, and never a traceback per retry
@@ -73,3 +75,15 @@ def test_screen_updates(raw: object, expected: object) -> None:
     from bot.publishers.telegram.updates import screen_updates
 
     assert screen_updates(raw) == expected
+
+
+async def test_a_malformed_update_posted_to_the_webhook_is_skipped_too(
+    tg: FakeTelegram, reader: ReaderBot
+) -> None:
+    await reader.feed_update({"update_id": 91, **MALFORMED[0]})
+    await reader.feed_update({"update_id": 92, **MALFORMED[1]})
+    await reader.feed_update({"pas": "une mise à jour"})  # no id: nothing to skip
+    await reader.feed_update({**message_update("/help", chat_id=FR, user_id=FR), "update_id": 93})
+    await Chat(tg, FR)._wait(lambda: tg.calls("sendMessage"), 1, 10)
+    await wait_until_async(lambda: reader.malformed_updates >= 2, what="two skipped updates")
+    assert reader.malformed_updates == 2
