@@ -15,9 +15,10 @@ from typing import Any
 
 from bot import __version__
 from bot.errors import ConfigError, FeedError, RelaisError, StorageError
+from bot.feeds.identity import redact_url
 from bot.logs import setup_logging
 from bot.secrets import scrub
-from bot.settings import DEFAULT_CONFIG, Settings, load_settings
+from bot.settings import DEFAULT_CONFIG, FeedSettings, Settings, duration_text, load_settings
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -31,6 +32,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "no_channel": "relais : pas de chaîne {id!r} (chaînes : {known})",
         "no_source": "relais : aucune SOURCE donnée et aucun flux configuré "
         "(relais preview ./flux.xml, ou des `feeds` dans la configuration)",
+        "fresh_database": "  attention : base de données neuve ({path}) ; au premier passage, "
+        "first_run {first_run} du flux {id} publiera ces articles, même si les chaînes les ont "
+        "déjà reçus d'une base supprimée (voir README, « Exploitation »)",
     },
     "en": {
         "site": "  site: {name} ({language}, {timezone})",
@@ -40,6 +44,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "no_channel": "relais: no channel {id!r} (channels: {known})",
         "no_source": "relais: no SOURCE given and no feed configured "
         "(relais preview ./feed.xml, or `feeds` in the configuration)",
+        "fresh_database": "  warning: new database ({path}); at the first poll, first_run "
+        "{first_run} of feed {id} will post those articles, even if the channels got them "
+        "from a deleted database (see README, Operations)",
     },
 }
 
@@ -79,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the service: poll, deliver, answer the bot")
     run.add_argument(
         "--once", action="store_true", help="one poll and one delivery round, then exit"
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="with --once: also poll the feeds backing off or told to wait (Retry-After)",
     )
     run.add_argument(
         "--dry-run", action="store_true", help="render and log; send and record nothing"
@@ -162,11 +174,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(_say(settings, "site", name=site.name, language=site.language, timezone=site.timezone))
     print(_say(settings, "storage", url=_safe_url(settings.storage)))
     for feed in settings.feeds:
-        every = _dur(feed.every.total_seconds())
-        print(_say(settings, "feed", id=feed.id, url=feed.url, every=every))
+        every = duration_text(feed.every)
+        print(_say(settings, "feed", id=feed.id, url=redact_url(feed.url), every=every))
     for channel in settings.channels:
         where = channel.chat or (f"page {channel.page_id}" if channel.page_id else "stdout")
         print(_say(settings, "channel", id=channel.id, type=channel.type.value, where=where))
+    path = _new_sqlite_file(settings.storage)
+    for feed in replaying_feeds(settings.feeds, database_is_new=path is not None):
+        print(_say(settings, "fresh_database", path=path, first_run=feed.first_run, id=feed.id))
     if not args.online:
         return EXIT_OK
     from bot.checks import check_online
@@ -177,6 +192,29 @@ def cmd_check(args: argparse.Namespace) -> int:
         ok = ok and line.ok
         print(f"  {'OK ' if line.ok else 'ERR'} {line.channel_id}: {line.message}")
     return EXIT_OK if ok else EXIT_RUNTIME
+
+
+def replaying_feeds(feeds: Sequence[FeedSettings], *, database_is_new: bool) -> list[FeedSettings]:
+    """The feeds whose first poll would post articles again on a new database (first_run
+    latest:N or all): harmless on a first install, duplicates after a database was deleted."""
+    if not database_is_new:
+        return []
+    return [f for f in feeds if f.first_run_latest != 0]
+
+
+def _new_sqlite_file(url: str) -> str | None:
+    """The path of an SQLite database that does not exist yet (None when it exists, or for
+    PostgreSQL, whose emptiness `check` cannot know without connecting)."""
+    from sqlalchemy import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() and path.stat().st_size > 0 else str(path)
 
 
 # ---- preview -----------------------------------------------------------------------------
@@ -243,12 +281,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import dry_run, run_once, serve
+    from bot.settings import refuse_in_memory_storage
 
     settings = _settings(args)
     if args.dry_run:
         return asyncio.run(dry_run(settings, print))
+    refuse_in_memory_storage(settings, args.config)
     if args.once:
-        return asyncio.run(run_once(settings, print))
+        return asyncio.run(run_once(settings, print, force=args.force))
     return asyncio.run(serve(settings, Path(args.config)))
 
 
@@ -307,13 +347,6 @@ def _local(value: datetime | None, settings: Settings) -> str:
     return value.astimezone(settings.site.tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _dur(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
-
-
 def _safe_url(url: str) -> str:
     from sqlalchemy import make_url
 
@@ -332,7 +365,7 @@ def status_data(settings: Settings, storage: Any) -> dict[str, Any]:
         out["feeds"].append(
             {
                 "id": feed.id,
-                "url": state.url if state else feed.url,
+                "url": redact_url(state.url if state else feed.url),
                 "last_poll": _iso(state.last_poll) if state else None,
                 "last_result": state.last_result if state else "never polled",
                 "next_poll": _iso(state.next_poll) if state else None,
@@ -384,7 +417,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for c in data["channels"]:
         paused = f" · PAUSED: {c['pause_reason']}" if c["paused"] else ""
         print(
-            f"  {c['id']:<16} {c['type']:<8} queued {c['queued']} · sent {c['sent']} · "
+            f"  {c['id']:<16} {c['type']:<8} queued {c['queued']} · sending {c['sending']} · "
+            f"sent {c['sent']} · "
             f"failed {c['failed']} · unknown {c['unknown']} · skipped {c['skipped']} · "
             f"next {_local(_dt(c['next_due']), settings)}{paused}"
         )

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from bot.secrets import SecretFilter
+
+# Control characters other than newline and tab: in a terminal, ESC sequences from a feed's
+# title could clear the screen, retitle the window or hide lines. They are shown escaped.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class SafeFormatter(logging.Formatter):
+    """A formatter whose lines never carry terminal control characters (shown as \\x1b)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", super().format(record))
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -43,8 +55,8 @@ class JsonFormatter(logging.Formatter):
 
 def setup_logging(level: int, secrets: Iterable[str] = (), *, json_lines: bool = False) -> None:
     handler = _StderrHandler()
-    text = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handler.setFormatter(JsonFormatter() if json_lines else text)
+    text = SafeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(JsonFormatter() if json_lines else text)  # JSON escapes controls itself
     handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):

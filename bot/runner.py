@@ -62,10 +62,10 @@ async def _open(settings: Settings) -> App:
     )
 
 
-async def run_once(settings: Settings, out: Callable[[str], None]) -> int:
+async def run_once(settings: Settings, out: Callable[[str], None], *, force: bool = False) -> int:
     app = await _open(settings)
     try:
-        polls, round_report = await app.service.run_once()
+        polls, round_report = await app.service.run_once(force=force)
     finally:
         await app.aclose()
         app.storage.close()

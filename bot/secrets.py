@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import quote, quote_plus
 
 REDACTED = "***"
@@ -18,14 +19,31 @@ _SECRET_PARAMS = re.compile(
 )
 
 
+PREFIX_SHOWN = 12
+"""Any piece of a secret this long, from its start, is the secret (an API's error may quote
+only the first 30 characters of a token)."""
+
+
+@lru_cache(maxsize=256)
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    """The secret, or any prefix of it of PREFIX_SHOWN characters or more, in any letter case
+    (python-telegram-bot capitalises error messages)."""
+    if len(secret) <= PREFIX_SHOWN:
+        return re.compile(re.escape(secret), re.IGNORECASE)
+    tail = "".join(f"(?:{re.escape(c)}" for c in secret[PREFIX_SHOWN:])
+    closing = ")?" * (len(secret) - PREFIX_SHOWN)
+    return re.compile(re.escape(secret[:PREFIX_SHOWN]) + tail + closing, re.IGNORECASE)
+
+
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` without the given secrets (raw or URL-encoded), anything shaped like a bot token,
-    nor the value of any `access_token=`-like parameter."""
+    """`text` without the given secrets (raw or URL-encoded, in any letter case, or any 12+
+    character prefix of one), anything shaped like a bot token, nor the value of any
+    `access_token=`-like parameter."""
     for secret in secrets:
         if not secret:
             continue
         for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-            text = text.replace(form, REDACTED)
+            text = _secret_pattern(form).sub(REDACTED, text)
     text = _BOT_TOKEN.sub(REDACTED, text)
     return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 

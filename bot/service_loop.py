@@ -21,6 +21,7 @@ from bot.delivery.ingest import Poller, PollReport
 from bot.delivery.outbox import Outbox, RoundReport
 from bot.delivery.token_pause import TokenWatch
 from bot.errors import StorageError
+from bot.feeds.backoff import waiting_until
 from bot.models import FeedState
 from bot.settings import FeedSettings, Settings
 from bot.storage.store import Storage
@@ -110,26 +111,43 @@ class ServiceLoop:
                 except Exception:  # subscribers miss a broadcast; the channels do not
                     log.exception("queueing the reader bot's broadcasts failed")
 
-    async def poll_all(self, *, write: bool = True) -> list[PollReport]:
-        reports = await asyncio.gather(
-            *(self.poller.poll(f, write=write) for f in self.settings.feeds)
-        )
+    async def poll_all(self, *, write: bool = True, force: bool = True) -> list[PollReport]:
+        """Poll every feed; without `force`, a feed backing off after failures or told to wait
+        (Retry-After) is not polled, and its report says until when it waits."""
+        now = self.clock.now()
+        waiting: list[PollReport] = []
+        ready: list[FeedSettings] = []
+        for feed in self.settings.feeds:
+            state = None if force else self.storage.feed_state(feed.id)
+            until = state and waiting_until(state.consecutive_errors, state.next_poll, now)
+            if until:
+                message = (
+                    f"attend jusqu'à {until.isoformat(timespec='minutes')} (--force : maintenant)"
+                )
+                waiting.append(PollReport(feed.id, "waiting", message, next_poll=until))
+            else:
+                ready.append(feed)
+        reports = await asyncio.gather(*(self.poller.poll(f, write=write) for f in ready))
         await self.alerts.flush()
-        return list(reports)
+        return [*reports, *waiting]
 
     # ---- `relais run --once` ------------------------------------------------------------
 
-    async def run_once(self, *, check_tokens: bool = True) -> tuple[list[PollReport], RoundReport]:
+    async def run_once(
+        self, *, check_tokens: bool = True, force: bool = False
+    ) -> tuple[list[PollReport], RoundReport]:
         """One poll of every feed, then everything that is due now.
 
         A platform that says "retry in a moment" (a 429, a 5xx) is waited for when the wait is
         short (ONCE_WAIT), so that a cron run does not leave a post behind for the next run.
-        `check_tokens=False` skips asking Facebook about tokens (the offline demo).
+        `check_tokens=False` skips asking Facebook about tokens (the offline demo). A feed
+        backing off after failures or told to wait (Retry-After) is left alone until its time
+        (listed in `waiting`), unless `force`.
         """
         self._configure_channels()
         if check_tokens:
             await self.tokens.check_all()
-        reports = await self.poll_all()
+        reports = await self.poll_all(force=force)
         self.announce(reports)
         total = await self.outbox.deliver_due()
         for _ in range(ONCE_ROUNDS):

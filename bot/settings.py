@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from dotenv import dotenv_values
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,7 +27,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from bot.content.templates import check_template
+from bot.content.templates import MAX_CHARS, MAX_STEPS, TemplateBudgetError, check_template
 from bot.content.wording import default_cta
 from bot.delivery.plan_settings import (
     Approval,
@@ -45,6 +47,10 @@ DEFAULT_STORAGE = "sqlite:///data/relais.db"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# A value that is only `$NAME` means `${NAME}` (the braces forgotten), not the text "$NAME".
+_BARE_ENV_REF = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
+YAML_MAX_VALUES = 100_000
+"""A configuration holds a few hundred values; past this, aliases are a bomb (billion laughs)."""
 
 # ---------------------------------------------------------------------------------------------
 # Problems, in the manager's words: one catalogue per language (the site's), one key each
@@ -55,6 +61,16 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "header": "{count} problème(s) dans la configuration :",
         "duration": "durée attendue, par exemple 90s, 5m, 2h ou 1d ; trouvé {got}",
         "negative_duration": "une durée ne peut pas être négative",
+        "duration_max": "doit être au plus {limit}",
+        "port": "port {got} invalide (de 1 à 65535)",
+        "bad_address": "adresse invalide {got}",
+        "less_than": "doit être plus petit que {limit}",
+        "duplicate_key": "clé écrite deux fois (lignes {first} et {second}) : la première serait "
+        "perdue",
+        "too_deep": "YAML imbriqué trop profondément (des centaines de [ ou {{ ouverts)",
+        "alias_bomb": "trop d'alias YAML (plus de {limit} valeurs une fois développés)",
+        "in_memory": "une base en mémoire oublie tout à l'arrêt : chaque `run` reposterait les "
+        "articles ; indiquez un fichier (sqlite:///data/relais.db)",
         "clock": "heure attendue au format HH:MM ; trouvé {got}",
         "quiet_hours": "heures calmes attendues au format HH:MM-HH:MM ; trouvé {got}",
         "time_zone": "fuseau horaire inconnu {got} (un nom comme Africa/Bamako)",
@@ -69,6 +85,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "needs_token": "une page facebook a besoin de `token` "
         '(par exemple "${{FACEBOOK_PAGE_TOKEN}}")',
         "template": "modèle : {error}",
+        "template_budget": "modèle trop long ou trop lent à produire (au plus {chars} caractères "
+        "et {steps} étapes)",
         "database": "pas une adresse de base de données (sqlite:///data/relais.db ou "
         "postgresql+psycopg://…)",
         "database_kind": "base de données {got} non prise en charge : sqlite ou postgresql",
@@ -105,6 +123,15 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "header": "{count} problem(s) in the configuration:",
         "duration": "expected a duration such as 90s, 5m, 2h or 1d, got {got}",
         "negative_duration": "a duration cannot be negative",
+        "duration_max": "must be at most {limit}",
+        "port": "invalid port {got} (1 to 65535)",
+        "bad_address": "invalid address {got}",
+        "less_than": "must be less than {limit}",
+        "duplicate_key": "key written twice (lines {first} and {second}): the first would be lost",
+        "too_deep": "YAML nested too deeply (hundreds of open [ or {{)",
+        "alias_bomb": "too many YAML aliases (more than {limit} values once expanded)",
+        "in_memory": "an in-memory database forgets everything when it stops: every `run` would "
+        "post the articles again; name a file (sqlite:///data/relais.db)",
         "clock": "expected a time as HH:MM, got {got}",
         "quiet_hours": "expected quiet hours as HH:MM-HH:MM, got {got}",
         "time_zone": "unknown time zone {got} (use a name such as Africa/Bamako)",
@@ -118,6 +145,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "needs_page": "a facebook channel needs `page_id`",
         "needs_token": 'a facebook channel needs `token` (for example "${{FACEBOOK_PAGE_TOKEN}}")',
         "template": "template: {error}",
+        "template_budget": "the template renders too much or too slowly (at most {chars} "
+        "characters and {steps} steps)",
         "database": "not a database URL (sqlite:///data/relais.db or postgresql+psycopg://…)",
         "database_kind": "unsupported database {got}: use sqlite or postgresql",
         "duplicate_id": "id {got} is used more than once",
@@ -181,24 +210,59 @@ _HOST_WITHOUT_SCHEME = re.compile(
 )
 
 
-def parse_duration(value: Any) -> timedelta:
-    """`90s`, `5m`, `2h`, `1d` (or a number of seconds) → timedelta."""
-    if isinstance(value, timedelta):
-        return value
+LONGEST_DURATION = timedelta(days=3650)
+"""No duration in a configuration is longer: past it, dates overflow (a year 10000)."""
+
+
+def _seconds_of(value: Any) -> float:
     if isinstance(value, bool):
         raise _problem("duration", got=repr(value))
     if isinstance(value, int | float):
+        if value != value or value in (float("inf"), float("-inf")):  # .nan, .inf in YAML
+            raise _problem("duration", got=repr(value))
         if value < 0:
             raise _problem("negative_duration")
-        return timedelta(seconds=value)
+        return float(value)
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
-            return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+            return float(int(match.group(1)) * _UNITS[match.group(2)])
     raise _problem("duration", got=repr(value))
 
 
+def duration_text(value: timedelta) -> str:
+    """A duration as the configuration writes it: 7d, 2h, 90s."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def parse_duration(value: Any) -> timedelta:
+    """`90s`, `5m`, `2h`, `1d` (or a number of seconds) → timedelta, at most LONGEST_DURATION."""
+    if isinstance(value, timedelta):
+        return value
+    seconds = _seconds_of(value)
+    if seconds > LONGEST_DURATION.total_seconds():
+        raise _problem("duration_max", limit=duration_text(LONGEST_DURATION))
+    return timedelta(seconds=seconds)
+
+
+def _at_most(limit: timedelta) -> AfterValidator:
+    def check(value: timedelta | None) -> timedelta | None:
+        if value is not None and value > limit:
+            raise _problem("duration_max", limit=duration_text(limit))
+        return value
+
+    return AfterValidator(check)
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Within7Days = Annotated[timedelta, BeforeValidator(parse_duration), _at_most(timedelta(days=7))]
+WithinADay = Annotated[timedelta, BeforeValidator(parse_duration), _at_most(timedelta(days=1))]
+WithinAYear = Annotated[timedelta, BeforeValidator(parse_duration), _at_most(timedelta(days=365))]
+Within30Days = Annotated[timedelta, BeforeValidator(parse_duration), _at_most(timedelta(days=30))]
 
 
 def _parse_clock(text: str) -> time:
@@ -261,7 +325,7 @@ FirstRun = Annotated[str, Field(pattern=r"^(skip|all|latest:[1-9][0-9]*)$")]
 class FeedSettings(_Frozen):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     url: str
-    every: Duration = timedelta(minutes=5)
+    every: Within7Days = timedelta(minutes=5)
     first_run: FirstRun = "skip"
     strip: tuple[str, ...] = ()
     max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
@@ -284,6 +348,7 @@ class FeedSettings(_Frozen):
         if scheme and len(scheme.group(1)) > 1:
             if scheme.group(1).lower() not in {"http", "https", "file"}:
                 raise _problem("bad_scheme", got=repr(value))
+            _port_in_range(value)
             return value
         if _HOST_WITHOUT_SCHEME.match(value):
             raise _problem("no_scheme", got=repr(value), fixed=f"https://{value}")
@@ -304,6 +369,21 @@ class FeedSettings(_Frozen):
         if self.first_run == "skip":
             return 0
         return int(self.first_run.split(":", 1)[1])
+
+
+def _port_in_range(url: str) -> None:
+    """A problem for an address whose port is not 1-65535, or that does not parse at all."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as err:
+        raise _problem("bad_address", got=repr(url)) from err
+    if parts.scheme.lower() in ("http", "https") and not parts.hostname:
+        raise _problem("bad_address", got=repr(url))
+    port = re.search(r":([^:]*)$", parts.netloc.rpartition("@")[2].rpartition("]")[2])
+    if port is None or port.group(1) == "":
+        return
+    if not port.group(1).isdigit() or not 1 <= int(port.group(1)) <= 65535:
+        raise _problem("port", got=port.group(1))
 
 
 class Filter(_Frozen):
@@ -342,10 +422,10 @@ class ChannelSettings(_Frozen):
     silent: bool = False
     buttons: tuple[tuple[str, str], ...] | None = None
     utm: Utm | None = None
-    min_gap: Duration | None = None
+    min_gap: WithinADay | None = None
     max_per_day: int | None = Field(default=None, gt=0)
     quiet_hours: QuietHours = None
-    max_age: Duration | None = timedelta(days=2)
+    max_age: WithinAYear | None = timedelta(days=2)
     teaser_length: int | None = Field(default=None, ge=40, le=4000)
     rescrape: bool = True
     show_title: bool | None = None
@@ -361,7 +441,13 @@ class ChannelSettings(_Frozen):
     priority: PrioritySettings | None = None
     approval: Approval = ApprovalRule()
     approval_timeout: ApprovalTimeout = ApprovalTimeout()
-    update_window: Duration = Field(default=timedelta(hours=24), le=timedelta(days=30))
+    update_window: Within30Days = timedelta(hours=24)
+
+    @field_validator("chat", "page_id", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: Any) -> Any:
+        """`chat: -1001234567890` unquoted is a number in YAML: it means the same id."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @field_validator("chat")
     @classmethod
@@ -386,6 +472,8 @@ class ChannelSettings(_Frozen):
         if self.template is not None:
             try:
                 check_template(self.template, channel_type=self.type)
+            except TemplateBudgetError:
+                problems.append(("template_budget", {"chars": MAX_CHARS, "steps": MAX_STEPS}))
             except ValueError as err:
                 problems.append(("template", {"error": str(err)}))
         for problem in plan_problems(
@@ -434,7 +522,9 @@ class TelegramSettings(_Frozen):
 class FacebookSettings(_Frozen):
     graph_url: str = "https://graph.facebook.com"
     version: str = Field(default="v25.0", pattern=r"^v\d+\.\d+$")
-    timeout: Duration = timedelta(seconds=20)
+    timeout: Annotated[
+        timedelta, BeforeValidator(parse_duration), _at_most(timedelta(minutes=10))
+    ] = timedelta(seconds=20)
 
 
 class WebSettings(_Frozen):
@@ -580,6 +670,7 @@ def _keys_beside(loc: tuple[int | str, ...]) -> list[str]:
 
 _RANGES = {"greater_than": ("more_than", "gt"), "greater_than_equal": ("min", "ge")}
 _RANGES["less_than_equal"] = ("max", "le")
+_RANGES["less_than"] = ("less_than", "lt")
 _SIMPLE = {
     "missing": "missing",
     "string_type": "text",
@@ -647,6 +738,8 @@ def _substitute(
             _substitute(v, env, f"{path}[{i}]", problems, language) for i, v in enumerate(value)
         ]
     if isinstance(value, str):
+        bare = _BARE_ENV_REF.match(value.strip())
+        value = f"${{{bare.group(1)}}}" if bare else value
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
@@ -706,6 +799,32 @@ def settings_from_mapping(
     return settings
 
 
+def in_memory_database(url: str) -> bool:
+    """Whether a database URL names an SQLite database that lives only in memory."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        return False
+    if parsed.get_backend_name() != "sqlite":
+        return False
+    database = parsed.database or ""
+    return (
+        database in ("", ":memory:")
+        or database.startswith("file::memory:")
+        or parsed.query.get("mode") == "memory"
+    )
+
+
+def refuse_in_memory_storage(settings: Settings, source: str) -> None:
+    """`relais run` on an in-memory database would forget what it posted at every run and post
+    it again (first_run latest:N, all): a ConfigError naming `storage`."""
+    if in_memory_database(settings.storage):
+        language = settings.site.language
+        raise _refusal(source, [f"storage: {_say(language, 'in_memory')}"], language)
+
+
 def load_settings(path: str | Path, *, env: Mapping[str, str] | None = None) -> Settings:
     """Read the YAML file (and a `.env` beside it) into settings. An empty file is refused:
     it is a mistake, not a configuration."""
@@ -717,9 +836,11 @@ def load_settings(path: str | Path, *, env: Mapping[str, str] | None = None) -> 
     except (OSError, UnicodeDecodeError) as err:
         raise _refusal(str(path), [_say("fr", "unreadable", error=err)], "fr") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = _load_yaml(text, str(path))
     except yaml.YAMLError as err:
         raise _refusal(str(path), [_yaml_problem(err)], "fr") from None
+    except RecursionError:  # PyYAML composes nested blocks recursively
+        raise _refusal(str(path), [_say("fr", "too_deep")], "fr") from None
     if raw is None or raw == {}:
         raise _refusal(str(path), [_say("fr", "empty")], "fr")
     environ: dict[str, str] = {}
@@ -728,6 +849,73 @@ def load_settings(path: str | Path, *, env: Mapping[str, str] | None = None) -> 
         environ.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     environ.update(os.environ if env is None else env)
     return settings_from_mapping(raw, source=str(path), env=environ)
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """The YAML tree, refused (ConfigError) when a key is written twice in a mapping or when
+    aliases would expand it past YAML_MAX_VALUES; both are decided on the composed nodes,
+    before anything is built."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        problems = yaml_node_problems(node)
+        if problems:
+            language = _node_language(node)
+            worded = [
+                f"{where}: {_say(language, key, **params)}" for where, key, params in problems
+            ]
+            raise _refusal(source, worded, language)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _node_language(node: yaml.Node) -> str:
+    """`site.language` read from the composed nodes (the tree is not built yet)."""
+    for key, value in node.value if isinstance(node, yaml.MappingNode) else ():
+        if key.value == "site" and isinstance(value, yaml.MappingNode):
+            for inner, lang in value.value:
+                if inner.value == "language" and lang.value in _MESSAGES:
+                    return str(lang.value)
+    return "fr"
+
+
+def yaml_node_problems(root: yaml.Node) -> list[tuple[str, str, dict[str, Any]]]:
+    """(key path, catalogue key, values) for each key written twice in one mapping, and one
+    problem when aliases expand the document past YAML_MAX_VALUES (or into itself)."""
+    problems: list[tuple[str, str, dict[str, Any]]] = []
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+
+    def size(node: yaml.Node, path: str) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in visiting:  # an alias inside its own anchor: endless
+            return YAML_MAX_VALUES + 1
+        visiting.add(id(node))
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                total += size(item, f"{path}[{index}]")
+        elif isinstance(node, yaml.MappingNode):
+            lines: dict[Any, int] = {}
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                where = f"{path}.{name}" if path else str(name)
+                if name is not None and name in lines and name != "<<":
+                    params = {"first": lines[name], "second": key.start_mark.line + 1}
+                    problems.append((where, "duplicate_key", params))
+                lines.setdefault(name, key.start_mark.line + 1)
+                total += size(value, where)
+        visiting.discard(id(node))
+        sizes[id(node)] = min(total, YAML_MAX_VALUES + 1)
+        return sizes[id(node)]
+
+    if size(root, "") > YAML_MAX_VALUES:
+        problems.append(("(top level)", "alias_bomb", {"limit": YAML_MAX_VALUES}))
+    return problems
 
 
 def _yaml_problem(err: yaml.YAMLError) -> str:

@@ -294,3 +294,31 @@ def test_run_once_says_why_it_fails(tmp_path: Path, capsys) -> None:
     path = write_config(tmp_path, str(tmp_path / "missing-feed.xml"))
     assert main(["--config", str(path), "run", "--once"]) == 1
     assert "1 flux sur 1 en échec" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# `run --once` and a feed that asked to wait (issue 11)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_run_once_respects_retry_after_and_backoff_unless_forced(
+    tmp_path: Path, feed_server: FeedServer, capsys
+) -> None:
+    path = write_config(tmp_path, feed_server.url("/feed"))
+    healthy = tmp_path / "healthy.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["feeds"].append({"id": "sain", "url": feed_server.url("/feed"), "every": "1d"})
+    healthy.write_text(yaml.safe_dump(config), encoding="utf-8")
+    feed_server.fail("/feed", 429, **{"Retry-After": "3600"})
+    assert main(["--config", str(path), "run", "--once"]) == 1  # the only feed failed
+    assert len(feed_server.hits("/feed")) == 1
+    assert main(["--config", str(path), "run", "--once"]) == 0  # told to wait an hour
+    assert len(feed_server.hits("/feed")) == 1
+    assert "attend" in capsys.readouterr().out
+    assert main(["--config", str(path), "run", "--once", "--force"]) == 1
+    assert len(feed_server.hits("/feed")) == 2
+    # a healthy feed is polled at every run, whatever its `every`
+    feed_server.set("/feed", DEMO_FEED.read_bytes())
+    assert main(["--config", str(healthy), "run", "--once", "--force"]) == 0
+    assert main(["--config", str(healthy), "run", "--once"]) == 0
+    assert len(feed_server.hits("/feed")) == 6

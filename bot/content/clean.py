@@ -23,8 +23,16 @@ __all__ = [
 # Text normalisation
 # ---------------------------------------------------------------------------------------------
 
-# Soft hyphen, zero-width space/non-joiner/joiner, word joiner, BOM/zero-width no-break space.
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+# Soft hyphen, zero-width space/non-joiner, word joiner, BOM/zero-width no-break space, and the
+# bidirectional embeddings, overrides and isolates (a right-to-left override makes "gnp.exe"
+# read "exe.png"). The zero-width joiner is removed apart from emoji (`_STRAY_JOINER`).
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u00ad\u200b\u200c\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"), None
+)
+_INVISIBLE.update(dict.fromkeys(range(0x2066, 0x206A)))
+# A zero-width joiner binds emoji into one (👨‍👩‍👧, 🏳️‍🌈); anywhere else it is noise.
+_EMOJI_PART = "\u2600-\u27bf\ufe0f\U0001f000-\U0001faff"
+_STRAY_JOINER = re.compile(f"(?<![{_EMOJI_PART}])\u200d|\u200d(?![{_EMOJI_PART}])")
 # C0/C1 control characters other than tab and newline carry no text.
 _CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
 # French typography: thin and figure spaces sit before ; : ! ? and inside numbers, where a line
@@ -55,7 +63,7 @@ def normalise_text(text: str, *, keep_newlines: bool = False) -> str:
     narrow no-break space (U+202F) keeps that character, as French typography wants.
     """
     text = _LEFTOVER_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
-    text = text.translate(_CHAR_MAP)
+    text = _STRAY_JOINER.sub("", text.translate(_CHAR_MAP))
     text = _MATH_ALNUM.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
     text = unicodedata.normalize("NFC", text)
     if keep_newlines:

@@ -2,30 +2,117 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from bot.content.telegram_html import validate_telegram_html
 from bot.models import ChannelType
 
-__all__ = ["SAMPLE", "TemplateContext", "check_template", "compile_template", "render_template"]
+__all__ = [
+    "SAMPLE",
+    "TemplateBudgetError",
+    "TemplateContext",
+    "check_template",
+    "compile_template",
+    "render_template",
+]
+
+# A template's budget for one render: a post is at most 4096 characters, so a template that
+# writes more, loops more or builds bigger values than this is a mistake (or an attack).
+MAX_CHARS = 20_000
+MAX_STEPS = 100_000
+"""Loop turns, calls, filters and operators of one render (steps, not seconds: the same
+template is refused on any machine, and the pure core reads no clock)."""
+
+
+class TemplateBudgetError(ValueError):
+    """A template that renders too much text, or for too long."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"the template renders more than {MAX_CHARS} characters or takes more than "
+            f"{MAX_STEPS} steps"
+        )
+
+
+@dataclass
+class _Budget:
+    steps: int = 0
+
+    def spend(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise TemplateBudgetError
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("relais_template_budget", default=None)
+
+
+def _spend(*values: Any) -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.spend()
+    for value in values:  # a width, a count or a repeat that would build a huge value
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_CHARS:
+            raise TemplateBudgetError
+
+
+def _budgeted(function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)  # keeps Jinja's pass_context/pass_environment marks
+    def call(*args: Any, **kwargs: Any) -> Any:
+        _spend(*args, *kwargs.values())
+        return function(*args, **kwargs)
+
+    return call
+
+
+def _counted_range(*args: int) -> Iterator[int]:
+    for number in safe_range(*args):
+        _spend()
+        yield number
+
+
+class _BudgetedEnvironment(SandboxedEnvironment):
+    """The sandbox, and every loop turn, call, filter and `*`/`**` counted against a budget."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _spend()
+        if operator == "**" and isinstance(right, int) and right > 64:
+            raise TemplateBudgetError
+        if operator == "*":
+            sized, count = (left, right) if isinstance(right, int) else (right, left)
+            sizable = isinstance(sized, str | list | tuple) and isinstance(count, int)
+            if sizable and len(sized) * count > MAX_CHARS:
+                raise TemplateBudgetError
+        return super().call_binop(context, operator, left, right)
+
+    def call(self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _spend(*args, *kwargs.values())
+        return super().call(__context, __obj, *args, **kwargs)
 
 
 @lru_cache(maxsize=2)
 def _environment(autoescape: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+    environment = _BudgetedEnvironment(
         autoescape=autoescape,
         undefined=StrictUndefined,
         keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters = {name: _budgeted(f) for name, f in environment.filters.items()}
+    environment.globals["range"] = _counted_range
+    return environment
 
 
 @lru_cache(maxsize=64)
@@ -50,9 +137,29 @@ _TEMPLATE_FAILURES = (
 )
 
 
-def render_template(template: Template, variables: Mapping[str, Any]) -> str:
+def _render_within_budget(template: Template, variables: Mapping[str, Any]) -> str:
+    token = _BUDGET.set(_Budget())
     try:
-        text = template.render(variables).strip()
+        parts: list[str] = []
+        size = 0
+        for part in template.generate(variables):
+            size += len(part)
+            if size > MAX_CHARS:
+                raise TemplateBudgetError
+            _spend()
+            parts.append(part)
+        return "".join(parts)
+    finally:
+        _BUDGET.reset(token)
+
+
+def render_template(template: Template, variables: Mapping[str, Any]) -> str:
+    """The template's text for these variables, within its budget (TemplateBudgetError past
+    it); ValueError when it cannot be rendered."""
+    try:
+        text = _render_within_budget(template, variables).strip()
+    except TemplateBudgetError:
+        raise
     except _TEMPLATE_FAILURES as err:
         message = getattr(err, "message", None) or str(err)
         raise ValueError(f"the template cannot be rendered: {message}") from err

@@ -1,8 +1,8 @@
 """An admin's /post: the article at a URL of the site, queued once for each channel that takes it.
 
 `PostUrl` is what the admin commands' hooks (`telegram_bot.context.AdminHooks`) call: the bot
-fetches nothing itself. It fetches only from the site's and the configured feeds' hosts, and every
-redirect hop must stay on them.
+fetches nothing itself. It fetches only from the site's and the configured feeds' origins (scheme,
+host and port), and every redirect hop must stay on them.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from bot.delivery.route import route
 from bot.errors import FeedError
 from bot.feeds.fetch import Fetcher, fetch_and_parse
 from bot.feeds.identity import (
-    allowed_hosts,
+    Origin,
+    allowed_origins,
     article_key,
     canonical_url,
     normalise_title,
     safe_link,
-    site_host,
+    url_origin,
 )
 from bot.feeds.page import page_article
 from bot.models import Article, NewArticle, SkipReason
@@ -31,9 +32,9 @@ PAGE_MAX_BYTES = 2 * 1024 * 1024  # an article's own page, read for its Open Gra
 Decisions = list[tuple[str, SkipReason | None]]  # (channel id, skip reason or None to queue)
 
 
-def on_site(article: Article, hosts: set[str]) -> bool:
-    """Whether a page's article and its canonical link both belong to the allowed hosts."""
-    return site_host(article.url) in hosts and site_host(article.canonical_url) in hosts
+def on_site(article: Article, origins: set[Origin]) -> bool:
+    """Whether a page's article and its canonical link both belong to the allowed origins."""
+    return url_origin(article.url) in origins and url_origin(article.canonical_url) in origins
 
 
 def decisions_for(
@@ -61,22 +62,22 @@ class PostUrl:
         self.clock = clock
         self._wake = wake
 
-    def hosts(self) -> set[str]:
-        """Hosts an admin may /post from: the site's and every configured feed's."""
-        return allowed_hosts(self.settings.site.url, [f.url for f in self.settings.feeds])
+    def origins(self) -> set[Origin]:
+        """Where an admin may /post from: the site's and every configured feed's origin."""
+        return allowed_origins(self.settings.site.url, [f.url for f in self.settings.feeds])
 
     async def fetch_article(self, url: str) -> Article | None:
         """The article at `url` of a configured site: the one already recorded, else the entry
         of a configured feed, else what the page's own Open Graph tags say. Fetches nothing
         from another host."""
         link = safe_link(url, None)
-        hosts = self.hosts()
-        if link is None or site_host(link) not in hosts:
+        origins = self.origins()
+        if link is None or url_origin(link) not in origins:
             return None
         key = article_key(canonical_url(link))
         if key in self.storage.seen([key]):
             return self.storage.article(key)
-        return await self._from_feeds(key) or await self._from_page(link, key, hosts)
+        return await self._from_feeds(key) or await self._from_page(link, key, origins)
 
     async def _from_feeds(self, key: str) -> Article | None:
         for feed in self.settings.feeds:
@@ -89,14 +90,14 @@ class PostUrl:
                     return article
         return None
 
-    async def _from_page(self, link: str, key: str, hosts: set[str]) -> Article | None:
-        try:  # every redirect hop must stay on a configured host
-            page = await self.fetcher.fetch(link, max_bytes=PAGE_MAX_BYTES, hosts=hosts)
+    async def _from_page(self, link: str, key: str, origins: set[Origin]) -> Article | None:
+        try:  # every redirect hop must stay on a configured origin
+            page = await self.fetcher.fetch(link, max_bytes=PAGE_MAX_BYTES, origins=origins)
         except FeedError:
             return None
         text = page.body.decode("utf-8", "replace")
         found = page_article(text, page.final_url or link, feed_id=self.settings.feeds[0].id)
-        if found is None or not on_site(found, hosts):
+        if found is None or not on_site(found, origins):
             return None
         if found.key != key and found.key in self.storage.seen([found.key]):
             return self.storage.article(found.key)  # a variant of a link already recorded

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-__all__ = ["JITTER", "MAX_BACKOFF", "next_poll", "poll_delay"]
+__all__ = ["JITTER", "MAX_BACKOFF", "next_poll", "poll_delay", "waiting_until"]
 
 MAX_BACKOFF = timedelta(hours=6)
 JITTER = 0.10
@@ -35,6 +35,17 @@ def poll_delay(
         delay = max(delay, retry_after)
     delay = min(delay, ceiling)
     return delay * (1.0 + JITTER * (2.0 * rand - 1.0))
+
+
+def waiting_until(
+    consecutive_errors: int, next_poll_at: datetime | None, now: datetime
+) -> datetime | None:
+    """When a feed that is backing off after failures (or that a server told to wait with
+    Retry-After) may be polled again; None when it may be polled now. A healthy feed is never
+    waiting: `run --once` polls it at every run, whatever its `every`."""
+    if consecutive_errors > 0 and next_poll_at is not None and next_poll_at > now:
+        return next_poll_at
+    return None
 
 
 def next_poll(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from bot.content.text import fold
 
-__all__ = ["parse_localised_date"]
+__all__ = ["not_after_first_seen", "parse_localised_date"]
 
 # Some WordPress sites translate their feed dates (`mar., 13 sept. 2022 16:41:30 +0000`,
 # `Seg, 24 Set 2018 19:42:40 -0300`); feedparser only knows English month names.
@@ -87,3 +87,11 @@ def parse_localised_date(text: str) -> datetime | None:
     except ValueError:
         return None
     return moment.astimezone(UTC)
+
+
+def not_after_first_seen(published: datetime | None, first_seen: datetime) -> datetime | None:
+    """An article's publication date, never later than when Relais first saw it: a feed that
+    dates a story in 2100 would keep it at the top of /latest for ever."""
+    if published is None or published <= first_seen:
+        return published
+    return first_seen

@@ -24,7 +24,13 @@ import httpx
 
 from bot import USER_AGENT
 from bot.errors import FeedError
-from bot.feeds.identity import redact_url, site_host
+from bot.feeds.address_policy import (
+    Resolver,
+    on_private_space,
+    redirect_refusal,
+    system_resolver,
+)
+from bot.feeds.identity import Origin, redact_url, site_host, url_origin
 from bot.feeds.parse import ParsedFeed, parse_feed
 
 __all__ = [
@@ -257,6 +263,7 @@ class Fetcher:
         read_timeout: float = 20.0,
         deadline: float = 60.0,
         max_redirects: int = 10,
+        resolve: Resolver = system_resolver,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
@@ -267,6 +274,7 @@ class Fetcher:
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._deadline = deadline
         self._max_redirects = max_redirects
+        self._resolve = resolve
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -300,17 +308,18 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
-        hosts: Collection[str] | None = None,
+        origins: Collection[Origin] | None = None,
     ) -> FetchResult:
         """GET a feed: the body decompressed, or `not_modified`; FeedError with one line else.
 
         A local path or `file://` URL is read from disk instead (same size cap; `.gz` files
         are decompressed). Error messages never show a URL's password or secret parameters.
-        `hosts`: the only hosts this fetch may reach, redirects included (no local files then).
+        `origins`: the only (scheme, host, port) this fetch may reach, redirects included (no
+        local files then).
         """
         path = _local_path(url)
         if path is not None:
-            if hosts is not None:
+            if origins is not None:
                 raise FeedError("only web addresses of the configured sites are fetched here")
             return await self._fetch_file(path, max_bytes)
         shown = redact_url(url)
@@ -319,7 +328,7 @@ class Fetcher:
             try:
                 async with asyncio.timeout(self._deadline):
                     return await self._fetch_http(
-                        url, etag, last_modified, max_bytes, started, hosts
+                        url, etag, last_modified, max_bytes, started, origins
                     )
             except TimeoutError:
                 message = f"no complete answer within {self._deadline:g} s from {shown}"
@@ -350,7 +359,7 @@ class Fetcher:
         last_modified: str | None,
         max_bytes: int,
         started: float,
-        hosts: Collection[str] | None = None,
+        origins: Collection[Origin] | None = None,
     ) -> FetchResult:
         headers = {
             "User-Agent": self._user_agent,
@@ -365,10 +374,12 @@ class Fetcher:
         request = client.build_request("GET", url, headers=headers)
         permanent: str | None = None
         all_permanent = True
-        for _hop in range(self._max_redirects + 1):
-            host = site_host(str(request.url))
-            if hosts is not None and host not in hosts:
-                raise FeedError(f"refused to fetch from {host or '?'}: not a configured site")
+        for hop in range(self._max_redirects + 1):
+            if origins is not None and url_origin(str(request.url)) not in origins:
+                where = site_host(str(request.url)) or "?"
+                raise FeedError(f"refused to fetch from {where}: not a configured site's address")
+            if hop:
+                await self._refuse_private_redirect(url, request.url)
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 status = response.status_code
@@ -387,6 +398,19 @@ class Fetcher:
         raise FeedError(
             f"too many redirects (more than {self._max_redirects}) from {redact_url(url)}"
         )
+
+    async def _refuse_private_redirect(self, origin_url: str, target: httpx.URL) -> None:
+        """Before connecting: a redirect from a feed on a public address into private space
+        (loopback, 10/8, link-local and the cloud's metadata…) is a FeedError."""
+        origin = await self._resolve(urlsplit(origin_url).hostname or "")
+        if on_private_space(origin):
+            return  # an intranet's feed, a test server: its redirects are its own business
+        refusal = redirect_refusal(origin, await self._resolve(target.host))
+        if refusal is not None:
+            raise FeedError(
+                f"refused to follow a redirect into private address space ({refusal}) at "
+                f"{target.host or '?'}: the feed is on a public address"
+            )
 
     async def _read(
         self,

@@ -251,5 +251,31 @@ def site_host(url: str) -> str:
 
 
 def allowed_hosts(site_url: str, feed_urls: Sequence[str]) -> set[str]:
-    """The hosts an admin's /post and /preview accept: the site's and each configured feed's."""
+    """The hosts an admin's /post and /preview accept: the site's and each configured feed's
+    (named in the refusal; what is accepted is `allowed_origins`)."""
     return {h for h in (site_host(u) for u in [site_url, *feed_urls] if u) if h}
+
+
+Origin = tuple[str, str, int]
+"""(scheme, host as `site_host` gives it, port): where a URL leads."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_origin(url: str) -> Origin | None:
+    """The origin of an http(s) URL (its port made explicit), None for anything else."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = site_host(url.strip())
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    return scheme, host, port if port is not None else _DEFAULT_PORTS[scheme]
+
+
+def allowed_origins(site_url: str, feed_urls: Sequence[str]) -> set[Origin]:
+    """Where an admin's /post and /preview may fetch, redirects included: the scheme, host and
+    port of the site and of each configured feed (not any port of those hosts)."""
+    return {o for o in (url_origin(u) for u in [site_url, *feed_urls] if u) if o}

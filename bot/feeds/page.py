@@ -46,9 +46,21 @@ def _when(text: str | None) -> datetime | None:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def is_article_page(meta: dict[str, str]) -> bool:
+    """Whether a page's meta tags describe an article: an Open Graph title, type `article`, or
+    a publication time. A page with only a <title> (a login form, a home page, an error page)
+    is not one."""
+    return bool(
+        meta.get("og:title")
+        or meta.get("og:type", "").lower() == "article"
+        or meta.get("article:published_time")
+    )
+
+
 def page_article(page: str, url: str, *, feed_id: str = "manual") -> Article | None:
     """The article a page describes (og:title, og:description, og:image, published time), or
-    None when the page has no usable title or its address is not http(s)."""
+    None when the page is not an article's (`is_article_page`), has no usable title, or its
+    address is not http(s)."""
     link = safe_link(url, None)
     if link is None:
         return None
@@ -59,6 +71,8 @@ def page_article(page: str, url: str, *, feed_id: str = "manual") -> Article | N
     except AssertionError:  # the standard parser gives up on some broken markup
         pass
     meta = parser.meta
+    if not is_article_page(meta):
+        return None
     title = " ".join((meta.get("og:title") or parser.title).split())
     if not title:
         return None

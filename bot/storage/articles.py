@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.errors import StorageError
+from bot.feeds.dates import not_after_first_seen
 from bot.models import Article, DeliveryState, FeedState, NewArticle, SkipReason
 from bot.storage import rows
 from bot.storage import tables as t
@@ -131,7 +132,7 @@ class ArticlesPart(Part):
                         canonical_url=a.canonical_url,
                         title=a.title,
                         title_key=digest(item.title_norm),
-                        published=a.published,
+                        published=not_after_first_seen(a.published, now),
                         author=a.author,
                         categories=list(a.categories),
                         image=a.image,

@@ -163,13 +163,35 @@ def _migrate(engine: sa.Engine, attempts: int = 20) -> None:
 def _db_message(err: sa.exc.DBAPIError) -> str:
     text = str(err.orig) if err.orig is not None else str(err)
     first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
-    if "locked" in first:
-        return f"{first} (another program holds a write lock on the SQLite file; try again)"
+    for words, advice in _DB_ADVICE:
+        if words in first.lower():
+            return f"{first} ({advice})"
     return first
 
 
+# What a database error asks the operator to do, by words of SQLite's message.
+_DB_ADVICE = (
+    ("locked", "another program holds a write lock on the SQLite file; try again"),
+    (
+        "disk i/o error",
+        "the disk may be full or failing: free some space where the database lives (df -h), "
+        "then start again; nothing sent is lost",
+    ),
+    (
+        "disk is full",
+        "the disk is full: free some space where the database lives (df -h), then start again; "
+        "nothing sent is lost",
+    ),
+    ("readonly", "the file or its folder cannot be written: check its permissions and owner"),
+    ("unable to open", "the folder does not exist or cannot be written: check the path"),
+)
+
+
 def _take_lock(db_path: Path) -> IO[str]:
+    """The one-instance lock, beside the database file that `db_path` really names: a symlink
+    to it, or another spelling of its path, finds the same lock."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    db_path = db_path.resolve()
     lock_path = db_path.with_name(db_path.name + ".lock")
     handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the process's life
     try:

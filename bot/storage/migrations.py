@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from bot.errors import SchemaTooNewError
+from bot.errors import SchemaTooNewError, StorageError
 from bot.storage import tables
 
 Migration = Callable[[sa.Connection], None]
@@ -25,7 +25,14 @@ def current_version(conn: sa.Connection) -> int | None:
     value = conn.execute(
         sa.select(tables.meta.c.value).where(tables.meta.c.key == "schema_version")
     ).scalar_one_or_none()
-    return int(value) if value is not None else None
+    if value is None:
+        return None
+    if not str(value).isdigit():
+        raise StorageError(
+            f"the database's schema version {value!r} is not a number: this is not a Relais "
+            "database, or it is damaged; restore a backup or name another file (storage)"
+        )
+    return int(value)
 
 
 def _set_version(conn: sa.Connection, version: int) -> None:

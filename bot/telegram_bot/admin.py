@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot.content.describe import describe_post_html
-from bot.feeds.identity import allowed_hosts, site_host
+from bot.feeds.identity import Origin, allowed_hosts, allowed_origins, site_host, url_origin
 from bot.models import Delivery, DeliveryState
 from bot.preview import render_for
 from bot.telegram_bot.context import BotContext, clean_input, send
@@ -27,9 +27,9 @@ PREVIEW_CHANNELS = 4
 URL_MAX = 2000
 
 
-def check_url(url: str, hosts: set[str]) -> str | None:
-    """None when `url` is an http(s) address on one of `hosts`, else the catalogue key of the
-    refusal."""
+def check_url(url: str, origins: set[Origin]) -> str | None:
+    """None when `url` is an http(s) address at one of `origins` (scheme, host and port), else
+    the catalogue key of the refusal."""
     try:
         parts = urlsplit(url)
         host = site_host(url)
@@ -38,7 +38,7 @@ def check_url(url: str, hosts: set[str]) -> str | None:
         return "url_invalid"
     if parts.scheme not in {"http", "https"} or not host or "@" in parts.netloc:
         return "url_invalid"
-    return None if host in hosts else "url_refused"
+    return None if url_origin(url) in origins else "url_refused"
 
 
 def _delivery_id(arg: str) -> int | None:
@@ -231,8 +231,9 @@ class AdminHandlers:
             await send(update, context, text(lang, usage))
             return None
         settings = self.ctx.settings
-        hosts = allowed_hosts(settings.site.url, [f.url for f in settings.feeds])
-        refusal = check_url(url, hosts)
+        feed_urls = [f.url for f in settings.feeds]
+        hosts = allowed_hosts(settings.site.url, feed_urls)
+        refusal = check_url(url, allowed_origins(settings.site.url, feed_urls))
         if refusal is not None:
             await send(update, context, text(lang, refusal, hosts=", ".join(sorted(hosts)) or "—"))
             return None

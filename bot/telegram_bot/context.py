@@ -16,6 +16,7 @@ from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update, User
 from telegram.constants import ParseMode
 
 from bot.clock import Clock
+from bot.log_limit import LogLimiter
 from bot.models import Article, Subscriber, Topic
 from bot.settings import Settings
 from bot.storage.readers import ReaderStore
@@ -100,6 +101,27 @@ class TopicCache:
 
 
 @dataclass
+class MalformedUpdates:
+    """Updates skipped because the library could not read them: counted, and logged at most
+    once a minute (with the count of those held back)."""
+
+    count: int = 0
+    limiter: LogLimiter = field(default_factory=LogLimiter)
+
+    def note(self, update_id: int, error: str, now: float) -> None:
+        self.count += 1
+        held = self.limiter.allow("malformed", now)
+        if held:
+            log.warning(
+                "skipped a malformed update %s (%s): %d in the last minute, %d since start",
+                update_id,
+                error,
+                held,
+                self.count,
+            )
+
+
+@dataclass
 class BotContext:
     settings: Settings
     storage: Storage
@@ -109,6 +131,9 @@ class BotContext:
     limiter: CommandLimiter
     topics: TopicCache
     token: str
+    malformed: MalformedUpdates = field(default_factory=MalformedUpdates)
+    error_log: LogLimiter = field(default_factory=LogLimiter)
+    """Handlers' failures: the same one logged at most once a minute."""
 
     @property
     def admins(self) -> frozenset[int]:

@@ -7,6 +7,7 @@ import contextlib
 import importlib.util
 import logging
 import random
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from bot.clock import Clock, SystemClock
 from bot.errors import RelaisError, StorageError
 from bot.models import Article, NewArticle
 from bot.publishers.telegram import initialize_bot, make_bot
+from bot.publishers.telegram.updates import MALFORMED_KEY, screen_updates
 from bot.secrets import redact_in_logs, scrub
 from bot.settings import Settings
 from bot.storage.readers import ReaderStore
@@ -133,6 +135,10 @@ def _gate(ctx: BotContext) -> Callable[[Update, Any], Any]:
     """Runs before every handler: private chats only, and the per-user command limit."""
 
     async def gate(update: Update, context: Any) -> None:
+        malformed = update.api_kwargs.get(MALFORMED_KEY)
+        if malformed is not None:  # one the library could not read: skipped, once
+            ctx.malformed.note(update.update_id, str(malformed), ctx.clock.now().timestamp())
+            raise ApplicationHandlerStop
         chat = update.effective_chat
         if chat is None or chat.type != ChatType.PRIVATE:
             raise ApplicationHandlerStop  # readers and admins talk to the bot in private
@@ -164,9 +170,12 @@ def _error_handler(ctx: BotContext) -> Callable[[object, Any], Any]:
         error = context.error
         if error is None:
             return
-        detail = scrub("".join(traceback.format_exception(error)), (ctx.token,))
         user = update.effective_user if isinstance(update, Update) else None
-        log.error("a handler failed (user %s): %s", user.id if user else "?", detail)
+        held = ctx.error_log.allow(type(error).__name__, time.monotonic())
+        if held:  # the same failure again and again: one line a minute, with the count
+            detail = scrub("".join(traceback.format_exception(error)), (ctx.token,))
+            again = f", {held} times this minute" if held > 1 else ""
+            log.error("a handler failed (user %s)%s: %s", user.id if user else "?", again, detail)
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         try:
@@ -313,8 +322,11 @@ class ReaderBot:
             await self.application.shutdown()
 
     async def feed_update(self, data: dict[str, Any]) -> None:
-        """One update that Telegram posted to the webhook (when the dashboard serves it)."""
-        await self.application.update_queue.put(Update.de_json(data, self.bot))
+        """One update that Telegram posted to the webhook (when the dashboard serves it). One
+        the library cannot read is skipped and counted like on long polling, never an error
+        (Telegram would post it again and again)."""
+        for item in screen_updates([data]):
+            await self.application.update_queue.put(Update.de_json(item, self.bot))
 
     async def __aenter__(self) -> ReaderBot:
         await self.start()
@@ -348,6 +360,11 @@ class ReaderBot:
 
     async def digest_tick(self, now: datetime) -> int:
         return await self.broadcaster.digest_tick(now)
+
+    @property
+    def malformed_updates(self) -> int:
+        """How many updates were skipped because the library could not read them."""
+        return self.context.malformed.count
 
     def recover(self) -> dict[str, int]:
         return self.broadcaster.recover()

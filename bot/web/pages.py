@@ -12,7 +12,7 @@ from starlette.responses import Response
 from bot.content.render import render
 from bot.content.telegram_html import validate_telegram_html
 from bot.errors import ConfigError, StorageError
-from bot.feeds.identity import allowed_hosts
+from bot.feeds.identity import allowed_hosts, allowed_origins
 from bot.models import Article, Delivery, DeliveryState, FacebookPost, Post, TelegramPost
 from bot.preview import render_for
 from bot.settings import ChannelSettings
@@ -195,9 +195,10 @@ class PageRoutes(Routes):
                 article = ctx.storage.article(delivery.article_key)
                 cards.append(self._card(channel, article, ctx.storage.teaser_edit(delivery.id)))
         elif url:
-            hosts = allowed_hosts(ctx.settings.site.url, [f.url for f in ctx.settings.feeds])
+            feed_urls = [f.url for f in ctx.settings.feeds]
+            hosts = allowed_hosts(ctx.settings.site.url, feed_urls)
             article = None
-            if check_url(url, hosts) is not None:
+            if check_url(url, allowed_origins(ctx.settings.site.url, feed_urls)) is not None:
                 message = word(lang, "preview_refused", hosts=", ".join(sorted(hosts)) or "—")
             elif ctx.fetch_article is None:
                 message = word(lang, "preview_unavailable")

@@ -587,3 +587,18 @@ def test_full_wordpress_body() -> None:
     )
     cleaned = clean_paragraphs(html_to_paragraphs(html), title=TITLE, site_name="Sahel-Actu")
     assert cleaned == [LEAD, SECOND]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Famille 👨\u200d👩\u200d👧 réunie", "Famille 👨\u200d👩\u200d👧 réunie"),  # one emoji
+        ("🏳\ufe0f\u200d🌈 marche", "🏳\ufe0f\u200d🌈 marche"),
+        ("Ko\u200dulouba", "Koulouba"),  # a joiner between letters is noise
+        ("Prix\u200d : 500 FCFA", "Prix : 500 FCFA"),
+        ("Bamako \u202egnp.exe\u202c", "Bamako gnp.exe"),  # right-to-left override gone
+        ("a\u2066b\u2069c\u202ad\u202be\u202df", "abcdef"),
+    ],
+)
+def test_joiners_kept_in_emoji_and_direction_overrides_removed(text: str, expected: str) -> None:
+    assert normalise_text(text) == expected

@@ -7,9 +7,10 @@ from dataclasses import replace
 import pytest
 
 from bot.delivery.post_url import decisions_for, on_site
+from bot.feeds.identity import allowed_origins
 from tests.builders import article, settings
 
-SITE = {"sahel-actu.example"}
+SITE = allowed_origins("https://sahel-actu.example", [])
 CHANNELS = settings(
     [
         {"id": "tg-main", "type": "console"},
@@ -40,6 +41,8 @@ def test_decisions_for(has: set[str], expected: list[tuple[str, str]]) -> None:
         ("https://www.sahel-actu.example/a/", "https://sahel-actu.example/a/", True),
         ("https://sahel-actu.example/a/", "https://ailleurs.example/a/", False),  # og:url elsewhere
         ("https://ailleurs.example/a/", "https://sahel-actu.example/a/", False),
+        ("https://sahel-actu.example:8443/a/", "https://sahel-actu.example/a/", False),
+        ("https://sahel-actu.example/a/", "http://sahel-actu.example/a/", False),
     ],
 )
 def test_on_site(url: str, canonical: str, expected: bool) -> None:

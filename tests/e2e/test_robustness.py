@@ -89,3 +89,37 @@ async def test_post_takes_an_article_from_the_sites_own_page(tmp_path: Path) -> 
         finally:
             await app.aclose()
             app.storage.close()
+
+
+async def test_post_never_reaches_another_port_of_the_sites_host(tmp_path: Path) -> None:
+    with FeedServer() as site, FeedServer() as other_port:
+        site.set("/feed", rss(ONE))
+        other_port.set("/admin", b"<html><head><meta property='og:title' content='interne'>")
+        site.redirect("/go", other_port.url("/admin"), 302)
+        app = app_for(site, tmp_path)
+        try:
+            assert await app.post.fetch_article(other_port.url("/admin")) is None
+            assert await app.post.fetch_article(site.url("/go")) is None
+            assert (
+                await app.post.fetch_article(site.url("/feed").replace("http:", "https:")) is None
+            )
+        finally:
+            await app.aclose()
+            app.storage.close()
+        assert other_port.hits("/admin") == []
+
+
+async def test_a_page_with_only_a_title_is_not_an_article(tmp_path: Path) -> None:
+    with FeedServer() as site:
+        site.set("/feed", rss(ONE))
+        site.set(
+            "/connexion/",
+            b"<html><head><title>Connexion - Sahel-Actu</title></head><body></body></html>",
+            content_type="text/html",
+        )
+        app = app_for(site, tmp_path)
+        try:
+            assert await app.post.fetch_article(site.url("/connexion/")) is None
+        finally:
+            await app.aclose()
+            app.storage.close()

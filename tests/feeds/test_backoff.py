@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.feeds.backoff import next_poll, poll_delay
+from bot.feeds.backoff import next_poll, poll_delay, waiting_until
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 FIVE_MIN = timedelta(minutes=5)
@@ -56,3 +56,21 @@ def test_jitter_spreads_feeds() -> None:
 def test_bad_arguments_are_refused(every: timedelta, rand: float) -> None:
     with pytest.raises(ValueError, match="must"):
         poll_delay(every, 0, rand)
+
+
+@pytest.mark.parametrize(
+    ("errors", "next_in", "waits"),
+    [
+        (0, timedelta(hours=5), False),  # healthy: `run --once` polls it whatever its `every`
+        (0, None, False),
+        (1, timedelta(hours=1), True),  # backing off, or Retry-After: 3600
+        (3, timedelta(seconds=1), True),
+        (2, timedelta(0), False),  # its time has come
+        (2, -timedelta(minutes=5), False),
+        (2, None, False),
+    ],
+)
+def test_waiting_until(errors: int, next_in: timedelta | None, waits: bool) -> None:
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    when = None if next_in is None else now + next_in
+    assert waiting_until(errors, when, now) == (when if waits else None)

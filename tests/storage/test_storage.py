@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.errors import InstanceLockedError, SchemaTooNewError
+from bot.errors import InstanceLockedError, SchemaTooNewError, StorageError
 from bot.models import DeliveryState, FeedState, PublishResult, SkipReason
 from bot.storage import migrations
 from bot.storage.store import Storage
@@ -369,3 +369,58 @@ def test_long_links_guids_and_titles_are_recorded(store: Storage) -> None:
     a = article(1, url=long, guid=long + "?p=1", title="Titre " * 900)
     assert store.record([new(a, ["out"])], BASE) == [a.key]
     assert store.known_keys([a]) == {a.key: a.key}
+
+
+def test_the_instance_lock_holds_through_a_symlink(tmp_path: Path) -> None:
+    (tmp_path / "ailleurs").mkdir()
+    real = tmp_path / "ailleurs" / "relais.db"
+    Storage.open(f"sqlite:///{real}").close()
+    link = tmp_path / "lien.db"
+    link.symlink_to(real)
+    first = Storage.open(f"sqlite:///{real}", exclusive=True)
+    with pytest.raises(InstanceLockedError, match="already running"):
+        Storage.open(f"sqlite:///{link}", exclusive=True)
+    first.close()
+
+
+def test_a_schema_version_that_is_not_a_number_is_refused_clearly(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'relais.db'}"
+    storage = Storage.open(url)
+    with storage.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE relais_meta SET value = 'abc' WHERE key = 'schema_version'"))
+    storage.close()
+    with pytest.raises(StorageError, match=r"'abc'.*not a number"):
+        Storage.open(url)
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        ("disk I/O error", "free some space"),
+        ("database or disk is full", "free some space"),
+        ("attempt to write a readonly database", "permissions"),
+        ("database is locked", "another program holds a write lock"),
+    ],
+)
+def test_database_errors_say_what_to_do(error: str, says: str) -> None:
+    import sqlite3
+
+    from bot.storage.database import _db_message
+
+    wrapped = sa.exc.OperationalError("BEGIN", {}, sqlite3.OperationalError(error))
+    assert says in _db_message(wrapped) and error in _db_message(wrapped)
+
+
+def test_an_article_dated_in_the_future_is_dated_when_first_seen(store: Storage) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    future = replace(article(1), published=datetime(2100, 1, 1, tzinfo=UTC))
+    today = replace(article(2), published=BASE - timedelta(hours=1))
+    store.record([new(future, ["out"]), new(today, ["out"])], BASE)
+    assert store.article(future.key).published == BASE  # type: ignore[union-attr]
+    assert [a.key for a in store.latest(limit=2)] == [future.key, today.key]
+    later = BASE + timedelta(hours=2)
+    fresh = replace(article(3), published=later - timedelta(minutes=1))
+    store.record([new(fresh, ["out"])], later)
+    assert store.latest(limit=1)[0].key == fresh.key  # 2100 does not stay on top

@@ -24,6 +24,7 @@ from bot.errors import (
     TransientError,
     UnknownOutcomeError,
 )
+from bot.feeds.identity import allowed_origins
 from bot.telegram_bot.admin import allowed_hosts, check_url
 from bot.telegram_bot.broadcast import classify
 from bot.telegram_bot.command_limit import CommandLimiter, Verdict
@@ -238,8 +239,9 @@ def test_fit_drops_whole_lines() -> None:
 def test_only_urls_of_configured_hosts_are_accepted() -> None:
     hosts = allowed_hosts("https://bamada.net", ["https://www.journal.example/feed", ""])
     assert hosts == {"bamada.net", "journal.example"}
+    hosts = allowed_origins("https://bamada.net", ["https://www.journal.example/feed", ""])
     assert check_url("https://bamada.net/2026/11/x/", hosts) is None
-    assert check_url("http://WWW.Bamada.net/x", hosts) is None
+    assert check_url("https://WWW.Bamada.net/x", hosts) is None
     assert check_url("https://journal.example/a", hosts) is None
     assert check_url("https://evil.example/bamada.net", hosts) == "url_refused"
     assert check_url("https://bamada.net.evil.example/", hosts) == "url_refused"
@@ -248,6 +250,24 @@ def test_only_urls_of_configured_hosts_are_accepted() -> None:
     assert check_url("ftp://bamada.net/x", hosts) == "url_invalid"
     assert check_url("https://bamada.net:99999/", hosts) == "url_invalid"
     assert check_url("https://[::1/", hosts) == "url_invalid"
+
+
+@pytest.mark.parametrize(
+    ("url", "refusal"),
+    [
+        ("https://bamada.net/a/", None),
+        ("https://bamada.net:443/a/", None),
+        ("http://bamada.net/a/", "url_refused"),  # the site is https
+        ("https://bamada.net:8443/a/", "url_refused"),
+        ("https://bamada.net:6379/", "url_refused"),
+        ("http://journal.example:8080/a", None),
+        ("http://journal.example/a", "url_refused"),
+        ("https://journal.example:8080/a", "url_refused"),
+    ],
+)
+def test_admin_urls_must_match_a_configured_scheme_and_port(url: str, refusal: str | None) -> None:
+    origins = allowed_origins("https://bamada.net", ["http://journal.example:8080/feed"])
+    assert check_url(url, origins) == refusal
 
 
 @pytest.mark.parametrize(

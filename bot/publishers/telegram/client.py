@@ -15,6 +15,7 @@ from telegram.request import HTTPXRequest
 
 from bot.delivery.telegram_rates import BOT_WIDE_PER_SECOND, PER_CHANNEL_PER_MINUTE
 from bot.publishers.telegram.errors import InvalidTokenError, raise_translated
+from bot.publishers.telegram.updates import screen_payload
 from bot.secrets import redact_in_logs
 from bot.settings import TelegramSettings
 from bot.telegram_bot.messages import Lang
@@ -63,6 +64,18 @@ def _file_url(api_url: str) -> str:
     return f"{head}/file/bot{tail}" if sep else api_url
 
 
+class ScreenedUpdatesRequest(HTTPXRequest):
+    """The getUpdates connection: an update the library cannot read is replaced by an empty one
+    (`updates.screen_updates`), so it is skipped once instead of failing the whole batch again
+    and again (python-telegram-bot retries a batch it cannot parse forever)."""
+
+    async def do_request(self, url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, *args, **kwargs)
+        if code == 200 and url.endswith("/getUpdates"):
+            payload = screen_payload(payload)
+        return code, payload
+
+
 def make_bot(
     settings: TelegramSettings,
     *,
@@ -94,7 +107,7 @@ def make_bot(
         httpx_kwargs=tls,
     )
     # getUpdates has its own connection; python-telegram-bot adds the long-poll time to `read`.
-    updates_request = HTTPXRequest(
+    updates_request = ScreenedUpdatesRequest(
         connection_pool_size=1,
         connect_timeout=t.connect,
         read_timeout=t.read,
