@@ -422,7 +422,9 @@ async def test_token_never_in_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     bad_token = "7012345678:AAF-another-revoked-token-zzzzzzzzzzzzzzz"
-    good = make_bot(telegram_settings(tg), rate_limited=True, timeouts=BotTimeouts(read=0.3))
+    # A read timeout that a loaded machine's ordinary answers stay well inside (it failed at 0.3 s
+    # when the final, normal send took longer), and a slow reply well beyond it.
+    good = make_bot(telegram_settings(tg), rate_limited=True, timeouts=BotTimeouts(read=1.0))
     bad = make_bot(telegram_settings(tg, token=bad_token), rate_limited=False)
     dead = make_bot(
         telegram_settings(tg, api_url=f"http://127.0.0.1:{unused_port}/bot"), rate_limited=False
@@ -433,7 +435,7 @@ async def test_token_never_in_logs(
     publisher = TelegramPublisher(channel(), good)
     tg.inject("sendMessage", Reply.bad_gateway())  # PTB logs the unreadable body, with traceback
     tg.inject("sendMessage", Reply.flood(5))  # the rate limiter logs the 429 with a traceback
-    tg.inject("sendMessage", Reply.slow(0.6))
+    tg.inject("sendMessage", Reply.slow(2.5))
     for _ in range(3):
         with pytest.raises(PublishError) as caught:
             await publisher.publish(post())
