@@ -30,7 +30,10 @@ OTHER = 557  # a third reader (for the command limit)
 CHANNEL_ID = -1001234567890
 SITE = BAMADA.url
 START = BASE
-FAST = BotTimeouts(connect=2.0, read=3.0, write=3.0, media_write=3.0, pool=2.0)
+# Short enough that a dead fake fails a test quickly; the read timeout leaves room for a loaded
+# machine (a 3 s one made two sends of the 2,000-reader broadcast `unknown` under load). Tests of
+# a timeout set their own.
+FAST = BotTimeouts(connect=2.0, read=10.0, write=3.0, media_write=3.0, pool=2.0)
 
 
 def reader_settings(tg: FakeTelegram, **telegram: Any) -> Settings:
