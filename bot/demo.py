@@ -82,6 +82,12 @@ class ShowPublisher:
     async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
         return Reconciliation(ReconcileOutcome.CANNOT_TELL)
 
+    async def pin(self, remote_id: str) -> None:
+        self._write(f"│ (épinglé : {remote_id})")
+
+    async def unpin(self, remote_id: str) -> None:
+        self._write(f"│ (désépinglé : {remote_id})")
+
     async def aclose(self) -> None:
         return None
 

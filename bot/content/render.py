@@ -468,18 +468,24 @@ def render(
     *,
     extra_patterns: Sequence[str] = (),
     shorter: bool = False,
+    teaser: str | None = None,
 ) -> Rendered:
     """The post this channel gets for this article, and the teaser used in it.
 
     `shorter` is the second attempt after the platform refused the length: half the budget.
+    `teaser`: an admin's own teaser for this post (approval's "✏️ Modifier"), used instead of
+    the article's lead, cut to the same budget.
     Raises ValueError for an article link that is not http(s) and for a template that fails.
     """
     strings = _strings(site)
     link = _article_link(article, channel)
     budget = channel.teaser_budget // 2 if shorter else channel.teaser_budget
-    teaser = article_teaser(
-        article, max(budget, 1), site_name=site.name, extra_patterns=extra_patterns
-    )
+    if teaser is not None:
+        teaser = cut_at_word(normalise_text(teaser, keep_newlines=True), max(budget, 1))
+    else:
+        teaser = article_teaser(
+            article, max(budget, 1), site_name=site.name, extra_patterns=extra_patterns
+        )
     categories = make_hashtags(
         article.categories if channel.hashtags else (), channel.extra_hashtags
     )
@@ -546,9 +552,12 @@ def render_post(
     *,
     extra_patterns: Sequence[str] = (),
     shorter: bool = False,
+    teaser: str | None = None,
 ) -> Post:
     """The post this channel gets for this article (see `render`)."""
-    return render(article, channel, site, extra_patterns=extra_patterns, shorter=shorter).post
+    return render(
+        article, channel, site, extra_patterns=extra_patterns, shorter=shorter, teaser=teaser
+    ).post
 
 
 def preview_record(

@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.content.teaser import article_teaser
 from bot.delivery.alerts import Alerts
+from bot.delivery.approval import start_of
 from bot.delivery.route import decide, first_run_keep
 from bot.errors import FeedError
 from bot.feeds.backoff import next_poll
 from bot.feeds.fetch import Fetcher, parse_fetched
 from bot.feeds.identity import normalise_title
 from bot.feeds.parse import ParsedFeed
-from bot.models import Article, FeedState, NewArticle, SkipReason
+from bot.models import REGULAR, Article, FeedState, NewArticle, SkipReason, Start
 from bot.settings import FeedSettings, Settings
 from bot.storage.store import Storage
 
@@ -34,6 +35,7 @@ class PollReport:
     message: str = ""
     new: list[NewArticle] = field(default_factory=list)
     more: list[tuple[str, str, SkipReason | None]] = field(default_factory=list)
+    more_starts: dict[tuple[str, str], Start] = field(default_factory=dict)  # (key, channel)
     baseline: bool = False  # a first poll: what it found was already there
     carried: list[str] = field(default_factory=list)  # keys of every article in the feed now
     skipped_entries: int = 0
@@ -130,6 +132,7 @@ class Poller:
                     now,
                     feed_state=new_state,
                     more=report.more,
+                    more_starts=report.more_starts,
                     sighted=report.carried,
                 )
             )
@@ -203,8 +206,17 @@ class Poller:
             pairs = [(d.channel_id, d.skip_reason) for d in decisions]
             if twin is not None:
                 pairs = [(c, SkipReason.REPUBLISHED) for c, _r in pairs]
-            items.append(NewArticle(article, title_norm, pairs, duplicate_of=twin))
+            starts = self._starts(article, [c for c, reason in pairs if reason is None], text)
+            items.append(NewArticle(article, title_norm, pairs, duplicate_of=twin, starts=starts))
         more = self._reached_again(feed, parsed.articles, known, keep=keep, now=now)
+        more_starts: dict[tuple[str, str], Start] = {}
+        for article in parsed.articles:
+            key = known.get(article.key)
+            queued = [c for k, c, reason in more if k == key and reason is None]
+            if key is not None and queued:
+                text = article_teaser(article, 1000, extra_patterns=feed.strip)
+                for channel_id, start in self._starts(article, queued, text).items():
+                    more_starts[key, channel_id] = start
         message = f"{len(parsed.articles)} entries, {len(items)} new"
         if more:
             message += f", {len(more)} more channel(s) for articles seen in another feed"
@@ -223,10 +235,18 @@ class Poller:
             message,
             new=items,
             more=more,
+            more_starts=more_starts,
             skipped_entries=len(parsed.skipped),
             baseline=baseline,
             carried=[known.get(a.key, a.key) for a in parsed.articles],
         )
+
+    def _starts(self, article: Article, channel_ids: Sequence[str], text: str) -> dict[str, Start]:
+        """How the article starts on each channel it is queued for (urgent, pending), where
+        that is not the regular schedule."""
+        by_id = {c.id: c for c in self.settings.channels}
+        found = {c: start_of(article, by_id[c], text=text) for c in channel_ids if c in by_id}
+        return {c: start for c, start in found.items() if start != REGULAR}
 
     def _reached_again(
         self,

@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.content.render import render_post
+from bot.content.roundup import render_roundup, roundup_heading
 from bot.delivery.alerts import Alerts
+from bot.delivery.next_post import Step, next_step
 from bot.delivery.outcome import CHANNEL_OF, Answer, NotRendered, decide
+from bot.delivery.priority import urgent_post
+from bot.delivery.queue_order import STALE_AT_SLOT, Waiting
 from bot.delivery.route import too_old
-from bot.delivery.schedule import local_midnight, next_slot
+from bot.delivery.schedule import local_midnight
+from bot.delivery.slots import Tally
 from bot.errors import PublishError, StorageError
 from bot.models import (
     Article,
@@ -25,10 +30,13 @@ from bot.models import (
     Post,
     PublishResult,
     ReconcileOutcome,
+    Roundup,
     SkipReason,
+    TelegramPost,
 )
 from bot.publishers.base import Publisher
 from bot.settings import ChannelSettings, Settings
+from bot.storage.channels import Decide
 from bot.storage.outbox import stale_before
 from bot.storage.store import Storage
 
@@ -80,6 +88,13 @@ class RoundReport:
         self.paused = sorted(set(self.paused) | set(other.paused))
 
 
+Sent = Delivery | Roundup  # what a claim gives to send: a post, or a roundup of posts
+
+
+def _label(claim: Sent) -> str:
+    return f"delivery {claim.id}" if isinstance(claim, Delivery) else f"roundup {claim.id}"
+
+
 class Outbox:
     """Delivers what is due, channel by channel; one channel's trouble never stops another."""
 
@@ -103,7 +118,7 @@ class Outbox:
         self.worker = worker
         self._rand = rand
         self._strip: Mapping[str, tuple[str, ...]] = {f.id: f.strip for f in settings.feeds}
-        self._unrecorded: dict[int, tuple[Delivery, PublishResult]] = {}
+        self._unrecorded: dict[str, tuple[Sent, PublishResult]] = {}
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -119,10 +134,10 @@ class Outbox:
             try:
                 self.flush_unrecorded()
             except StorageError:
-                for delivery, result in self._unrecorded.values():
+                for label, (_claim, result) in self._unrecorded.items():
                     log.critical(
-                        "delivery %s WAS SENT (%s %s) but could not be recorded: do not /retry it",
-                        delivery.id,
+                        "%s WAS SENT (%s %s) but could not be recorded: do not /retry it",
+                        label,
                         result.remote_id,
                         result.link or "",
                     )
@@ -136,6 +151,15 @@ class Outbox:
         now = self.clock.now()
         older = stale_before(now, is_postgres=self.storage.is_postgres)
         ids = self.storage.recover_sending(now, older_than=older)
+        for roundup_id in self.storage.recover_roundups(now, older_than=older):
+            log.warning(
+                "roundup %s was left in 'sending' by a stopped process: unknown", roundup_id
+            )
+            self.alerts.add(
+                "Issue incertaine après un arrêt",
+                f"récapitulatif #{roundup_id} : envoyé ou non ? Ses articles ne sont pas "
+                "republiés seuls (vérifiez le canal)",
+            )
         for delivery_id in ids:
             log.warning(
                 "delivery %s was left in 'sending' by a stopped process: unknown", delivery_id
@@ -154,6 +178,7 @@ class Outbox:
         report = RoundReport()
         self.flush_unrecorded()
         self.recover()
+        await self.unpin_due()
         channels = [c for c in self.settings.channels if not self._paused(c, report)]
         await self.reconcile(channels, report)
         results = await asyncio.gather(
@@ -176,20 +201,19 @@ class Outbox:
             return True
         return False
 
-    def _next_slot_for(
-        self, channel: ChannelSettings, now: datetime
-    ) -> Callable[[datetime | None, int], datetime]:
+    def _decide_for(self, channel: ChannelSettings, now: datetime) -> Decide:
+        """The channel's schedule (`next_post.next_step`) for the claim to ask, at `now`."""
         tz = self.settings.site.tz
 
-        def decide(last_post: datetime | None, posts_today: int) -> datetime:
-            return next_slot(
-                now,
-                last_post=last_post,
-                posts_today=posts_today,
-                min_gap=channel.gap,
-                max_per_day=channel.max_per_day,
-                quiet_hours=channel.quiet_hours,
-                tz=tz,
+        def decide(
+            items: Sequence[Waiting],
+            last_post: datetime | None,
+            posts_today: int,
+            last_roundup: datetime | None,
+        ) -> Step:
+            tally = Tally(last_post, now.astimezone(tz).date(), posts_today)
+            return next_step(
+                now, items, channel=channel, tz=tz, tally=tally, last_roundup=last_roundup
             )
 
         return decide
@@ -199,24 +223,34 @@ class Outbox:
     ) -> None:
         while stop is None or not stop.is_set():
             now = self.clock.now()
-            claimed, later = self.storage.claim(
+            turn = self.storage.claim(
                 channel.id,
                 now,
                 day_start=local_midnight(now, self.settings.site.tz),
-                next_slot=self._next_slot_for(channel, now),
-                limit=1,
+                decide=self._decide_for(channel, now),
                 worker=self.worker,
             )
-            if not claimed:
-                report.note_next(later)
+            if turn.skipped:
+                log.info("channel %s: %s skipped: %s", channel.id, turn.skipped, STALE_AT_SLOT)
+                report.skipped += len(turn.skipped)
+                continue
+            if turn.delivery is not None:
+                keep_going = await self._send(channel, turn.delivery, report, urgent=turn.urgent)
+            elif turn.roundup is not None:
+                keep_going = await self._send_roundup(channel, turn.roundup, report)
+            else:
+                report.note_next(turn.later)
                 return
-            for delivery in claimed:
-                keep_going = await self._send(channel, delivery, report)
-                if not keep_going:
-                    return
+            if not keep_going:
+                return
 
     async def _send(
-        self, channel: ChannelSettings, delivery: Delivery, report: RoundReport
+        self,
+        channel: ChannelSettings,
+        delivery: Delivery,
+        report: RoundReport,
+        *,
+        urgent: bool = False,
     ) -> bool:
         """Send one claimed delivery and record the outcome. False: stop this channel's round."""
         now = self.clock.now()
@@ -228,7 +262,9 @@ class Outbox:
             return True
         shortened = False
         while True:
-            answer = await self._attempt(channel, delivery, article, shorter=shortened)
+            answer = await self._attempt(
+                channel, delivery, article, shorter=shortened, urgent=urgent
+            )
             outcome = decide(
                 answer,
                 CHANNEL_OF[channel.type],
@@ -238,18 +274,86 @@ class Outbox:
                 shortened=shortened,
             )
             if not outcome.shorter:
-                return self._apply(channel, delivery, article.title, outcome, report)
+                keep_going = self._apply(channel, delivery, article.title, outcome, report)
+                if urgent and outcome.state is DeliveryState.SENT and outcome.result:
+                    await self._pin(channel, delivery, outcome.result)
+                return keep_going
             log.info("delivery %s: %s; rendering it shorter once", delivery.id, outcome.error)
             shortened = True
 
+    async def _send_roundup(
+        self, channel: ChannelSettings, roundup: Roundup, report: RoundReport
+    ) -> bool:
+        """Send one claimed roundup (the headline list) and record the outcome, like a post."""
+        now = self.clock.now()
+        articles = [self.storage.article(key) for key in roundup.article_keys]
+        answer: Answer
+        try:
+            post = render_roundup(articles, channel, self.settings.site, at=roundup.at)
+        except ValueError as err:
+            answer = NotRendered(str(err))
+        else:
+            answer = await self._publish(channel, post, f"roundup {roundup.id}")
+        outcome = decide(
+            answer,
+            CHANNEL_OF[channel.type],
+            attempts=roundup.attempts,
+            now=now,
+            rand=self._rand(),
+            shortened=True,  # a roundup fits already: its titles were cut evenly to fit
+        )
+        title = roundup_heading(self.settings.site, roundup.at)
+        return self._apply(channel, roundup, f"{title} ({len(articles)})", outcome, report)
+
+    async def _pin(self, channel: ChannelSettings, delivery: Delivery, sent: PublishResult) -> None:
+        """Pin an urgent post where the channel says so, and note when to unpin it."""
+        how = urgent_post(
+            channel.priority,
+            telegram=channel.type is ChannelType.TELEGRAM,
+            sent_at=self.clock.now(),
+        )
+        if not how.pin:
+            return
+        try:
+            await self.publisher(channel).pin(sent.remote_id)
+        except PublishError as err:
+            log.warning("urgent delivery %s to %s: could not pin: %s", delivery.id, channel.id, err)
+            return
+        self.storage.set_pinned(delivery.id, how.unpin_at, self.clock.now())
+
+    async def unpin_due(self) -> None:
+        """Unpin the urgent posts whose `pin_for` is over (an unpin twice is harmless)."""
+        now = self.clock.now()
+        channels = {c.id: c for c in self.settings.channels}
+        for delivery in self.storage.due_unpins(now):
+            channel = channels.get(delivery.channel_id)
+            if channel is not None and delivery.remote_id:
+                try:
+                    await self.publisher(channel).unpin(delivery.remote_id)
+                except PublishError as err:
+                    log.warning("delivery %s: could not unpin: %s", delivery.id, err)
+                    continue
+            self.storage.unpinned(delivery.id, now)
+
     async def _attempt(
-        self, channel: ChannelSettings, delivery: Delivery, article: Article, *, shorter: bool
+        self,
+        channel: ChannelSettings,
+        delivery: Delivery,
+        article: Article,
+        *,
+        shorter: bool,
+        urgent: bool = False,
     ) -> Answer:
         """Render, then publish: the platform's result, or what went wrong, as a value."""
         try:
-            post = self._render(channel, article, shorter=shorter)
+            post = self._render(channel, article, shorter=shorter, teaser=delivery.teaser)
         except ValueError as err:  # a template or a link this article cannot go out with
             return NotRendered(str(err))
+        if urgent and isinstance(post, TelegramPost):
+            post = replace(post, silent=False)  # breaking news always rings
+        return await self._publish(channel, post, f"delivery {delivery.id}")
+
+    async def _publish(self, channel: ChannelSettings, post: Post, what: str) -> Answer:
         try:
             return await self.publisher(channel).publish(post)
         except StorageError:
@@ -257,28 +361,23 @@ class Outbox:
         except PublishError as err:
             return err
         except Exception as err:  # a bug in an adapter: the post may or may not exist
-            log.exception("delivery %s to %s: unexpected error", delivery.id, channel.id)
+            log.exception("%s to %s: unexpected error", what, channel.id)
             return err
 
     def _apply(
         self,
         channel: ChannelSettings,
-        delivery: Delivery,
+        claim: Sent,
         title: str,
         outcome: Outcome,
         report: RoundReport,
     ) -> bool:
         """Record a decided outcome and do what follows from it; False ends the round."""
+        what = _label(claim)
         if outcome.state is DeliveryState.SENT and outcome.result is not None:
-            self._record_sent(delivery, outcome.result)
+            self._record_sent(claim, outcome.result)
             report.sent += 1
-            log.info(
-                "sent delivery %s (%s) to %s: %s",
-                delivery.id,
-                title,
-                channel.id,
-                outcome.result.remote_id,
-            )
+            log.info("sent %s (%s) to %s: %s", what, title, channel.id, outcome.result.remote_id)
             return True
         if outcome.chat_moved is not None:
             self.storage.set_chat_override(
@@ -288,70 +387,80 @@ class Outbox:
             log.warning(
                 "channel %s moved to chat %s; retrying there", channel.id, outcome.chat_moved
             )
-        self._finish(delivery, outcome)
+        self._finish(claim, outcome)
         report.count(channel.id, outcome)
         if outcome.pause is not None:
             self.pause(channel, outcome.pause.reason, platform_wide=outcome.pause.platform_wide)
         elif outcome.state is DeliveryState.QUEUED and outcome.chat_moved is None:
-            log.info(
-                "delivery %s to %s: %s; retry at %s",
-                delivery.id,
-                channel.id,
-                outcome.error,
-                outcome.due,
-            )
+            log.info("%s to %s: %s; retry at %s", what, channel.id, outcome.error, outcome.due)
         if outcome.alert:
             uncertain = outcome.state is DeliveryState.UNKNOWN
             group = "Issue incertaine sur" if uncertain else "Échec définitif sur"
-            self.alerts.add(
-                f"{group} {channel.id}", f"« {title} » (#{delivery.id}) : {outcome.error}"
-            )
+            number = f"#{claim.id}" if isinstance(claim, Delivery) else f"récapitulatif #{claim.id}"
+            self.alerts.add(f"{group} {channel.id}", f"« {title} » ({number}) : {outcome.error}")
         return not outcome.end_round
 
-    def _finish(self, delivery: Delivery, outcome: Outcome) -> None:
-        if not self.storage.finish(
-            delivery,
-            self.clock.now(),
-            state=outcome.state,
-            error=outcome.error,
-            due=outcome.due,
-            result=outcome.result,
-            release=outcome.release,
-        ):
+    def _finish(self, claim: Sent, outcome: Outcome) -> bool:
+        now = self.clock.now()
+        if isinstance(claim, Roundup):
+            done = self.storage.finish_roundup(claim, now, outcome)
+        else:
+            done = self.storage.finish(
+                claim,
+                now,
+                state=outcome.state,
+                error=outcome.error,
+                due=outcome.due,
+                result=outcome.result,
+                release=outcome.release,
+            )
+        if not done:
             log.error(
-                "delivery %s was taken over by another worker before its outcome (%s) could be "
+                "%s was taken over by another worker before its outcome (%s) could be "
                 "recorded; left as that worker has it",
-                delivery.id,
+                _label(claim),
                 outcome.state,
             )
+        return done
 
-    def _record_sent(self, delivery: Delivery, result: PublishResult) -> None:
+    def _record_sent(self, claim: Sent, result: PublishResult) -> None:
         """The post exists: the record must say so, even through a passing database error."""
         try:
-            self._finish(delivery, Outcome(DeliveryState.SENT, result=result))
+            self._finish(claim, Outcome(DeliveryState.SENT, result=result))
         except StorageError as err:
             # Kept in memory and written at the next round, before `sending` rows are
             # recovered: otherwise this row would come back as `unknown`, and a /retry would
             # post it twice.
-            log.error("delivery %s was sent but could not be recorded yet: %s", delivery.id, err)
-            self._unrecorded[delivery.id] = (delivery, result)
+            log.error("%s was sent but could not be recorded yet: %s", _label(claim), err)
+            self._unrecorded[_label(claim)] = (claim, result)
 
     def flush_unrecorded(self) -> None:
         """Write the sends that could not be recorded. A row that meanwhile turned `unknown`
         (another worker recovered it) is resolved as sent: we know the post exists."""
-        for delivery_id, (delivery, result) in list(self._unrecorded.items()):
+        for label, (claim, result) in list(self._unrecorded.items()):
             now = self.clock.now()
-            if not self.storage.finish(delivery, now, state=DeliveryState.SENT, result=result):
-                self.storage.resolve_found(delivery_id, result, now)
-            del self._unrecorded[delivery_id]
+            if not self._finish(claim, Outcome(DeliveryState.SENT, result=result)):
+                if isinstance(claim, Roundup):
+                    self.storage.resolve_roundup_found(claim.id, result, now)
+                else:
+                    self.storage.resolve_found(claim.id, result, now)
+            del self._unrecorded[label]
 
-    def _render(self, channel: ChannelSettings, article: Article, *, shorter: bool) -> Post:
+    def _render(
+        self,
+        channel: ChannelSettings,
+        article: Article,
+        *,
+        shorter: bool,
+        teaser: str | None = None,
+    ) -> Post:
         return render_post(
             article,
             channel,
             self.settings.site,
             extra_patterns=self._strip.get(article.feed_id, ()),
             shorter=shorter,
+            teaser=teaser,
         )
 
     def pause(self, channel: ChannelSettings, reason: str, *, platform_wide: bool = False) -> None:

@@ -26,5 +26,11 @@ class ConsolePublisher:
     async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
         return Reconciliation(ReconcileOutcome.CANNOT_TELL)
 
+    async def pin(self, remote_id: str) -> None:
+        self._write(f"── {self.channel_id}: {remote_id} pinned ──\n")
+
+    async def unpin(self, remote_id: str) -> None:
+        self._write(f"── {self.channel_id}: {remote_id} unpinned ──\n")
+
     async def aclose(self) -> None:
         return None

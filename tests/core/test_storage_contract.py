@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.delivery.next_post import Step
 from bot.models import (
     Claimed,
     Delivery,
@@ -20,7 +21,7 @@ from bot.models import (
 )
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
-from tests.core.helpers import BASE, article, new
+from tests.core.helpers import BASE, article, claim_due, new
 
 S = DeliveryState
 A1, A2, A3 = article(1, categories=("Sécurité",)), article(2), article(3)
@@ -39,10 +40,7 @@ class Walk:
     claimed: list[Delivery] = field(default_factory=list)
     broadcast: list[Claimed] = field(default_factory=list)
     digest: list[Claimed] = field(default_factory=list)
-
-
-def slot(_last: Any, _today: int) -> Any:
-    return BASE
+    roundup: Any = None
 
 
 def _record(w: Walk) -> None:
@@ -58,9 +56,7 @@ def _record(w: Walk) -> None:
 
 
 def _claim(w: Walk) -> None:
-    w.claimed, later = w.store.claim(
-        "out", BASE, day_start=BASE, next_slot=slot, limit=2, worker="w1"
-    )
+    w.claimed, later = claim_due(w.store, "out", BASE, n=2, worker="w1")
     assert [d.article_key for d in w.claimed] == [A1.key, A2.key] and later is None
     assert all(d.state is S.SENDING and d.worker == "w1" for d in w.claimed)
 
@@ -99,12 +95,35 @@ def _finish_digests(w: Walk) -> None:
 def _recover_and_settle(w: Walk) -> None:
     """A worker dies while sending: its row turns unknown, an admin retries it, it goes."""
     assert w.store.set_paused("fb", False, None, BASE, by="auth")
-    [lost], _ = w.store.claim("fb", BASE, day_start=BASE, next_slot=slot, limit=1, worker="w2")
+    [lost], _ = claim_due(w.store, "fb", BASE, n=1, worker="w2")
     assert w.store.recover_sending(BASE) == [lost.id]
     assert w.store.mark_queued(lost.id, BASE, "/retry", BASE)
-    [again], _ = w.store.claim("fb", BASE, day_start=BASE, next_slot=slot, limit=1, worker="w3")
+    [again], _ = claim_due(w.store, "fb", BASE, n=1, worker="w3")
     assert (again.id, again.attempts) == (lost.id, 2)
     assert w.store.finish(again, BASE, state=S.SENT, result=PublishResult("1_2"))
+
+
+def _roundup(w: Walk) -> None:
+    """A roundup is made with the posts it covers in one claim; a failure gives them back."""
+    w.store.record([new(article(4), ["out"]), new(article(5), ["out"])], BASE)
+    queued = [d for d in w.store.deliveries(channel_id="out") if d.state is S.QUEUED]
+
+    def decide(items, _last, _today, _roundup):
+        return Step("roundup", BASE, tuple(items), "roundup", None, BASE)
+
+    turn = w.store.claim("out", BASE, day_start=BASE, decide=decide, worker="w1")
+    assert turn.roundup is not None and set(turn.roundup.covered) == {d.id for d in queued}
+    covered = {
+        d.state for d in w.store.deliveries(channel_id="out") if d.id in turn.roundup.covered
+    }
+    assert covered == {S.COVERED}
+    w.roundup = turn.roundup
+
+
+def _finish_roundup(w: Walk) -> None:
+    assert w.store.finish_roundup(w.roundup, BASE, Outcome(S.FAILED, "chat not found"))
+    back = {d.state for d in w.store.deliveries(channel_id="out") if d.id in w.roundup.covered}
+    assert back == {S.QUEUED}
 
 
 STEPS: list[tuple[str, Callable[[Walk], None]]] = [
@@ -184,6 +203,19 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("unsubscribe", lambda w: w.store.unsubscribe(7, "securite")),
     ("forget", lambda w: w.store.forget(7).subscriber),
     ("recover_sending", _recover_and_settle),
+    ("claim", _roundup),
+    ("finish_roundup", _finish_roundup),
+    ("roundup", lambda w: w.store.roundup(w.roundup.id).state is S.FAILED),
+    ("roundups", lambda w: [r.id for r in w.store.roundups("out")] == [w.roundup.id]),
+    ("recover_roundups", lambda w: w.store.recover_roundups(BASE) == []),
+    (
+        "resolve_roundup_found",
+        lambda w: not w.store.resolve_roundup_found(w.roundup.id, PublishResult("x"), BASE),
+    ),
+    ("set_pinned", lambda w: w.store.set_pinned(w.claimed[0].id, BASE, BASE)),
+    ("due_unpins", lambda w: [d.id for d in w.store.due_unpins(BASE)] == [w.claimed[0].id]),
+    ("unpinned", lambda w: w.store.unpinned(w.claimed[0].id, BASE)),
+    ("due_unpins", lambda w: w.store.due_unpins(BASE) == []),
 ]
 NOT_QUERIES = {"open", "close", "engine", "is_postgres", "readers"}  # opened and closed below
 

@@ -48,6 +48,7 @@ def config(feeds: FeedServer, tg: FakeTelegram, db: str, **channel: Any) -> dict
                 "exclude": {"categories": ["Publicité"]},
                 "max_age": None,
                 "min_gap": "0s",
+                "order": "oldest",
                 **channel,
             }
         ],

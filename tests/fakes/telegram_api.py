@@ -17,7 +17,8 @@ What it does like Telegram:
   "parameters"}`` using the real bodies saved in ``../shared/corpus`` when present (a built-in copy
   otherwise, so nothing here needs the corpus).
 * Methods: getMe, getChat, getChatMember, sendMessage, sendPhoto (URL, file_id or multipart
-  upload), editMessageText, sendChatAction, answerCallbackQuery, setMyCommands, getMyCommands,
+  upload), editMessageText, pinChatMessage, unpinChatMessage, sendChatAction,
+  answerCallbackQuery, setMyCommands, getMyCommands,
   deleteWebhook, getWebhookInfo, getUpdates (a queue; honours ``offset``, ``limit`` and
   ``timeout``, long-polling at most ``long_poll_cap`` seconds). Any other method: 404 Not Found.
 * Validation: HTML parse mode (only Telegram's tags; only ``&lt; &gt; &amp; &quot;`` and numeric
@@ -696,6 +697,7 @@ class FakeTelegram:
         self._blocked: set[int] = set()
         self._messages: dict[int, list[dict[str, Any]]] = {}
         self._next_message_id: dict[int, int] = {}
+        self._pinned: dict[int, list[int]] = {}
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1000
         self._file_ids = itertools.count(1)
@@ -1304,6 +1306,36 @@ class FakeTelegram:
                         message["reply_markup"] = markup
                     return dict(message)
         raise ApiError.corpus("bad-request-message-to-edit-not-found")
+
+    def _pinnable(self, params: dict[str, Any]) -> tuple[int, int]:
+        chat_id = self._resolve_chat(params.get("chat_id"))
+        try:
+            message_id = int(str(params.get("message_id")))
+        except ValueError:
+            raise ApiError.make(400, "Bad Request: message to pin not found") from None
+        with self._lock:
+            if not any(m["message_id"] == message_id for m in self._messages.get(chat_id, [])):
+                raise ApiError.make(400, "Bad Request: message to pin not found")
+        return chat_id, message_id
+
+    def _m_pinChatMessage(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        chat_id, message_id = self._pinnable(params)
+        with self._lock:
+            self._pinned.setdefault(chat_id, []).append(message_id)
+        return True
+
+    def _m_unpinChatMessage(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        chat_id, message_id = self._pinnable(params)
+        with self._lock:
+            pins = self._pinned.get(chat_id, [])
+            if message_id in pins:
+                pins.remove(message_id)
+        return True  # Telegram answers true for a message that was not pinned too
+
+    def pinned(self, chat: int | str) -> list[int]:
+        """The ids of the chat's pinned messages, oldest pin first."""
+        with self._lock:
+            return list(self._pinned.get(self._resolve_chat(chat), []))
 
     def _m_sendChatAction(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         chat_id = self._resolve_chat(params.get("chat_id"))

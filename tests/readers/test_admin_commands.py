@@ -14,6 +14,7 @@ from bot.feeds.identity import normalise_title
 from bot.models import DeliveryState, FeedState, NewArticle
 from bot.storage.store import Storage
 from bot.telegram_bot.service import ADMIN_COMMANDS, ReaderBot
+from tests.core.helpers import claim_due
 from tests.fakes.telegram_api import FakeTelegram
 from tests.readers.conftest import ADMIN, EN, SITE, START, Chat, FakeHooks, article, reader_settings
 
@@ -25,9 +26,7 @@ def queue_some(storage: Storage) -> list[int]:
         [NewArticle(a, normalise_title(a.title), [("tg-main", None)]) for a in items], START
     )
     ids = [d.id for d in storage.deliveries(channel_id="tg-main")]
-    claimed, _ = storage.claim(
-        "tg-main", START, day_start=START, next_slot=lambda _l, _n: START, limit=3, worker="w"
-    )
+    claimed, _ = claim_due(storage, "tg-main", START, n=3, worker="w")
     from bot.models import DeliveryState, PublishResult
 
     sent, unknown, failed = sorted(claimed, key=lambda d: ids.index(d.id))

@@ -64,6 +64,13 @@ class FacebookPublisher:
         self._client = GraphClient(channel.token.get_secret_value(), fb, user_agent)
         self._lang: Lang = lang
 
+    async def pin(self, remote_id: str) -> None:
+        """A Page's posts are not pinned through the Graph API: breaking news only rings."""
+        return None
+
+    async def unpin(self, remote_id: str) -> None:
+        return None
+
     async def aclose(self) -> None:
         self._client.close()
 

@@ -126,7 +126,7 @@ class TelegramPublisher:
         if not isinstance(post, TelegramPost):
             raise wrong_post(self.channel_id, post, "Telegram", self._lang)
         markup = _keyboard(post)
-        silent = post.silent or self._channel.silent
+        silent = post.silent  # rendered from the channel's `silent`; an urgent post rings
         if post.method == "sendPhoto" and post.photo:
             message = await self._publish_photo(post, post.photo, markup, silent)
         else:
@@ -136,6 +136,21 @@ class TelegramPublisher:
     async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
         """A bot cannot read a channel's history: Telegram posts are never reconciled."""
         return Reconciliation(ReconcileOutcome.CANNOT_TELL)
+
+    async def pin(self, remote_id: str) -> None:
+        """Pin the post (breaking news), without a second notification: it rang already."""
+        try:
+            await self._bot.pin_chat_message(
+                chat_id=self._chat, message_id=int(remote_id), disable_notification=True
+            )
+        except TelegramError as err:
+            self._fail(err)
+
+    async def unpin(self, remote_id: str) -> None:
+        try:
+            await self._bot.unpin_chat_message(chat_id=self._chat, message_id=int(remote_id))
+        except TelegramError as err:
+            self._fail(err)
 
     async def aclose(self) -> None:
         if self._owns_http and self._http is not None:

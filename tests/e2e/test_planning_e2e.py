@@ -1,0 +1,208 @@
+"""The manager's schedule end to end: feed → service round → outbox → python-telegram-bot → fake
+Bot API, on a fake clock: a night's articles become one 07:00 roundup, or spread over the day's
+slots newest first; breaking news goes out at once during quiet hours, rings, and is pinned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.app import App, Services
+from bot.clock import FakeClock
+from bot.models import DeliveryState
+from bot.publishers.telegram import BotTimeouts, initialize_bot, make_bot
+from bot.settings import settings_from_mapping
+from bot.storage.store import Storage
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.telegram_api import FakeTelegram, parse_html
+
+CHAT_ID = -1001987654321
+FAST = BotTimeouts(connect=2.0, read=2.0, write=2.0, media_write=2.0, pool=1.0)
+DAY = datetime(2026, 11, 3, tzinfo=UTC)  # a Tuesday; Bamako is UTC all year
+TOWNS = "Bamako Kayes Sikasso Ségou Mopti Tombouctou Gao Kidal Koutiala Kita Bougouni San Nioro Djenné Bandiagara".split()  # noqa: E501
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return DAY + timedelta(hours=hour, minutes=minute)
+
+
+def entry(n: int, published: datetime, *, category: str = "Société") -> str:
+    town = TOWNS[(n - 1) % len(TOWNS)]
+    title = f"{town} : la mairie lance la campagne de salubrité numéro {n}"
+    return f"""<item><title>{title}</title>
+<link>https://sahel-actu.example/2026/11/salubrite-{n}/</link>
+<guid isPermaLink="false">https://sahel-actu.example/?p={n}</guid>
+<pubDate>{published:%a, %d %b %Y %H:%M:%S} +0000</pubDate>
+<category><![CDATA[{category}]]></category>
+<content:encoded><![CDATA[<p>Les services municipaux de {town} ont présenté mardi le
+programme de la campagne, quartier par quartier, avec les associations de jeunes.</p>]]></content:encoded>
+</item>"""
+
+
+def feed(entries: list[str]) -> bytes:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Sahel-Actu</title><link>https://sahel-actu.example</link>
+<description>Toute l’actualité</description>{"".join(reversed(entries))}</channel></rss>""".encode()
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        fake.set_chat(CHAT_ID, username="sahel_actu", title="Sahel-Actu")
+        yield fake
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as s:
+        s.set("/feed", feed([]))
+        yield s
+
+
+class Site:
+    """The real service (App, one round at a time) on a fake clock, posting to the fake."""
+
+    def __init__(self, server: FeedServer, tg: FakeTelegram, db: str, **channel: Any) -> None:
+        self.server, self.tg, self.entries = server, tg, []  # type: list[str]
+        config = {
+            "site": {"name": "Sahel-Actu", "url": "https://sahel-actu.example"},
+            "storage": db,
+            "feeds": [{"id": "sahel", "url": server.url("/feed"), "first_run": "all"}],
+            "channels": [
+                {
+                    "id": "tg-main",
+                    "type": "telegram",
+                    "chat": "@sahel_actu",
+                    "max_age": None,
+                    "min_gap": "0s",
+                    "quiet_hours": "00:00-06:00",
+                    **channel,
+                }
+            ],
+            "telegram": {"token": tg.token, "api_url": tg.base_url, "admins": [4242]},
+        }
+        self.settings = settings_from_mapping(config, env={})
+        self.clock = FakeClock(at(0, 5))
+
+    def publish(self, n: int, **kw: Any) -> None:
+        """The site publishes article n now."""
+        self.entries.append(entry(n, self.clock.now(), **kw))
+        self.server.set("/feed", feed(self.entries))
+
+    async def round_at(self, when: datetime) -> list[dict[str, Any]]:
+        """Run one service round at `when`; the posts the fake accepted in it."""
+        self.clock.advance(when - self.clock.now())
+        self.tg.clear_calls()
+        storage = Storage.open(self.settings.storage, exclusive=True)
+        bot = make_bot(self.settings.telegram, timeouts=FAST)
+        await initialize_bot(bot)
+        app = App(
+            self.settings,
+            storage,
+            clock=self.clock,
+            services=Services(telegram_bot=bot, closers=[bot.shutdown]),
+            notifiers=[],
+        )
+        try:
+            await app.service.run_once()
+        finally:
+            await app.aclose()
+            storage.close()
+        return [
+            c.params
+            for c in self.tg.calls()
+            if c.method in {"sendPhoto", "sendMessage"}
+            and c.status == 200
+            and str(c.params.get("chat_id")) != "4242"
+        ]
+
+    def states(self) -> list[DeliveryState]:
+        storage = Storage.open(self.settings.storage)
+        try:
+            return [d.state for d in storage.deliveries()]
+        finally:
+            storage.close()
+
+
+async def overnight(site: Site) -> None:
+    """Fifteen articles between 00:05 and 05:45, each polled as it comes: nothing goes out."""
+    for n in range(1, 16):
+        when = at(0, 5) + timedelta(minutes=24 * (n - 1))
+        site.clock.advance(when - site.clock.now())
+        site.publish(n)
+        assert await site.round_at(when) == [], f"posted during quiet hours ({when:%H:%M})"
+
+
+def titles(post: dict[str, Any]) -> str:
+    return parse_html(post.get("caption") or post["text"])[0]
+
+
+async def test_a_night_of_articles_is_one_roundup_at_seven(server, tg, db_url) -> None:
+    site = Site(
+        server,
+        tg,
+        db_url,
+        roundup={"at": ["07:00"], "after_quiet": True, "min_items": 3, "max_items": 15},
+        slots={"mon-sun": ["08:00", "12:00", "18:00"]},
+    )
+    await overnight(site)
+    assert await site.round_at(at(6, 0)) == []  # the end of quiet hours: held for the roundup
+    assert await site.round_at(at(6, 59)) == []
+    [roundup] = await site.round_at(at(7, 0))
+    text = titles(roundup)
+    assert text.startswith("🗞 L'essentiel du mardi 3 novembre")
+    lines = [line for line in text.splitlines() if line.startswith("•")]
+    assert len(lines) == 15
+    assert "numéro 15" in lines[0] and "numéro 1" in lines[-1]  # newest first, the top story
+    for later in (at(8, 0), at(12, 0), at(18, 0), at(23, 0)):
+        assert await site.round_at(later) == []  # never also posted one by one
+    assert site.states() == [DeliveryState.COVERED] * 15
+
+
+async def test_without_a_roundup_the_night_spreads_over_the_slots_newest_first(
+    server, tg, db_url
+) -> None:
+    slots = [f"{h:02d}:00" for h in range(7, 22)]  # fifteen slots, 07:00 to 21:00
+    site = Site(server, tg, db_url, slots={"mon-sun": slots})
+    await overnight(site)
+    assert await site.round_at(at(6, 30)) == []  # quiet hours are over, but no slot yet
+    order = []
+    for slot in range(7, 22):
+        posts = await site.round_at(at(slot, 0))
+        assert len(posts) == 1, f"{slot}:00 made {len(posts)} posts"
+        order.append(int(titles(posts[0]).split("numéro ")[1].split()[0]))
+        assert await site.round_at(at(slot, 30)) == []  # one post per slot
+    assert order == list(range(15, 0, -1))
+    assert site.states() == [DeliveryState.SENT] * 15
+
+
+async def test_breaking_news_goes_out_at_once_in_quiet_hours_rings_and_is_pinned(
+    server, tg, db_url
+) -> None:
+    site = Site(
+        server,
+        tg,
+        db_url,
+        silent=True,
+        slots={"mon-sun": ["08:00"]},
+        priority={"categories": ["Urgent"], "pin": True, "pin_for": "6h"},
+    )
+    site.publish(1)
+    assert await site.round_at(at(0, 10)) == []
+    site.clock.advance(at(2, 0) - site.clock.now())
+    site.publish(2, category="Urgent")
+    [urgent] = await site.round_at(at(2, 0))
+    assert "numéro 2" in titles(urgent)
+    assert str(urgent.get("disable_notification", "false")).lower() == "false"  # it rings
+    [message] = [
+        m for m in tg.messages(CHAT_ID) if "numéro 2" in (m.get("caption") or m.get("text") or "")
+    ]
+    assert tg.pinned(CHAT_ID) == [message["message_id"]]
+    assert await site.round_at(at(7, 59)) == []  # the regular post waits for its slot
+    [regular] = await site.round_at(at(8, 0))
+    assert "numéro 1" in titles(regular) and str(regular["disable_notification"]).lower() == "true"
+    assert tg.pinned(CHAT_ID) == []  # unpinned after pin_for (6h, at 08:00)
