@@ -58,6 +58,7 @@ class RoundReport:
     next_due: datetime | None = None
     retry_due: datetime | None = None  # the earliest retry of a transient failure this round
     paused: list[str] = field(default_factory=list)
+    retries: list[datetime] = field(default_factory=list)  # every retry's due time
 
     def note_next(self, when: datetime | None) -> None:
         if when is not None and (self.next_due is None or when < self.next_due):
@@ -71,6 +72,7 @@ class RoundReport:
             self.retried += 1
             if outcome.chat_moved is None and outcome.due is not None:  # a transient failure
                 self.note_next(outcome.due)
+                self.retries.append(outcome.due)
                 if self.retry_due is None or outcome.due < self.retry_due:
                     self.retry_due = outcome.due
         elif outcome.state is DeliveryState.UNKNOWN:
@@ -81,10 +83,15 @@ class RoundReport:
             self.skipped += 1
 
     def add(self, other: RoundReport) -> None:
-        """Fold a later round into this one (counts add up; times are the later round's)."""
+        """Fold a later round into this one (counts add up; `next_due` is the later round's).
+        The later round ran once `retry_due` came, so the retries still ahead are those after it,
+        from either round: a retry noted in an earlier round is not forgotten."""
         for name in ("sent", "retried", "failed", "unknown", "skipped", "reconciled"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.next_due, self.retry_due = other.next_due, other.retry_due
+        waited = self.retry_due
+        self.retries = sorted(set(self.retries) | set(other.retries))
+        ahead = [due for due in self.retries if waited is None or due > waited]
+        self.next_due, self.retry_due = other.next_due, min(ahead, default=None)
         self.paused = sorted(set(self.paused) | set(other.paused))
 
 
