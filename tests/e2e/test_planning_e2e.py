@@ -22,7 +22,10 @@ from tests.fakes.telegram_api import FakeTelegram, parse_html
 CHAT_ID = -1001987654321
 FAST = BotTimeouts(connect=2.0, read=2.0, write=2.0, media_write=2.0, pool=1.0)
 DAY = datetime(2026, 11, 3, tzinfo=UTC)  # a Tuesday; Bamako is UTC all year
-TOWNS = "Bamako Kayes Sikasso Ségou Mopti Tombouctou Gao Kidal Koutiala Kita Bougouni San Nioro Djenné Bandiagara".split()  # noqa: E501
+TOWNS = [
+    *("Bamako", "Kayes", "Sikasso", "Ségou", "Mopti", "Tombouctou", "Gao", "Kidal"),
+    *("Koutiala", "Kita", "Bougouni", "San", "Nioro", "Djenné", "Bandiagara"),
+]
 
 
 def at(hour: int, minute: int = 0) -> datetime:
@@ -38,7 +41,8 @@ def entry(n: int, published: datetime, *, category: str = "Société") -> str:
 <pubDate>{published:%a, %d %b %Y %H:%M:%S} +0000</pubDate>
 <category><![CDATA[{category}]]></category>
 <content:encoded><![CDATA[<p>Les services municipaux de {town} ont présenté mardi le
-programme de la campagne, quartier par quartier, avec les associations de jeunes.</p>]]></content:encoded>
+programme de la campagne, quartier par quartier, avec les associations de jeunes.</p>]]>
+</content:encoded>
 </item>"""
 
 
