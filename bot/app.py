@@ -158,7 +158,10 @@ class App:
         from bot.telegram_bot.service import ReaderBot
 
         hooks = AdminHooks(
-            fetch_article=self.post.fetch_article, enqueue=self.post.enqueue, wake=wake.set
+            fetch_article=self.post.fetch_article,
+            enqueue=self.post.enqueue,
+            urgent=self.post.urgent,
+            wake=wake.set,
         )
         return ReaderBot(
             self.settings,

@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status = sub.add_parser("status", help="feeds and channels at a glance")
     status.add_argument("--json", action="store_true")
+    plan = sub.add_parser("plan", help="what will go out when: slots, roundups, approvals")
+    plan.add_argument("--channel", help="only this channel")
+    plan.add_argument("--hours", type=float, default=24.0, help="the window (default 24)")
+    plan.add_argument("--from", dest="start", help="plan from this ISO-8601 instant (default now)")
+    plan.add_argument("--json", action="store_true", help="JSON Lines output")
     history = sub.add_parser("history", help="the last deliveries")
     history.add_argument("--limit", type=int, default=20)
     history.add_argument("--json", action="store_true")
@@ -76,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "status": cmd_status,
         "history": cmd_history,
+        "plan": cmd_plan,
     }
     level = (
         logging.DEBUG
@@ -348,6 +354,48 @@ def cmd_history(args: argparse.Namespace) -> int:
             )
     if not rows and not args.json:
         print("No deliveries yet.")
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.delivery.plan import plan_line, plan_record
+    from bot.delivery.planning import channel_plans
+
+    settings = _settings(args)
+    ids = [c.id for c in settings.channels]
+    problem = (
+        f"no channel {args.channel!r} (channels: {', '.join(ids)})"
+        if args.channel and args.channel not in ids
+        else "--hours must be more than 0 and at most 744 (31 days)"
+        if not 0 < args.hours <= 24 * 31
+        else None
+    )
+    start = SystemClock().now()
+    if problem is None and args.start:
+        try:
+            start = datetime.fromisoformat(args.start)
+        except ValueError:
+            problem = f"--from: not an ISO-8601 date and time: {args.start!r}"
+        else:
+            if start.tzinfo is None:  # a wall-clock time is the site's
+                start = start.replace(tzinfo=settings.site.tz)
+    if problem is not None:
+        print(f"relais: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    storage = _open_storage(settings)
+    try:
+        planned = channel_plans(settings, storage, start, hours=args.hours, channel_id=args.channel)
+    finally:
+        storage.close()
+    language, tz = settings.site.language, settings.site.tz
+    for item in planned:
+        if args.json:
+            print(json.dumps(plan_record(item, language=language, tz=tz), ensure_ascii=False))
+        else:
+            print(plan_line(item, language=language, tz=tz))
+    if not planned and not args.json:
+        print(f"Nothing planned in the next {args.hours:g} hours.")
     return EXIT_OK
 
 

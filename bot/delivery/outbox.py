@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -15,11 +15,11 @@ from bot.content.roundup import render_roundup, roundup_heading
 from bot.delivery.alerts import Alerts
 from bot.delivery.next_post import Step, next_step
 from bot.delivery.outcome import CHANNEL_OF, Answer, NotRendered, decide
+from bot.delivery.plan import ScheduleFacts
 from bot.delivery.priority import urgent_post
-from bot.delivery.queue_order import STALE_AT_SLOT, Waiting
+from bot.delivery.queue_order import STALE_AT_SLOT
 from bot.delivery.route import too_old
 from bot.delivery.schedule import local_midnight
-from bot.delivery.slots import Tally
 from bot.errors import PublishError, StorageError
 from bot.models import (
     Article,
@@ -212,15 +212,14 @@ class Outbox:
         """The channel's schedule (`next_post.next_step`) for the claim to ask, at `now`."""
         tz = self.settings.site.tz
 
-        def decide(
-            items: Sequence[Waiting],
-            last_post: datetime | None,
-            posts_today: int,
-            last_roundup: datetime | None,
-        ) -> Step:
-            tally = Tally(last_post, now.astimezone(tz).date(), posts_today)
+        def decide(facts: ScheduleFacts) -> Step:
             return next_step(
-                now, items, channel=channel, tz=tz, tally=tally, last_roundup=last_roundup
+                now,
+                facts.items,
+                channel=channel,
+                tz=tz,
+                tally=facts.tally(now, tz),
+                last_roundup=facts.last_roundup,
             )
 
         return decide

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.delivery.next_post import Step
+from bot.delivery.plan import PendingApproval, ScheduleFacts
 from bot.delivery.queue_order import Waiting
 from bot.models import (
     ChannelCounts,
@@ -28,9 +29,9 @@ from bot.storage import tables as t
 from bot.storage.database import Part
 
 S = DeliveryState
-# What a channel's claim asks the schedule: (its queued posts, last post, posts today, last
-# roundup) → the step to take (`next_post.next_step` with the channel's settings bound).
-Decide = Callable[[Sequence[Waiting], datetime | None, int, datetime | None], Step]
+# What a channel's claim asks the schedule: its facts → the step to take (`next_post.next_step`
+# with the channel's settings and now bound).
+Decide = Callable[[ScheduleFacts], Step]
 # The states that count as a post for a channel's pacing (min_gap, max_per_day).
 SENT_LIKE = (S.SENDING, S.SENT, S.UNKNOWN)
 
@@ -125,9 +126,9 @@ class ChannelsPart(Part):
         """The channel's next turn, decided and taken in one transaction (the channel row locked
         on PostgreSQL, so two workers never break a channel's pacing or make one roundup twice).
 
-        A roundup that was re-queued (a 429) goes first. Otherwise the channel's queued
-        deliveries, what it posted (last attempt, count since `day_start`, from an index) and its
-        last roundup go to `decide` (the pure `next_post.next_step`), and its step is applied
+        A roundup that was re-queued (a 429) goes first. Otherwise the channel's facts (queued
+        deliveries, what it posted: last attempt and count since `day_start`, from an index; its
+        last roundup) go to `decide` (the pure `next_post.next_step`), and its step is applied
         here: a post or urgent post is taken (`sending`); a roundup row is created with the
         deliveries it covers (`covered`, in order) and taken; stale posts are skipped; a wait
         comes back as `later`."""
@@ -149,21 +150,8 @@ class ChannelsPart(Part):
             if retry is not None and retry.due_at <= now:
                 taken = outbox.take(conn, outbox.ROUNDUPS, [retry.id], now, worker)
                 return Turn(roundup=_roundup(conn, taken[0])) if taken else Turn()
-            found = conn.execute(
-                sa.select(d.c.id, d.c.due_at, d.c.urgent, t.articles)
-                .select_from(d.join(t.articles, t.articles.c.key == d.c.article_key))
-                .where(d.c.channel_id == channel_id, d.c.state == S.QUEUED.value)
-                .order_by(d.c.id)
-            ).all()
-            items = [
-                Waiting(int(f.id), rows.article(f._mapping), f.due_at, bool(f.urgent))
-                for f in found
-            ]
-            last_post, posts_today = _tally(conn, channel_id, day_start)
-            last_roundup = conn.execute(
-                sa.select(sa.func.max(r.c.at)).where(r.c.channel_id == channel_id)
-            ).scalar_one_or_none()
-            step = decide(items, last_post, posts_today, last_roundup)
+            facts = _facts(conn, channel_id, day_start)
+            step = decide(facts)
             ids = [i.delivery for i in step.items if i.delivery is not None]
             if retry is not None and step.kind != "urgent":  # the re-queued roundup goes first
                 return Turn(
@@ -189,6 +177,11 @@ class ChannelsPart(Part):
                     roundup=self._gather(conn, channel_id, step.roundup_of, ids, now, worker)
                 )
             return Turn(later=step.at if step.kind == "wait" else None)
+
+    def schedule_facts(self, channel_id: str, day_start: datetime) -> ScheduleFacts:
+        """The facts the channel's claim gives its schedule, read for `relais plan` and `/plan`."""
+        with self.db.tx() as conn:
+            return _facts(conn, channel_id, day_start)
 
     def _gather(
         self,
@@ -309,6 +302,34 @@ class ChannelsPart(Part):
         with self.db.tx() as conn:
             return outbox.recover(conn, outbox.ROUNDUPS, now, older_than=older_than)
 
+    # ---- breaking news: /urgent ------------------------------------------------------------
+
+    def states_of(self, article_key: str) -> dict[str, DeliveryState]:
+        """Each channel's delivery state for an article (channels without one are absent)."""
+        d = t.deliveries
+        with self.db.tx() as conn:
+            found = conn.execute(
+                sa.select(d.c.channel_id, d.c.state).where(d.c.article_key == article_key)
+            ).all()
+        return {str(c): DeliveryState(state) for c, state in found}
+
+    def promote_urgent(self, article_key: str, channel_id: str, now: datetime) -> bool:
+        """An admin's /urgent on a post that waits or was set aside: urgent, queued, due now.
+        Guarded on the states `priority.urgent_verdict` promotes: never one that is out."""
+        d = t.deliveries
+        waiting = [S.QUEUED.value, S.PENDING.value, S.FAILED.value, S.SKIPPED.value]
+        with self.db.tx() as conn:
+            updated = conn.execute(
+                d.update()
+                .where(
+                    d.c.article_key == article_key,
+                    d.c.channel_id == channel_id,
+                    d.c.state.in_(waiting),
+                )
+                .values(state=S.QUEUED.value, urgent=True, due_at=now, error=None, updated_at=now)
+            )
+        return updated.rowcount == 1
+
     # ---- pins of urgent posts -------------------------------------------------------------
 
     def set_pinned(self, delivery_id: int, until: datetime | None, now: datetime) -> None:
@@ -383,6 +404,34 @@ class ChannelsPart(Part):
             error=reason,
             updated_at=now,
         )
+
+
+def _facts(conn: sa.Connection, channel_id: str, day_start: datetime) -> ScheduleFacts:
+    """What the schedule needs to know of a channel: its queued posts, what it posted (last
+    attempt, count since `day_start`), its last roundup, and the posts pending approval."""
+    d, r = t.deliveries, t.roundups
+    columns = (d.c.id, d.c.state, d.c.due_at, d.c.urgent, d.c.asked_at, d.c.created_at)
+    found = conn.execute(
+        sa.select(*columns, t.articles)
+        .select_from(d.join(t.articles, t.articles.c.key == d.c.article_key))
+        .where(d.c.channel_id == channel_id, d.c.state.in_([S.QUEUED.value, S.PENDING.value]))
+        .order_by(d.c.id)
+    ).all()
+    items = [
+        Waiting(int(f.id), rows.article(f._mapping), f.due_at, bool(f.urgent))
+        for f in found
+        if f.state == S.QUEUED.value
+    ]
+    pending = [
+        PendingApproval(int(f.id), rows.article(f._mapping), f.asked_at or f.created_at)
+        for f in found
+        if f.state == S.PENDING.value
+    ]
+    last_post, posts_today = _tally(conn, channel_id, day_start)
+    last_roundup = conn.execute(
+        sa.select(sa.func.max(r.c.at)).where(r.c.channel_id == channel_id)
+    ).scalar_one_or_none()
+    return ScheduleFacts(tuple(items), last_post, posts_today, last_roundup, tuple(pending))
 
 
 def _tally(

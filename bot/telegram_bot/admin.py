@@ -1,4 +1,5 @@
-"""Admin commands (/status /queue /pause /resume /retry /skip /post /preview), for admins only."""
+"""Admin commands (/status /queue /plan /pause /resume /retry /skip /post /urgent /preview), for
+admins only."""
 
 from __future__ import annotations
 
@@ -11,13 +12,22 @@ from telegram import Update
 from telegram.ext import CommandHandler, filters
 
 from bot.content.render import escape_html
+from bot.delivery.planning import channel_plans
 from bot.feeds.identity import allowed_hosts, site_host
 from bot.models import Delivery, DeliveryState, FacebookPost, TelegramPost
 from bot.preview import render_for
 from bot.telegram_bot.context import BotContext, clean_input, send
 from bot.telegram_bot.handlers import argument
 from bot.telegram_bot.messages import Html, Lang, text
-from bot.telegram_bot.views import ChannelLine, channel_kind, fit, queue_text, status_text
+from bot.telegram_bot.views import (
+    ChannelLine,
+    channel_kind,
+    fit,
+    plan_text,
+    queue_text,
+    status_text,
+    urgent_text,
+)
 
 log = logging.getLogger("relais.admin")
 
@@ -66,6 +76,8 @@ class AdminHandlers:
             ("retry", self.retry),
             ("skip", self.skip),
             ("post", self.post),
+            ("urgent", self.urgent),
+            ("plan", self.plan),
             ("preview", self.preview),
         ):
             app.add_handler(CommandHandler(name, self._admin_only(name, callback), filters=private))
@@ -257,6 +269,38 @@ class AdminHandlers:
         else:
             message = text(lang, "post_nothing", title=article.title[:200])
         await send(update, context, message)
+
+    async def urgent(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        hooks = self.ctx.hooks
+        if hooks.fetch_article is None or hooks.urgent is None:
+            await send(update, context, text(lang, "hooks_missing"))
+            return
+        url = await self._url(update, context, "urgent_usage")
+        if url is None:
+            return
+        article = await hooks.fetch_article(url)
+        if article is None:
+            await send(update, context, text(lang, "fetch_failed"))
+            return
+        answers = await hooks.urgent(article)
+        await send(update, context, urgent_text(article.title, answers, lang))
+
+    async def plan(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        name = argument(update)
+        channel = None
+        if name:
+            ids, error = self._channel(lang, name)
+            if error:
+                await send(update, context, error)
+                return
+            channel = ids[0]
+        settings = self.ctx.settings
+        planned = channel_plans(
+            settings, self.ctx.storage, self.ctx.clock.now(), channel_id=channel
+        )
+        await send(update, context, plan_text(planned, settings.site.language, settings.site.tz))
 
     async def preview(self, update: Update, context: Any) -> None:
         lang = self.ctx.lang(update)

@@ -31,6 +31,7 @@ INPUT_MAX = 300  # characters of a command's argument a handler looks at
 
 FetchArticle = Callable[[str], Awaitable[Article | None]]
 Enqueue = Callable[[Article], Awaitable[list[str]]]
+Urgent = Callable[[Article], Awaitable[list[tuple[str, str]]]]
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,14 @@ class AdminHooks:
     * `fetch_article(url)`: fetch and parse the article at a URL of a configured site (None when
       there is none); the bot itself fetches nothing.
     * `enqueue(article)`: record it and queue it for the channels; returns the channel ids.
+    * `urgent(article)`: /urgent — post it at once on each channel that may; returns
+      (channel id, what was done or why not).
     * `wake()`: the outbox has new work (after /retry, /resume, /post): deliver now.
     """
 
     fetch_article: FetchArticle | None = None
     enqueue: Enqueue | None = None
+    urgent: Urgent | None = None
     wake: Callable[[], None] | None = None
 
 

@@ -48,7 +48,10 @@ READER_COMMANDS = (
     "start",
     "stop",
 )
-ADMIN_COMMANDS = ("status", "queue", "pause", "resume", "retry", "skip", "post", "preview")
+ADMIN_COMMANDS = (
+    *("status", "queue", "plan", "pause", "resume", "retry", "skip", "post", "urgent"),
+    "preview",
+)
 ALLOWED_UPDATES = ["message", "callback_query"]  # not channel posts, not inline queries
 IDLE_WAKE = timedelta(seconds=30)  # the run loop looks at digests at least this often
 MIN_WAIT = 0.5  # seconds between two rounds at least

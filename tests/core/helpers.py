@@ -99,16 +99,22 @@ def claim_due(
     (`next_step`) with a `gap` and nothing else; one claim is one turn, this takes several.
     Returns the claimed deliveries and, when none came, when the channel may post next."""
     from bot.delivery.next_post import next_step
-    from bot.delivery.slots import Tally
     from tests.delivery.builders import BAMAKO, channel
 
     settings = channel(
         order="oldest", max_age=None, min_gap=f"{int((gap or timedelta()).total_seconds())}s"
     )
 
-    def decide(items: Any, last: Any, today: int, roundup: Any) -> Any:
-        tally = Tally(last, now.astimezone(BAMAKO).date(), today)
-        return next_step(now, items, channel=settings, tz=BAMAKO, tally=tally, last_roundup=roundup)
+    def decide(facts: Any) -> Any:
+        tally = facts.tally(now, BAMAKO)
+        return next_step(
+            now,
+            facts.items,
+            channel=settings,
+            tz=BAMAKO,
+            tally=tally,
+            last_roundup=facts.last_roundup,
+        )
 
     claimed: list[Any] = []
     later = None

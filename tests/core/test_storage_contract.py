@@ -108,8 +108,8 @@ def _roundup(w: Walk) -> None:
     w.store.record([new(article(4), ["out"]), new(article(5), ["out"])], BASE)
     queued = [d for d in w.store.deliveries(channel_id="out") if d.state is S.QUEUED]
 
-    def decide(items, _last, _today, _roundup):
-        return Step("roundup", BASE, tuple(items), "roundup", None, BASE)
+    def decide(facts):
+        return Step("roundup", BASE, facts.items, "roundup", None, BASE)
 
     turn = w.store.claim("out", BASE, day_start=BASE, decide=decide, worker="w1")
     assert turn.roundup is not None and set(turn.roundup.covered) == {d.id for d in queued}
@@ -204,6 +204,7 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("forget", lambda w: w.store.forget(7).subscriber),
     ("recover_sending", _recover_and_settle),
     ("claim", _roundup),
+    ("schedule_facts", lambda w: w.store.schedule_facts("out", BASE).items == ()),
     ("finish_roundup", _finish_roundup),
     ("roundup", lambda w: w.store.roundup(w.roundup.id).state is S.FAILED),
     ("roundups", lambda w: [r.id for r in w.store.roundups("out")] == [w.roundup.id]),

@@ -4,6 +4,7 @@ slots newest first; breaking news goes out at once during quiet hours, rings, an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,6 +90,7 @@ class Site:
             ],
             "telegram": {"token": tg.token, "api_url": tg.base_url, "admins": [4242]},
         }
+        self.config = config
         self.settings = settings_from_mapping(config, env={})
         self.clock = FakeClock(at(0, 5))
 
@@ -97,10 +99,8 @@ class Site:
         self.entries.append(entry(n, self.clock.now(), **kw))
         self.server.set("/feed", feed(self.entries))
 
-    async def round_at(self, when: datetime) -> list[dict[str, Any]]:
-        """Run one service round at `when`; the posts the fake accepted in it."""
-        self.clock.advance(when - self.clock.now())
-        self.tg.clear_calls()
+    async def app(self) -> tuple[App, Any]:
+        """The service as one process opens it, and how to close it."""
         storage = Storage.open(self.settings.storage, exclusive=True)
         bot = make_bot(self.settings.telegram, timeouts=FAST)
         await initialize_bot(bot)
@@ -111,11 +111,22 @@ class Site:
             services=Services(telegram_bot=bot, closers=[bot.shutdown]),
             notifiers=[],
         )
+
+        async def close() -> None:
+            await app.aclose()
+            storage.close()
+
+        return app, close
+
+    async def round_at(self, when: datetime) -> list[dict[str, Any]]:
+        """Run one service round at `when`; the posts the fake accepted in it."""
+        self.clock.advance(when - self.clock.now())
+        self.tg.clear_calls()
+        app, close = await self.app()
         try:
             await app.service.run_once()
         finally:
-            await app.aclose()
-            storage.close()
+            await close()
         return [
             c.params
             for c in self.tg.calls()
@@ -210,3 +221,67 @@ async def test_breaking_news_goes_out_at_once_in_quiet_hours_rings_and_is_pinned
     [regular] = await site.round_at(at(8, 0))
     assert "numéro 1" in titles(regular) and str(regular["disable_notification"]).lower() == "true"
     assert tg.pinned(CHAT_ID) == []  # unpinned after pin_for (6h, at 08:00)
+
+
+async def test_urgent_by_an_admin_goes_out_at_once_and_never_twice(server, tg, db_url) -> None:
+    site = Site(server, tg, db_url, slots={"mon-sun": ["08:00"]})
+    site.publish(1)
+    site.publish(2)
+    assert await site.round_at(at(1, 0)) == []  # quiet hours: both wait
+    url = "https://sahel-actu.example/2026/11/salubrite-2/"
+    app, close = await site.app()
+    try:
+        article = await app.post.fetch_article(url)
+        assert article is not None
+        assert await app.post.urgent(article) == [
+            ("tg-main", "passé en urgence, publié tout de suite")
+        ]
+    finally:
+        await close()
+    [post] = await site.round_at(at(1, 0))  # at once, in quiet hours, with sound
+    assert "numéro 2" in titles(post)
+    assert str(post.get("disable_notification", "false")).lower() == "false"
+    app, close = await site.app()
+    try:
+        answer = await app.post.urgent(article)
+    finally:
+        await close()
+    assert answer == [("tg-main", "refusé : ce canal l'a déjà publié")]
+    assert await site.round_at(at(1, 5)) == []
+    [regular] = await site.round_at(at(8, 0))
+    assert "numéro 1" in titles(regular)
+
+
+def test_relais_plan_json_shows_the_coming_roundup(server, tg, db_url, tmp_path, capsys) -> None:
+    import asyncio
+
+    import yaml
+
+    from bot.cli import main
+
+    site = Site(
+        server,
+        tg,
+        db_url,
+        roundup={"at": ["07:00"], "min_items": 3, "max_items": 10},
+        slots={"mon-sun": ["08:00", "12:00"]},
+    )
+    asyncio.run(overnight(site))
+    path = tmp_path / "relais.yaml"
+    path.write_text(yaml.safe_dump(site.config, allow_unicode=True), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--config", str(path), "plan", "--json", "--from", "2026-11-03T06:00:00"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    roundup, *singles = records
+    assert roundup["kind"] == "roundup" and roundup["due"] == "2026-11-03T07:00:00+00:00"
+    assert roundup["why"] == "récapitulatif de 07:00" and roundup["delivery"] is None
+    assert len(roundup["articles"]) == 10 and "numéro 15" in roundup["articles"][0]["title"]
+    assert [(r["kind"], r["due"][11:16], r["why"]) for r in singles[:2]] == [
+        ("post", "08:00", "créneau de 08:00"),
+        ("post", "12:00", "créneau de 12:00"),
+    ]
+    assert set(roundup) == {"channel", "due", "kind", "state", "delivery", "articles", "why"}
+    assert main(["--config", str(path), "plan", "--channel", "nope"]) == 2
+    assert main(["--config", str(path), "plan", "--from", "2026-11-03T06:00:00"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "03/11 07:00  tg-main  récapitulatif (10) — récapitulatif de 07:00"

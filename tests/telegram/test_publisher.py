@@ -73,10 +73,14 @@ async def test_ids_and_links_follow_the_channel(
     assert call.params.get("disable_notification") in (None, "false")
 
 
-async def test_channel_silent_setting_applies(tg: FakeTelegram, bot: ExtBot[Any]) -> None:
+async def test_the_post_says_whether_it_rings(tg: FakeTelegram, bot: ExtBot[Any]) -> None:
+    """The channel's `silent` reaches the post when it is rendered; an urgent post on a silent
+    channel is rendered ringing (breaking news always rings), and the publisher obeys the post."""
     publisher = TelegramPublisher(channel(silent=True), bot)
-    await publisher.publish(post(silent=False))
+    await publisher.publish(post(silent=True))
     assert tg.calls("sendMessage")[-1].params["disable_notification"] == "true"
+    await publisher.publish(post(silent=False))
+    assert tg.calls("sendMessage")[-1].params.get("disable_notification") in (None, "false")
 
 
 async def test_numeric_chat_link_comes_from_the_answer(tg: FakeTelegram, bot: ExtBot[Any]) -> None:
