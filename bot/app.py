@@ -32,6 +32,7 @@ from bot.settings import ChannelSettings, Settings
 from bot.storage.store import Storage
 
 if TYPE_CHECKING:
+    from bot.delivery.approval_desk import ApprovalRound
     from bot.telegram_bot.service import ReaderBot
 
 WORKER_WIDTH = 64  # the `worker` column of the outbox tables
@@ -134,6 +135,7 @@ class App:
             alerts=self.alerts,
             worker=worker,
         )
+        self.outbox.approvals = self._approvals()
         wake = asyncio.Event()  # set: the delivery loop has new work
         self.post = PostUrl(settings, storage, self.fetcher, clock=self.clock, wake=wake.set)
         self.tokens = TokenWatch(
@@ -151,6 +153,20 @@ class App:
             reader=self._reader_bot(worker, wake) if with_reader else None,
             wake=wake,
         )
+
+    def _approvals(self) -> ApprovalRound | None:
+        """Approval by the admins in private chats, when any channel asks for it."""
+        from bot.delivery.approval_desk import ApprovalRound
+
+        if not any(c.approval.enabled for c in self.settings.channels):
+            return None
+        desk = None
+        bot, admins = self.services.telegram_bot, self.settings.telegram.admins
+        if bot is not None and admins:
+            from bot.telegram_bot.approvals import TelegramDesk
+
+            desk = TelegramDesk(bot, admins, lang=self.settings.site.language)
+        return ApprovalRound(self.storage, desk, clock=self.clock, render=self.outbox.preview)
 
     def _reader_bot(self, worker: str, wake: asyncio.Event) -> ReaderBot:
         """The reader and admin bot on the shared Telegram client; /post goes through `post`."""

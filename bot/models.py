@@ -174,6 +174,7 @@ class Delivery:
     covered_by: int | None = None
     pinned_until: datetime | None = None
     teaser: str | None = None
+    asked_at: datetime | None = None  # `pending`: when the admins were asked
 
 
 @dataclass(frozen=True, slots=True)

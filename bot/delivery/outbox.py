@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.content.render import render_post
 from bot.content.roundup import render_roundup, roundup_heading
 from bot.delivery.alerts import Alerts
+from bot.delivery.approval_desk import ApprovalRound
 from bot.delivery.next_post import Step, next_step
 from bot.delivery.outcome import CHANNEL_OF, Answer, NotRendered, decide
 from bot.delivery.plan import ScheduleFacts
@@ -126,6 +127,7 @@ class Outbox:
         self._rand = rand
         self._strip: Mapping[str, tuple[str, ...]] = {f.id: f.strip for f in settings.feeds}
         self._unrecorded: dict[str, tuple[Sent, PublishResult]] = {}
+        self.approvals: ApprovalRound | None = None  # set by the App when admins can approve
 
     # ---- lifecycle ----------------------------------------------------------------------
 
@@ -187,6 +189,8 @@ class Outbox:
         self.recover()
         await self.unpin_due()
         channels = [c for c in self.settings.channels if not self._paused(c, report)]
+        if self.approvals is not None:
+            await self.approvals.run(channels)
         await self.reconcile(channels, report)
         results = await asyncio.gather(
             *(self._deliver_channel(c, report, stop) for c in channels), return_exceptions=True
@@ -451,6 +455,10 @@ class Outbox:
                 else:
                     self.storage.resolve_found(claim.id, result, now)
             del self._unrecorded[label]
+
+    def preview(self, channel: ChannelSettings, article: Article) -> Post:
+        """The post as it will go out (what the admins approve)."""
+        return self._render(channel, article, shorter=False)
 
     def _render(
         self,

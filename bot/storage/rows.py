@@ -71,6 +71,7 @@ def delivery(m: Any) -> Delivery:
         covered_by=m["covered_by"],
         pinned_until=m["pinned_until"],
         teaser=m["teaser"],
+        asked_at=m["asked_at"],
     )
 
 

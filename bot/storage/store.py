@@ -6,6 +6,7 @@ from typing import IO
 
 import sqlalchemy as sa
 
+from bot.storage.approvals import ApprovalsPart
 from bot.storage.articles import ArticlesPart
 from bot.storage.broadcasts import BroadcastsPart
 from bot.storage.channels import ChannelsPart, DeliveriesPart
@@ -16,7 +17,14 @@ from bot.storage.search import SearchPart
 
 
 class Storage(
-    FeedsPart, ArticlesPart, ChannelsPart, DeliveriesPart, ReadersPart, BroadcastsPart, SearchPart
+    FeedsPart,
+    ArticlesPart,
+    ChannelsPart,
+    DeliveriesPart,
+    ApprovalsPart,
+    ReadersPart,
+    BroadcastsPart,
+    SearchPart,
 ):
     """Reads and writes; each public method is one transaction."""
 

@@ -11,10 +11,9 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import CommandHandler, filters
 
-from bot.content.render import escape_html
 from bot.delivery.planning import channel_plans
 from bot.feeds.identity import allowed_hosts, site_host
-from bot.models import Delivery, DeliveryState, FacebookPost, TelegramPost
+from bot.models import Delivery, DeliveryState
 from bot.preview import render_for
 from bot.telegram_bot.context import BotContext, clean_input, send
 from bot.telegram_bot.handlers import argument
@@ -24,6 +23,7 @@ from bot.telegram_bot.views import (
     channel_kind,
     fit,
     plan_text,
+    post_html,
     queue_text,
     status_text,
     urgent_text,
@@ -323,18 +323,7 @@ class AdminHandlers:
             if rendered is None or rendered.post is None:
                 continue
             head = text(lang, "preview_title", channel=channel.id, type=channel_kind(channel))
-            post = rendered.post
-            if isinstance(post, TelegramPost):
-                body = post.text  # already Telegram HTML, as the channel would get it
-                if post.photo:
-                    body += f"\n\n🖼 {escape_html(post.photo)}"
-            elif isinstance(post, FacebookPost):
-                body = escape_html(post.message)
-                if post.link:
-                    body += f"\n\n🔗 {escape_html(post.link)}"
-            else:
-                body = escape_html(post.text)
-            await send(update, context, fit([head, "", Html(body)]))
+            await send(update, context, fit([head, "", Html(post_html(rendered.post))]))
             shown += 1
             if shown >= PREVIEW_CHANNELS:
                 break

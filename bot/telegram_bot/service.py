@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
 from bot.telegram_bot.admin import AdminHandlers
+from bot.telegram_bot.approvals import ApprovalHandlers, TelegramDesk
 from bot.telegram_bot.broadcast import Broadcaster
 from bot.telegram_bot.command_limit import CommandLimiter, Verdict
 from bot.telegram_bot.context import AdminHooks, BotContext, TopicCache, send
@@ -125,6 +126,9 @@ def build_application(
     application.bot_data[CONTEXT_KEY] = ctx
     application.add_handler(TypeHandler(Update, _gate(ctx)), group=-1)
     reader_handlers = ReaderHandlers(ctx)
+    if any(c.approval.enabled for c in settings.channels):
+        desk = TelegramDesk(bot, settings.telegram.admins, lang=settings.site.language)
+        ApprovalHandlers(ctx, desk).register(application, fallback=reader_handlers.plain_text)
     reader_handlers.register(application)
     AdminHandlers(ctx).register(application)
     reader_handlers.register_fallbacks(application)

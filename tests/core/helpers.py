@@ -42,8 +42,13 @@ def article(n: int, *, feed: str = "site", title: str | None = None, **kw: Any) 
     )
 
 
-def new(a: Article, channels: Iterable[str], reason: SkipReason | None = None) -> NewArticle:
-    return NewArticle(a, normalise_title(a.title), [(c, reason) for c in channels])
+def new(
+    a: Article, channels: Iterable[str], reason: SkipReason | None = None, *, start: Any = None
+) -> NewArticle:
+    """An article to record for these channels; `start` (a models.Start) for each of them."""
+    ids = list(channels)
+    starts = {c: start for c in ids} if start is not None else {}
+    return NewArticle(a, normalise_title(a.title), [(c, reason) for c in ids], starts=starts)
 
 
 def settings(channels: list[dict[str, Any]] | None = None, **extra: Any) -> Settings:

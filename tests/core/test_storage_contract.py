@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.delivery.approval import Verdict
 from bot.delivery.next_post import Step
 from bot.models import (
     Claimed,
@@ -18,6 +19,7 @@ from bot.models import (
     Outcome,
     PublishResult,
     SkipReason,
+    Start,
 )
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
@@ -126,6 +128,24 @@ def _finish_roundup(w: Walk) -> None:
     assert back == {S.QUEUED}
 
 
+def _approvals(w: Walk) -> None:
+    """A pending post: asked once, an admin's edit, the teaser, and a second answer refused."""
+    w.store.record([new(article(6), ["out"], start=Start(pending=True))], BASE)
+    [pending] = w.store.pending_to_ask("out")
+    assert w.store.mark_asked(pending.id, BASE) and not w.store.mark_asked(pending.id, BASE)
+    w.store.set_approval_messages(pending.id, [(11, 7), (12, 9)])
+    assert w.store.approval_messages(pending.id) == [(11, 7), (12, 9)]
+    edit = Verdict("edit", "Awa (11)", BASE)
+    assert w.store.answer_pending(pending.id, edit, state=S.PENDING, due=BASE) == (True, edit)
+    late = Verdict("skip", "Moussa (12)", BASE)
+    assert w.store.answer_pending(pending.id, late, state=S.SKIPPED, due=BASE) == (False, edit)
+    assert w.store.editing("Awa (11)").id == pending.id  # type: ignore[union-attr]
+    assert w.store.set_teaser(pending.id, "Awa (11)", "Notre accroche", BASE)
+    assert w.store.delivery(pending.id).teaser == "Notre accroche"  # type: ignore[union-attr]
+    assert w.store.overdue_pending("out", BASE) == []  # approved: no longer pending
+
+
+NOBODY = Verdict("skip", "x", BASE)
 STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("ensure_channels", lambda w: w.store.ensure_channels(["out", "fb"], BASE)),
     (
@@ -217,6 +237,22 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("due_unpins", lambda w: [d.id for d in w.store.due_unpins(BASE)] == [w.claimed[0].id]),
     ("unpinned", lambda w: w.store.unpinned(w.claimed[0].id, BASE)),
     ("due_unpins", lambda w: w.store.due_unpins(BASE) == []),
+    ("pending_to_ask", _approvals),
+    ("mark_asked", lambda w: not w.store.mark_asked(1, BASE)),
+    ("set_approval_messages", lambda w: w.store.set_approval_messages(1, [])),
+    ("approval_messages", lambda w: w.store.approval_messages(1) == []),
+    (
+        "answer_pending",
+        lambda w: (
+            w.store.answer_pending(1, Verdict("skip", "x", BASE), state=S.SKIPPED, due=BASE)[0]
+            is False
+        ),
+    ),
+    ("editing", lambda w: w.store.editing("nobody") is None),
+    ("set_teaser", lambda w: not w.store.set_teaser(1, "nobody", "x", BASE)),
+    ("overdue_pending", lambda w: w.store.overdue_pending("out", BASE) == []),
+    ("states_of", lambda w: w.store.states_of(A1.key) == {"out": S.SENT, "fb": S.SENT}),
+    ("promote_urgent", lambda w: not w.store.promote_urgent(A1.key, "out", BASE)),
 ]
 NOT_QUERIES = {"open", "close", "engine", "is_postgres", "readers"}  # opened and closed below
 

@@ -127,12 +127,12 @@ class Site:
             await app.service.run_once()
         finally:
             await close()
-        return [
+        return [  # the channel's posts, not the admins' private messages
             c.params
             for c in self.tg.calls()
             if c.method in {"sendPhoto", "sendMessage"}
             and c.status == 200
-            and str(c.params.get("chat_id")) != "4242"
+            and c.params.get("chat_id") == "@sahel_actu"
         ]
 
     def states(self) -> list[DeliveryState]:
@@ -285,3 +285,85 @@ def test_relais_plan_json_shows_the_coming_roundup(server, tg, db_url, tmp_path,
     assert main(["--config", str(path), "plan", "--from", "2026-11-03T06:00:00"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "03/11 07:00  tg-main  récapitulatif (10) — récapitulatif de 07:00"
+
+
+ADMIN, OTHER = 4242, 5151
+
+
+async def test_approval_round_trip_edit_then_publish_and_timeout(server, tg, db_url) -> None:
+    """Each post goes to the admins first, as it will look; ✅ publishes it, a second admin
+    sees what was decided, ✏️ takes the admin's next message as its teaser, and nobody's answer
+    skips it after the timeout."""
+    from bot.telegram_bot.context import AdminHooks
+    from bot.telegram_bot.service import ReaderBot
+    from tests.readers.conftest import Chat
+
+    for admin in (ADMIN, OTHER):
+        tg.set_chat(admin, type="private", title=None)
+    site = Site(
+        server,
+        tg,
+        db_url,
+        approval=True,
+        approval_timeout={"after": "2h", "then": "skip"},
+    )
+    site.config["telegram"]["admins"] = [ADMIN, OTHER]
+    site.settings = settings_from_mapping(site.config, env={})
+    for n in (1, 2, 3):
+        site.publish(n)
+    assert await site.round_at(at(9, 0)) == []  # nothing goes out before an admin says so
+    asked = [c.params for c in tg.calls("sendMessage") if c.params["chat_id"] == str(ADMIN)]
+    assert len(asked) == 3
+    shown = parse_html(asked[0]["text"])[0]
+    assert shown.startswith("🕵️ À approuver pour tg-main (#")
+    assert "salubrité numéro" in shown  # the post as it will look
+    buttons = [b["text"] for row in asked[0]["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["✅ Publier", "✏️ Modifier", "⏭ Ignorer", "⏰ Plus tard"]
+    ids = {}
+    for params in asked:
+        number = int(parse_html(params["text"])[0].split("numéro ")[1].split()[0])
+        ids[number] = int(params["text"].split("(#")[1].split(")")[0])
+    mine = {m["text"].split("(#")[1].split(")")[0]: m["message_id"] for m in tg.messages(ADMIN)}
+
+    app, close = await site.app()
+    reader = ReaderBot(
+        site.settings,
+        app.storage,
+        bot=app.services.telegram_bot,
+        clock=site.clock,
+        hooks=AdminHooks(wake=lambda: None),
+        poll_timeout=1,
+    )
+    await reader.start()
+    try:
+        awa, moussa = Chat(tg, ADMIN, "fr", "Awa"), Chat(tg, OTHER, "fr", "Moussa")
+        await awa.press(f"ap:{ids[1]}:p", message_id=mine[str(ids[1])])
+        await moussa.press(f"ap:{ids[1]}:s")
+        answers = [str(c.params.get("text")) for c in tg.calls("answerCallbackQuery")]
+        assert answers[0].startswith("✅ Publier — par Awa")
+        assert answers[1].startswith("Déjà décidé : ✅ Publier — par Awa")  # one answer stands
+        edited = [c.params for c in tg.calls("editMessageText")]
+        assert {e["chat_id"] for e in edited} == {str(ADMIN), str(OTHER)}  # both admins see it
+        [prompt] = await awa.press(f"ap:{ids[2]}:e", expect=1)
+        assert "nouveau texte d'accroche" in str(prompt.params["text"])
+        replies = await awa.say(
+            "Kayes se mobilise : la propreté de la ville, l'affaire de tous", expect=2
+        )
+        assert {r.method for r in replies} == {"sendMessage", "editMessageText"}
+        [thanks] = [r for r in replies if r.method == "sendMessage"]
+        assert str(thanks.params["text"]).startswith("✅ Accroche enregistrée")
+    finally:
+        await reader.stop()
+        await close()
+    posts = await site.round_at(at(9, 10))
+    assert len(posts) == 2
+    [edited_post] = [p for p in posts if "numéro 2" in titles(p)]
+    assert "la propreté de la ville, l'affaire de tous" in titles(edited_post)
+    assert await site.round_at(at(11, 1)) == []  # the third: nobody answered, skipped at 11:00
+    storage = Storage.open(site.settings.storage)
+    try:
+        third = storage.delivery(ids[3])
+    finally:
+        storage.close()
+    assert third is not None and third.state is DeliveryState.SKIPPED
+    assert await site.round_at(at(12, 0)) == []  # and never posted twice
