@@ -194,6 +194,23 @@ class Roundup:
 
 
 @dataclass(frozen=True, slots=True)
+class EditClaim:
+    """A claimed edit: the post (its delivery) to bring up to date, what it will show, and the
+    platform calls that do it (`corrections.EditPlan.methods`)."""
+
+    id: int
+    delivery_id: int
+    channel_id: str
+    title: str
+    lead: str
+    image: str | None
+    methods: tuple[str, ...]
+    why: str = ""
+    attempts: int = 0
+    worker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     """What a channel's claim gave: a delivery (`urgent` or not) or a roundup to send now, the
     stale deliveries it skipped, or when to come back (`later`; None with nothing: idle)."""

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.content.teaser import article_teaser
 from bot.delivery.alerts import Alerts
 from bot.delivery.approval import start_of
+from bot.delivery.corrections import edits_for, version_of
 from bot.delivery.route import decide, first_run_keep
 from bot.errors import FeedError
 from bot.feeds.backoff import next_poll
@@ -40,6 +41,8 @@ class PollReport:
     carried: list[str] = field(default_factory=list)  # keys of every article in the feed now
     skipped_entries: int = 0
     next_poll: datetime | None = None
+    known: list[tuple[str, Article]] = field(default_factory=list)  # (stored key, as now)
+    edits: int = 0  # corrections queued by this poll
 
     @property
     def queued(self) -> int:
@@ -137,6 +140,7 @@ class Poller:
                 )
             )
             report.new = [i for i in report.new if i.article.key in recorded]
+            report.edits = self._corrections(report.known, now, strip=feed.strip)
             if state.consecutive_errors >= ALERT_AFTER_ERRORS:
                 self.alerts.add(
                     "Flux rétabli",
@@ -239,7 +243,30 @@ class Poller:
             skipped_entries=len(parsed.skipped),
             baseline=baseline,
             carried=[known.get(a.key, a.key) for a in parsed.articles],
+            known=[(known[a.key], a) for a in parsed.articles if a.key in known],
         )
+
+    def _corrections(
+        self, known: Sequence[tuple[str, Article]], now: datetime, *, strip: Sequence[str]
+    ) -> int:
+        """Articles already posted that the feed now shows changed: the edits `edits_for`
+        decides (a new title, a lead changed beyond a typo, a new image, within each
+        channel's `update_window`), recorded with the article as it is now. How many."""
+        platforms = {c.id: (c.type, c.update_window) for c in self.settings.channels}
+        windows = [w for _t, w in platforms.values() if w > timedelta(0)]
+        if not known or not windows:
+            return 0
+        posted = self.storage.posted_of([key for key, _a in known], now - max(windows))
+        added = 0
+        for key, article in known:
+            if key not in posted:
+                continue
+            shows = version_of(article, strip=strip)
+            edits = edits_for(posted[key], shows, platforms=platforms, at=now)
+            if edits:
+                added += self.storage.record_correction(key, article, edits, now)
+                log.info("article %s changed: %s", key, "; ".join(e.plan.why for e in edits))
+        return added
 
     def _starts(self, article: Article, channel_ids: Sequence[str], text: str) -> dict[str, Start]:
         """How the article starts on each channel it is queued for (urgent, pending), where

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -14,6 +14,7 @@ from bot.content.render import render_post
 from bot.content.roundup import render_roundup, roundup_heading
 from bot.delivery.alerts import Alerts
 from bot.delivery.approval_desk import ApprovalRound
+from bot.delivery.corrections import is_photo, version_of
 from bot.delivery.next_post import Step, next_step
 from bot.delivery.outcome import CHANNEL_OF, Answer, NotRendered, decide
 from bot.delivery.plan import ScheduleFacts
@@ -203,6 +204,7 @@ class Outbox:
                     result,
                     exc_info=(type(result), result, result.__traceback__),
                 )
+        await self.edit_due(report)
         await self.alerts.flush()
         return report
 
@@ -285,11 +287,81 @@ class Outbox:
             )
             if not outcome.shorter:
                 keep_going = self._apply(channel, delivery, article.title, outcome, report)
-                if urgent and outcome.state is DeliveryState.SENT and outcome.result:
-                    await self._pin(channel, delivery, outcome.result)
+                if outcome.state is DeliveryState.SENT and outcome.result:
+                    self._posted(channel, delivery, article, shorter=shortened)
+                    if urgent:
+                        await self._pin(channel, delivery, outcome.result)
                 return keep_going
             log.info("delivery %s: %s; rendering it shorter once", delivery.id, outcome.error)
             shortened = True
+
+    def _posted(
+        self, channel: ChannelSettings, delivery: Delivery, article: Article, *, shorter: bool
+    ) -> None:
+        """Note what the sent post shows: a correction of the article is compared with it."""
+        try:
+            post = self._render(channel, article, shorter=shorter, teaser=delivery.teaser)
+            strip = self._strip.get(article.feed_id, ())
+            shows = version_of(article, strip=strip)
+            self.storage.set_posted_version(delivery.id, shows, photo=is_photo(post))
+        except (ValueError, StorageError) as err:  # the post is out: only its edits are lost
+            log.warning("delivery %s: what the post shows was not recorded: %s", delivery.id, err)
+
+    async def edit_due(self, report: RoundReport) -> None:
+        """Send the corrections that are due (`corrections.edit_plan` decided each), through
+        the outbox like posts: claimed, made, recorded; a lost one is made again (idempotent)."""
+        older = stale_before(self.clock.now(), is_postgres=self.storage.is_postgres)
+        for edit_id in self.storage.recover_edits(self.clock.now(), older_than=older):
+            log.info("edit %s was left in 'sending' by a stopped process: queued again", edit_id)
+        channels = {c.id: c for c in self.settings.channels}
+        for claim in self.storage.claim_edits(self.clock.now(), worker=self.worker):
+            channel = channels.get(claim.channel_id)
+            delivery = self.storage.delivery(claim.delivery_id)
+            if channel is None or delivery is None or not delivery.remote_id:
+                gone = Outcome(DeliveryState.SKIPPED, "the channel or its post is gone")
+                self.storage.finish_edit(claim, gone, self.clock.now())
+                continue
+            article = self.storage.article(delivery.article_key)
+            answer: Answer
+            try:
+                post = self._render(channel, article, shorter=False, teaser=delivery.teaser)
+            except ValueError as err:
+                answer = NotRendered(str(err))
+            else:
+                answer = await self._edit(channel, delivery.remote_id, post, claim.methods)
+            outcome = decide(
+                answer,
+                CHANNEL_OF[channel.type],
+                attempts=claim.attempts,
+                now=self.clock.now(),
+                rand=self._rand(),
+                shortened=True,
+            )
+            if outcome.state is DeliveryState.UNKNOWN:  # an edit made twice shows the same
+                outcome = Outcome(DeliveryState.QUEUED, outcome.error, due=self.clock.now())
+            self.storage.finish_edit(claim, outcome, self.clock.now())
+            if outcome.state is DeliveryState.SENT:
+                log.info("edited delivery %s on %s (%s)", delivery.id, channel.id, claim.why)
+            elif outcome.state is DeliveryState.FAILED:
+                self.alerts.add(
+                    f"Correction impossible sur {channel.id}",
+                    f"« {article.title} » (#{delivery.id}) : {outcome.error}",
+                )
+            else:
+                report.count(channel.id, outcome)
+
+    async def _edit(
+        self, channel: ChannelSettings, remote_id: str, post: Post, methods: Sequence[str]
+    ) -> Answer:
+        try:
+            return await self.publisher(channel).edit(remote_id, post, methods)
+        except StorageError:
+            raise
+        except PublishError as err:
+            return err
+        except Exception as err:  # a bug in an adapter
+            log.exception("edit of %s on %s: unexpected error", remote_id, channel.id)
+            return err
 
     async def _send_roundup(
         self, channel: ChannelSettings, roundup: Roundup, report: RoundReport

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -24,6 +25,11 @@ class Publisher(Protocol):
 
     async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
         """After an unknown outcome: does the post exist on the platform since `since`?"""
+        ...
+
+    async def edit(self, remote_id: str, post: Post, methods: Sequence[str]) -> PublishResult:
+        """Bring a sent post up to date with `post`, by `methods` (`corrections.EditMethod`);
+        raises a `PublishError` like `publish`. A post that shows this already: done."""
         ...
 
     async def pin(self, remote_id: str) -> None:

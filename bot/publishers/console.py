@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.models import FacebookPost, Post, PublishResult, ReconcileOutcome, Reconciliation
@@ -25,6 +25,11 @@ class ConsolePublisher:
 
     async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
         return Reconciliation(ReconcileOutcome.CANNOT_TELL)
+
+    async def edit(self, remote_id: str, post: Post, methods: Sequence[str]) -> PublishResult:
+        body = post.message if isinstance(post, FacebookPost) else post.text
+        self._write(f"── {self.channel_id}: {remote_id} edited ──\n{body}\n")
+        return PublishResult(remote_id=remote_id)
 
     async def pin(self, remote_id: str) -> None:
         self._write(f"── {self.channel_id}: {remote_id} pinned ──\n")

@@ -11,6 +11,7 @@ from bot.storage.articles import ArticlesPart
 from bot.storage.broadcasts import BroadcastsPart
 from bot.storage.channels import ChannelsPart, DeliveriesPart
 from bot.storage.database import Database
+from bot.storage.edits import EditsPart
 from bot.storage.feeds import FeedsPart
 from bot.storage.readers import ReadersPart, ReaderStore
 from bot.storage.search import SearchPart
@@ -22,6 +23,7 @@ class Storage(
     ChannelsPart,
     DeliveriesPart,
     ApprovalsPart,
+    EditsPart,
     ReadersPart,
     BroadcastsPart,
     SearchPart,
