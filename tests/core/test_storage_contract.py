@@ -10,11 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from bot.delivery.approval import Verdict
+from bot.delivery.corrections import Edit, EditPlan, Version, version_key
 from bot.delivery.next_post import Step
 from bot.models import (
     Claimed,
     Delivery,
     DeliveryState,
+    EditClaim,
     FeedState,
     Outcome,
     PublishResult,
@@ -145,6 +147,27 @@ def _approvals(w: Walk) -> None:
     assert w.store.overdue_pending("out", BASE) == []  # approved: no longer pending
 
 
+def _corrections(w: Walk) -> None:
+    """A sent post knows what it shows; a change adds one edit per version; made, it shows it."""
+    sent = w.claimed[0]
+    w.store.set_posted_version(sent.id, Version("Ancien titre", "chapeau", None), photo=False)
+    [posted] = w.store.posted_of([sent.article_key], BASE)[sent.article_key]
+    assert posted.delivery == sent.id and posted.shows.title == "Ancien titre"
+    shows = Version("Nouveau titre", "chapeau", None)
+    plan = EditPlan(("editMessageText",), ("title",), "nouveau titre")
+    edit = Edit(sent.id, sent.channel_id, shows, plan, version_key(shows))
+    assert w.store.record_correction(sent.article_key, A1, [edit], BASE) == 1
+    assert w.store.record_correction(sent.article_key, A1, [edit], BASE) == 0  # once
+    [claim] = w.store.claim_edits(BASE, worker="w1")
+    assert claim.methods == ("editMessageText",) and claim.title == "Nouveau titre"
+    assert w.store.recover_edits(BASE) == [claim.id]  # a stopped worker's edit goes again
+    [again] = w.store.claim_edits(BASE, worker="w2")
+    assert w.store.finish_edit(again, Outcome(S.SENT, result=PublishResult("m1")), BASE)
+    [shown] = w.store.posted_of([sent.article_key], BASE)[sent.article_key]
+    assert shown.shows.title == "Nouveau titre"
+    assert [e["state"] for e in w.store.edits(sent.id)] == ["sent"]
+
+
 NOBODY = Verdict("skip", "x", BASE)
 STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("ensure_channels", lambda w: w.store.ensure_channels(["out", "fb"], BASE)),
@@ -253,6 +276,20 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("overdue_pending", lambda w: w.store.overdue_pending("out", BASE) == []),
     ("states_of", lambda w: w.store.states_of(A1.key) == {"out": S.SENT, "fb": S.SENT}),
     ("promote_urgent", lambda w: not w.store.promote_urgent(A1.key, "out", BASE)),
+    ("set_posted_version", _corrections),
+    ("posted_of", lambda w: w.store.posted_of(["nope"], BASE) == {}),
+    ("record_correction", lambda w: w.store.record_correction("nope", A1, [], BASE) == 0),
+    ("claim_edits", lambda w: w.store.claim_edits(BASE, worker="w1") == []),
+    ("recover_edits", lambda w: w.store.recover_edits(BASE) == []),
+    ("edits", lambda w: len(w.store.edits()) == 1),
+    (
+        "finish_edit",
+        lambda w: (
+            not w.store.finish_edit(
+                EditClaim(1, 1, "out", "t", "l", None, ()), Outcome(S.FAILED), BASE
+            )
+        ),
+    ),
 ]
 NOT_QUERIES = {"open", "close", "engine", "is_postgres", "readers"}  # opened and closed below
 

@@ -33,16 +33,23 @@ def at(hour: int, minute: int = 0) -> datetime:
     return DAY + timedelta(hours=hour, minutes=minute)
 
 
-def entry(n: int, published: datetime, *, category: str = "Société") -> str:
+def entry(
+    n: int,
+    published: datetime,
+    *,
+    category: str = "Société",
+    title: str | None = None,
+    lead: str = "ont présenté mardi le programme de la campagne",
+) -> str:
     town = TOWNS[(n - 1) % len(TOWNS)]
-    title = f"{town} : la mairie lance la campagne de salubrité numéro {n}"
+    title = title or f"{town} : la mairie lance la campagne de salubrité numéro {n}"
     return f"""<item><title>{title}</title>
 <link>https://sahel-actu.example/2026/11/salubrite-{n}/</link>
 <guid isPermaLink="false">https://sahel-actu.example/?p={n}</guid>
 <pubDate>{published:%a, %d %b %Y %H:%M:%S} +0000</pubDate>
 <category><![CDATA[{category}]]></category>
-<content:encoded><![CDATA[<p>Les services municipaux de {town} ont présenté mardi le
-programme de la campagne, quartier par quartier, avec les associations de jeunes.</p>]]>
+<content:encoded><![CDATA[<p>Les services municipaux de {town} {lead},
+quartier par quartier, avec les associations de jeunes.</p>]]>
 </content:encoded>
 </item>"""
 
@@ -73,6 +80,7 @@ class Site:
 
     def __init__(self, server: FeedServer, tg: FakeTelegram, db: str, **channel: Any) -> None:
         self.server, self.tg, self.entries = server, tg, []  # type: list[str]
+        self.published: dict[int, datetime] = {}
         config = {
             "site": {"name": "Sahel-Actu", "url": "https://sahel-actu.example"},
             "storage": db,
@@ -97,6 +105,13 @@ class Site:
     def publish(self, n: int, **kw: Any) -> None:
         """The site publishes article n now."""
         self.entries.append(entry(n, self.clock.now(), **kw))
+        self.published[n] = self.clock.now()
+        self.server.set("/feed", feed(self.entries))
+
+    def revise(self, n: int, **kw: Any) -> None:
+        """The newsroom corrects article n (same link and guid)."""
+        i = next(i for i, e in enumerate(self.entries) if f"?p={n}<" in e)
+        self.entries[i] = entry(n, self.published[n], **kw)
         self.server.set("/feed", feed(self.entries))
 
     async def app(self) -> tuple[App, Any]:
@@ -367,3 +382,34 @@ async def test_approval_round_trip_edit_then_publish_and_timeout(server, tg, db_
         storage.close()
     assert third is not None and third.state is DeliveryState.SKIPPED
     assert await site.round_at(at(12, 0)) == []  # and never posted twice
+
+
+async def test_a_corrected_title_edits_the_post_once_and_a_typo_does_not(
+    server, tg, db_url
+) -> None:
+    site = Site(server, tg, db_url)
+    site.publish(1)
+    [_post] = await site.round_at(at(9, 0))
+    [message] = tg.messages(CHAT_ID)
+    site.revise(1, lead="ont présenté mardi le programme de la campagnne")  # a typo
+    assert await site.round_at(at(9, 10)) == [] and tg.calls("editMessageText") == []
+    site.revise(1, title="Bamako : la mairie reporte la campagne de salubrité numéro 1")
+    assert await site.round_at(at(9, 20)) == []  # no second post …
+    [edit] = tg.calls("editMessageText")  # … one edit of the first
+    assert int(edit.params["message_id"]) == message["message_id"]
+    assert "la mairie reporte la campagne" in parse_html(edit.params["text"])[0]
+    [now] = tg.messages(CHAT_ID)
+    assert "reporte" in now["text"] and "edit_date" in now
+    for later in (at(9, 30), at(10, 0)):  # the feed still says so: nothing more to do
+        assert await site.round_at(later) == [] and tg.calls("editMessageText") == []
+    site.revise(
+        1,
+        title="Bamako : la mairie reporte la campagne de salubrité numéro 1",
+        lead="ont annulé mardi le programme de la campagne",
+    )
+    assert await site.round_at(at(10, 10)) == []
+    assert len(tg.calls("editMessageText")) == 1  # a new change: one more edit
+    site.clock.advance(timedelta(days=2))
+    site.revise(1, title="Bamako : la campagne de salubrité numéro 1 aura lieu en décembre")
+    assert await site.round_at(site.clock.now()) == []
+    assert tg.calls("editMessageText") == []  # past update_window (24h): left as it is
