@@ -413,3 +413,113 @@ async def test_a_corrected_title_edits_the_post_once_and_a_typo_does_not(
     site.revise(1, title="Bamako : la campagne de salubrité numéro 1 aura lieu en décembre")
     assert await site.round_at(site.clock.now()) == []
     assert tg.calls("editMessageText") == []  # past update_window (24h): left as it is
+
+
+# ---- never twice, never lost: a process that stops between the claim and the answer ---------
+
+
+def _dead_worker_claims(site: Site, when: datetime) -> Any:
+    """A worker takes the channel's turn at `when` (the roundup) and dies before sending it."""
+    from bot.delivery.next_post import next_step
+
+    channel, tz = site.settings.channels[0], site.settings.site.tz
+    storage = Storage.open(site.settings.storage)
+    try:
+        return storage.claim(
+            "tg-main",
+            when,
+            day_start=DAY,
+            decide=lambda facts: next_step(
+                when,
+                facts.items,
+                channel=channel,
+                tz=tz,
+                tally=facts.tally(when, tz),
+                last_roundup=facts.last_roundup,
+            ),
+            worker="dead",
+        )
+    finally:
+        storage.close()
+
+
+ROUNDUP = {"at": ["07:00"], "after_quiet": True, "min_items": 3, "max_items": 15}
+
+
+async def test_a_roundup_claimed_by_a_dead_worker_is_never_sent_twice_nor_its_articles(
+    server, tg, db_url
+) -> None:
+    site = Site(server, tg, db_url, roundup=ROUNDUP, slots={"mon-sun": ["08:00", "12:00"]})
+    await overnight(site)
+    turn = _dead_worker_claims(site, at(7, 0))
+    assert turn.roundup is not None and len(turn.roundup.covered) == 15
+    site.clock.advance(timedelta(minutes=6))  # past PostgreSQL's lease on `sending` rows
+    for later in (at(7, 6), at(8, 0), at(12, 0)):
+        assert await site.round_at(later) == []  # maybe out: never again, nor one by one
+    storage = Storage.open(site.settings.storage)
+    try:
+        [roundup] = storage.roundups("tg-main")
+        assert roundup.state is DeliveryState.UNKNOWN
+        assert {d.state for d in storage.deliveries()} == {DeliveryState.COVERED}
+    finally:
+        storage.close()
+
+
+async def test_a_roundup_through_a_429_goes_out_once(server, tg, db_url) -> None:
+    from tests.fakes.telegram_api import Reply
+
+    site = Site(server, tg, db_url, roundup=ROUNDUP)
+    await overnight(site)
+    tg.inject("sendMessage", Reply.flood(5), times=1)
+    site.clock.advance(at(7, 0) - site.clock.now())
+    posts = await site.round_at(at(7, 0))  # the 429 is waited for within the round
+    assert len(posts) == 1 and titles(posts[0]).startswith("🗞 L'essentiel")
+    assert await site.round_at(at(7, 30)) == []
+
+
+async def test_a_failed_roundup_gives_its_articles_back_to_the_slots(server, tg, db_url) -> None:
+    from tests.fakes.telegram_api import Reply
+
+    site = Site(server, tg, db_url, roundup=ROUNDUP, slots={"mon-sun": ["08:00", "12:00"]})
+    await overnight(site)
+    tg.inject("sendMessage", Reply.error(400, "Bad Request: chat not found"), times=1)
+    assert await site.round_at(at(7, 0)) == []  # refused for good
+    [first] = await site.round_at(at(8, 0))  # never lost: one by one, newest first
+    assert "numéro 15" in titles(first)
+
+
+async def test_an_edit_claimed_by_a_dead_worker_is_made_once(server, tg, db_url) -> None:
+    site = Site(server, tg, db_url)
+    site.publish(1)
+    await site.round_at(at(9, 0))
+    site.revise(1, title="Bamako : la mairie reporte la campagne de salubrité numéro 1")
+    app, close = await site.app()
+    try:
+        await app.service.poll_all()  # the change is seen: one edit queued
+        [claim] = app.storage.claim_edits(site.clock.now(), worker="dead")  # … and lost
+    finally:
+        await close()
+    assert claim.title.startswith("Bamako : la mairie reporte")
+    site.clock.advance(timedelta(minutes=6))
+    assert await site.round_at(site.clock.now()) == []
+    assert len(tg.calls("editMessageText")) == 1  # made by the next worker, once
+    assert await site.round_at(site.clock.now() + timedelta(minutes=5)) == []
+    assert tg.calls("editMessageText") == []
+
+
+async def test_an_approval_asked_by_a_dead_worker_is_settled_by_the_timeout(
+    server, tg, db_url
+) -> None:
+    site = Site(server, tg, db_url, approval=True, approval_timeout={"after": "2h"})
+    site.publish(1)
+    app, close = await site.app()
+    try:
+        await app.service.poll_all()
+        [pending] = app.storage.pending_to_ask("tg-main")
+        assert app.storage.mark_asked(pending.id, site.clock.now())  # then the process died
+    finally:
+        await close()
+    assert await site.round_at(at(1, 0)) == []  # nobody was asked, nothing goes out …
+    [post] = await site.round_at(at(6, 0))  # … until the timeout publishes it (after quiet)
+    assert "numéro 1" in titles(post)
+    assert await site.round_at(at(7, 0)) == []  # once
