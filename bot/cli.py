@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--dry-run", action="store_true", help="render and log; send and record nothing"
     )
+    sub.add_parser("reload", help="have the running service re-read its configuration (SIGHUP)")
     status = sub.add_parser("status", help="feeds and channels at a glance")
     status.add_argument("--json", action="store_true")
     plan = sub.add_parser("plan", help="what will go out when: slots, roundups, approvals")
@@ -82,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "status": cmd_status,
         "history": cmd_history,
         "plan": cmd_plan,
+        "reload": cmd_reload,
     }
     level = (
         logging.DEBUG
@@ -206,14 +209,42 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.runner import dry_run, run_once, serve
+    from bot.runner import dry_run, pid_file, run_once, serve
 
     settings = _settings(args)
     if args.dry_run:
         return asyncio.run(dry_run(settings, print))
     if args.once:
         return asyncio.run(run_once(settings, print))
-    return asyncio.run(serve(settings))
+    pid = pid_file(args.config)
+    try:
+        pid.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    except OSError as err:
+        logging.getLogger("relais").warning("no pid file %s (relais reload): %s", pid, err)
+    try:
+        return asyncio.run(serve(settings, reload=lambda: _settings(args)))
+    finally:
+        with contextlib.suppress(OSError):
+            if pid.read_text(encoding="utf-8").strip() == str(os.getpid()):
+                pid.unlink()
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    """Check the config, then ask the running `relais run` (its pid file) to apply it."""
+    import signal
+
+    from bot.runner import pid_file
+
+    _settings(args)  # an invalid config is refused here, with its errors (ConfigError)
+    pid = pid_file(args.config)
+    try:
+        number = int(pid.read_text(encoding="utf-8").strip())
+        os.kill(number, signal.SIGHUP)
+    except (OSError, ValueError) as err:
+        print(f"relais: no running service found ({pid}: {err})", file=sys.stderr)
+        return EXIT_RUNTIME
+    print(f"reload asked of the service (pid {number}); the configuration is valid")
+    return EXIT_OK
 
 
 # ---- status and history ------------------------------------------------------------------
