@@ -177,6 +177,7 @@ class App:
             fetch_article=self.post.fetch_article,
             enqueue=self.post.enqueue,
             urgent=self.post.urgent,
+            delete=lambda delivery, by: self.outbox.delete(delivery, by=by),
             wake=wake.set,
         )
         return ReaderBot(

@@ -86,6 +86,9 @@ class ShowPublisher:
         self._write(f"│ (corrigé : {remote_id})")
         return PublishResult(remote_id=remote_id)
 
+    async def delete(self, remote_id: str) -> None:
+        self._write(f"│ (supprimé : {remote_id})")
+
     async def pin(self, remote_id: str) -> None:
         self._write(f"│ (épinglé : {remote_id})")
 

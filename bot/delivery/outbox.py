@@ -20,6 +20,7 @@ from bot.delivery.outcome import CHANNEL_OF, Answer, NotRendered, decide
 from bot.delivery.plan import ScheduleFacts
 from bot.delivery.priority import urgent_post
 from bot.delivery.queue_order import STALE_AT_SLOT
+from bot.delivery.removal import delete_refusal
 from bot.delivery.route import too_old
 from bot.delivery.schedule import local_midnight
 from bot.errors import PublishError, StorageError
@@ -402,6 +403,26 @@ class Outbox:
             log.warning("urgent delivery %s to %s: could not pin: %s", delivery.id, channel.id, err)
             return
         self.storage.set_pinned(delivery.id, how.unpin_at, self.clock.now())
+
+    async def delete(self, delivery: Delivery, *, by: str) -> str | None:
+        """An admin's /delete: remove the sent post if `removal.delete_refusal` allows it; why
+        not, else None. The row stays `sent` (it was posted), its error says who removed it."""
+        channel = next((c for c in self.settings.channels if c.id == delivery.channel_id), None)
+        if channel is None:
+            return f"refusé : le canal {delivery.channel_id} n'est plus configuré"
+        now = self.clock.now()
+        refusal = delete_refusal(
+            channel.type, state=delivery.state.value, sent_at=delivery.sent_at, now=now
+        )
+        if refusal is not None or delivery.remote_id is None:
+            return refusal or "refusé : pas d'identifiant de publication"
+        try:
+            await self.publisher(channel).delete(delivery.remote_id)
+        except PublishError as err:
+            return f"échec : {err}"
+        self.storage.mark_deleted(delivery.id, f"supprimée par {by}", now)
+        log.warning("delivery %s on %s deleted by %s", delivery.id, channel.id, by)
+        return None
 
     async def unpin_due(self) -> None:
         """Unpin the urgent posts whose `pin_for` is over (an unpin twice is harmless)."""

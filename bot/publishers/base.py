@@ -32,6 +32,10 @@ class Publisher(Protocol):
         raises a `PublishError` like `publish`. A post that shows this already: done."""
         ...
 
+    async def delete(self, remote_id: str) -> None:
+        """Remove a sent post (an admin's /delete); one already gone counts as removed."""
+        ...
+
     async def pin(self, remote_id: str) -> None:
         """Pin a post (breaking news); a platform without pins does nothing."""
         ...

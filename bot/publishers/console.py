@@ -31,6 +31,9 @@ class ConsolePublisher:
         self._write(f"── {self.channel_id}: {remote_id} edited ──\n{body}\n")
         return PublishResult(remote_id=remote_id)
 
+    async def delete(self, remote_id: str) -> None:
+        self._write(f"── {self.channel_id}: {remote_id} deleted ──\n")
+
     async def pin(self, remote_id: str) -> None:
         self._write(f"── {self.channel_id}: {remote_id} pinned ──\n")
 

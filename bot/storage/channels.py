@@ -395,6 +395,10 @@ class ChannelsPart(Part):
             updated_at=now,
         )
 
+    def mark_deleted(self, delivery_id: int, note: str, now: datetime) -> bool:
+        """A sent post an admin removed: still `sent` (it was posted: never again), noted."""
+        return self._by_id(delivery_id, (S.SENT,), error=note, pinned_until=None, updated_at=now)
+
     def mark_skipped(self, delivery_id: int, reason: str, now: datetime) -> bool:
         """Give up a delivery that is not in flight (an admin's /skip)."""
         return self._by_id(

@@ -1,5 +1,5 @@
-"""Admin commands (/status /queue /plan /pause /resume /retry /skip /post /urgent /preview), for
-admins only."""
+"""Admin commands (/status /queue /plan /pause /resume /retry /skip /delete /post /urgent
+/preview), for admins only."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import CommandHandler, filters
 
+from bot.content.render import escape_html
 from bot.delivery.planning import channel_plans
 from bot.feeds.identity import allowed_hosts, site_host
 from bot.models import Delivery, DeliveryState
@@ -77,6 +78,7 @@ class AdminHandlers:
             ("skip", self.skip),
             ("post", self.post),
             ("urgent", self.urgent),
+            ("delete", self.delete),
             ("plan", self.plan),
             ("preview", self.preview),
         ):
@@ -211,6 +213,24 @@ class AdminHandlers:
         reason = f"skipped by admin {user.id if user else '?'}"
         done = delivery.state in allowed and self.ctx.storage.mark_skipped(delivery.id, reason, now)
         await self._settled(update, context, delivery, done, "skipped", "skip_refused")
+
+    async def delete(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        if self.ctx.hooks.delete is None:
+            await send(update, context, text(lang, "hooks_missing"))
+            return
+        delivery = await self._target(update, context, "delete_usage")
+        if delivery is None:
+            return
+        user = update.effective_user
+        by = f"l'admin {user.id if user else '?'}"
+        refusal = await self.ctx.hooks.delete(delivery, by)
+        message = (
+            text(lang, "deleted", id=delivery.id, channel=delivery.channel_id)
+            if refusal is None
+            else f"#{delivery.id} : {escape_html(refusal)}"
+        )
+        await send(update, context, message)
 
     async def _target(self, update: Update, context: Any, usage: str) -> Delivery | None:
         """The delivery an admin's command names, or None (the admin has been answered)."""

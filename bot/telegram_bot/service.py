@@ -50,8 +50,8 @@ READER_COMMANDS = (
     "stop",
 )
 ADMIN_COMMANDS = (
-    *("status", "queue", "plan", "pause", "resume", "retry", "skip", "post", "urgent"),
-    "preview",
+    *("status", "queue", "plan", "pause", "resume", "retry", "skip", "delete", "post"),
+    *("urgent", "preview"),
 )
 ALLOWED_UPDATES = ["message", "callback_query"]  # not channel posts, not inline queries
 IDLE_WAKE = timedelta(seconds=30)  # the run loop looks at digests at least this often

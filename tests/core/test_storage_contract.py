@@ -277,6 +277,7 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("states_of", lambda w: w.store.states_of(A1.key) == {"out": S.SENT, "fb": S.SENT}),
     ("promote_urgent", lambda w: not w.store.promote_urgent(A1.key, "out", BASE)),
     ("set_posted_version", _corrections),
+    ("mark_deleted", lambda w: w.store.mark_deleted(w.claimed[0].id, "supprimée", BASE)),
     ("posted_of", lambda w: w.store.posted_of(["nope"], BASE) == {}),
     ("record_correction", lambda w: w.store.record_correction("nope", A1, [], BASE) == 0),
     ("claim_edits", lambda w: w.store.claim_edits(BASE, worker="w1") == []),

@@ -523,3 +523,26 @@ async def test_an_approval_asked_by_a_dead_worker_is_settled_by_the_timeout(
     [post] = await site.round_at(at(6, 0))  # … until the timeout publishes it (after quiet)
     assert "numéro 1" in titles(post)
     assert await site.round_at(at(7, 0)) == []  # once
+
+
+async def test_delete_removes_a_post_within_48_hours_and_says_why_not_after(
+    server, tg, db_url
+) -> None:
+    site = Site(server, tg, db_url)
+    site.publish(1)
+    site.publish(2)
+    assert len(await site.round_at(at(9, 0))) == 2
+    app, close = await site.app()
+    try:
+        first, second = app.storage.deliveries()
+        assert await app.outbox.delete(first, by="l'admin 4242") is None
+        assert [m["message_id"] for m in tg.messages(CHAT_ID)] == [int(second.remote_id or 0)]
+        site.clock.advance(timedelta(hours=49))
+        refusal = await app.outbox.delete(second, by="l'admin 4242")
+        assert refusal is not None and "moins de 48 heures" in refusal
+        assert len(tg.messages(CHAT_ID)) == 1
+        after = app.storage.delivery(first.id)
+        assert after is not None and after.state is DeliveryState.SENT  # posted: never again
+        assert after.error == "supprimée par l'admin 4242"
+    finally:
+        await close()

@@ -17,8 +17,9 @@ What it does like Telegram:
   "parameters"}`` using the real bodies saved in ``../shared/corpus`` when present (a built-in copy
   otherwise, so nothing here needs the corpus).
 * Methods: getMe, getChat, getChatMember, sendMessage, sendPhoto (URL, file_id or multipart
-  upload), editMessageText, editMessageCaption, editMessageMedia, pinChatMessage,
-  unpinChatMessage, sendChatAction, answerCallbackQuery, setMyCommands, getMyCommands,
+  upload), editMessageText, editMessageCaption, editMessageMedia, deleteMessage,
+  pinChatMessage, unpinChatMessage, sendChatAction, answerCallbackQuery, setMyCommands,
+  getMyCommands,
   deleteWebhook, getWebhookInfo, getUpdates (a queue; honours ``offset``, ``limit`` and
   ``timeout``, long-polling at most ``long_poll_cap`` seconds). Any other method: 404 Not Found.
 * Validation: HTML parse mode (only Telegram's tags; only ``&lt; &gt; &amp; &quot;`` and numeric
@@ -1386,6 +1387,15 @@ class FakeTelegram:
                     message["reply_markup"] = markup
                 return dict(message)
         raise ApiError.corpus("bad-request-message-to-edit-not-found")
+
+    def _m_deleteMessage(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        chat_id, message_id = self._message_to_edit(params)
+        with self._lock:
+            kept = [m for m in self._messages.get(chat_id, []) if m["message_id"] != message_id]
+            if len(kept) == len(self._messages.get(chat_id, [])):
+                raise ApiError.make(400, "Bad Request: message to delete not found")
+            self._messages[chat_id] = kept
+        return True
 
     def _pinnable(self, params: dict[str, Any]) -> tuple[int, int]:
         chat_id = self._resolve_chat(params.get("chat_id"))

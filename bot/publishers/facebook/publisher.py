@@ -83,6 +83,12 @@ class FacebookPublisher:
             await self._rescrape(post.link)
         return PublishResult(remote_id=remote_id, link=_permalink(remote_id))
 
+    async def delete(self, remote_id: str) -> None:
+        """DELETE /{post-id}."""
+        outcome = await self._client.call("delete_object", remote_id)
+        if isinstance(outcome, GraphFailure):
+            raise self._map(outcome, may_have_posted=False)
+
     async def pin(self, remote_id: str) -> None:
         """A Page's posts are not pinned through the Graph API: breaking news only rings."""
         return None

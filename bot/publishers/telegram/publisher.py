@@ -178,6 +178,16 @@ class TelegramPublisher:
         link = f"https://t.me/{username}/{remote_id}" if username else None
         return PublishResult(remote_id=remote_id, link=link)
 
+    async def delete(self, remote_id: str) -> None:
+        """deleteMessage (Telegram allows it within 48 hours: `removal.delete_refusal`)."""
+        try:
+            await self._bot.delete_message(chat_id=self._chat, message_id=int(remote_id))
+        except BadRequest as err:
+            if "message to delete not found" not in err.message.lower():
+                self._fail(err)
+        except TelegramError as err:
+            self._fail(err)
+
     async def pin(self, remote_id: str) -> None:
         """Pin the post (breaking news), without a second notification: it rang already."""
         try:
