@@ -312,6 +312,8 @@ def status_data(settings: Settings, storage: Any) -> dict[str, Any]:
                 "failed": n.get("failed", 0),
                 "unknown": n.get("unknown", 0),
                 "skipped": n.get("skipped", 0),
+                "pending": n.get("pending", 0),
+                "covered": n.get("covered", 0),
                 "next_due": _iso(c.next_due) if c else None,
                 "paused": state.paused,
                 "pause_reason": state.pause_reason,
@@ -345,6 +347,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(
             f"  {c['id']:<16} {c['type']:<8} queued {c['queued']} · sent {c['sent']} · "
             f"failed {c['failed']} · unknown {c['unknown']} · skipped {c['skipped']} · "
+            f"pending {c['pending']} · in roundups {c['covered']} · "
             f"next {_local(_dt(c['next_due']), settings)}{paused}"
         )
     return EXIT_OK

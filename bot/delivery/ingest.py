@@ -13,16 +13,18 @@ from bot.content.teaser import article_teaser
 from bot.delivery.alerts import Alerts
 from bot.delivery.approval import start_of
 from bot.delivery.corrections import edits_for, version_of
+from bot.delivery.removal import GONE_ALERT_WINDOW, gone_alert
 from bot.delivery.route import decide, first_run_keep
 from bot.errors import FeedError
 from bot.feeds.backoff import next_poll
-from bot.feeds.fetch import Fetcher, parse_fetched
-from bot.feeds.identity import normalise_title
+from bot.feeds.fetch import FeedHTTPError, Fetcher, parse_fetched
+from bot.feeds.identity import allowed_hosts, normalise_title, site_host
 from bot.feeds.parse import ParsedFeed
 from bot.models import REGULAR, Article, FeedState, NewArticle, SkipReason, Start
 from bot.settings import FeedSettings, Settings
 from bot.storage.store import Storage
 
+PAGE_CHECK_BYTES = 256 * 1024  # an article page is read this far to know it is still there
 log = logging.getLogger("relais.feeds")
 
 REPUBLISH_WINDOW = timedelta(days=7)
@@ -141,6 +143,7 @@ class Poller:
             )
             report.new = [i for i in report.new if i.article.key in recorded]
             report.edits = self._corrections(report.known, now, strip=feed.strip)
+            await self._vanished(feed, report.carried, now)
             if state.consecutive_errors >= ALERT_AFTER_ERRORS:
                 self.alerts.add(
                     "Flux rétabli",
@@ -267,6 +270,33 @@ class Poller:
                 added += self.storage.record_correction(key, article, edits, now)
                 log.info("article %s changed: %s", key, "; ".join(e.plan.why for e in edits))
         return added
+
+    async def _vanished(self, feed: FeedSettings, carried: Sequence[str], now: datetime) -> None:
+        """Posts whose article just left the feed soon after posting: is it gone from the site
+        (404/410, `removal.gone_alert`)? Then the admins get an alert with a one-tap delete.
+        Each post's URL is checked once, when its article leaves the feed."""
+        if not carried:
+            return  # an empty or unreadable feed says nothing about its articles
+        vanished = self.storage.vanished_posts(feed.id, carried, now - GONE_ALERT_WINDOW)
+        hosts = allowed_hosts(self.settings.site.url, [f.url for f in self.settings.feeds])
+        for delivery, title, url in vanished:
+            if site_host(url) not in hosts:
+                continue  # only the site's own pages are checked
+            try:
+                await self.fetcher.fetch(url, max_bytes=PAGE_CHECK_BYTES, hosts=hosts)
+                continue
+            except FeedHTTPError as err:
+                status = err.status
+            except FeedError:
+                continue  # unreachable is not gone
+            if gone_alert(status, sent_at=delivery.sent_at, now=now):
+                self.alerts.add(
+                    f"Article retiré du site ({status})",
+                    f"« {title} » (#{delivery.id} sur {delivery.channel_id}) : /delete "
+                    f"{delivery.id} pour retirer la publication",
+                    action=(f"🗑 Supprimer #{delivery.id}", f"del:{delivery.id}"),
+                )
+        self.storage.mark_gone_checked([d.id for d, _t, _u in vanished], now)
 
     def _starts(self, article: Article, channel_ids: Sequence[str], text: str) -> dict[str, Start]:
         """How the article starts on each channel it is queued for (urgent, pending), where

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from bot.delivery.corrections import Edit, Posted, Version
 from bot.feeds.identity import normalise_title
-from bot.models import Article, DeliveryState, EditClaim, Outcome
-from bot.storage import outbox
+from bot.models import Article, Delivery, DeliveryState, EditClaim, Outcome
+from bot.storage import outbox, rows
 from bot.storage import tables as t
 from bot.storage.database import Part, chunks, digest
 
@@ -170,6 +170,34 @@ class EditsPart(Part):
                 .returning(e.c.id)
             ).scalars()
             return sorted(back)
+
+    def vanished_posts(
+        self, feed_id: str, carried: Sequence[str], since: datetime
+    ) -> list[tuple[Delivery, str, str]]:
+        """Posts sent since `since` of this feed's articles that the feed no longer carries and
+        whose URL was not checked yet: (delivery, article title, article URL)."""
+        d, a = t.deliveries, t.articles
+        with self.db.tx() as conn:
+            found = conn.execute(
+                sa.select(d, a.c.title, a.c.url)
+                .select_from(d.join(a, a.c.key == d.c.article_key))
+                .where(
+                    a.c.feed_id == feed_id,
+                    d.c.state == S.SENT.value,
+                    d.c.sent_at >= since,
+                    d.c.gone_checked_at.is_(None),
+                )
+            ).all()
+        kept = set(carried)
+        return [
+            (rows.delivery(r._mapping), r.title, r.url) for r in found if r.article_key not in kept
+        ]
+
+    def mark_gone_checked(self, delivery_ids: Sequence[int], now: datetime) -> None:
+        d = t.deliveries
+        with self.db.tx() as conn:
+            for chunk in chunks(list(delivery_ids)):
+                conn.execute(d.update().where(d.c.id.in_(chunk)).values(gone_checked_at=now))
 
     def edits(self, delivery_id: int | None = None) -> list[dict[str, Any]]:
         """Edit rows (for status views and tests), oldest first."""

@@ -66,6 +66,7 @@ def planning_columns() -> list[sa.Column[Any]]:
         sa.Column("teaser", sa.Text),  # an admin's own teaser for this post ("✏️ Modifier")
         sa.Column("approval_messages", sa.JSON),  # [[admin chat, message id], ...]
         sa.Column("posted_version", sa.JSON),  # what the post shows: title, lead, image
+        sa.Column("gone_checked_at", UTCDateTime),  # its article left the feed: URL checked
     ]
 
 

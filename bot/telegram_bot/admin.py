@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Update
-from telegram.ext import CommandHandler, filters
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.content.render import escape_html
 from bot.delivery.planning import channel_plans
@@ -83,6 +85,29 @@ class AdminHandlers:
             ("preview", self.preview),
         ):
             app.add_handler(CommandHandler(name, self._admin_only(name, callback), filters=private))
+
+    def register_buttons(self, app: Any) -> None:
+        """The admins' alert buttons, before the reader's catch-all for stale buttons."""
+        app.add_handler(CallbackQueryHandler(self.delete_button, pattern=r"^del:\d{1,10}$"))
+
+    async def delete_button(self, update: Update, context: Any) -> None:
+        """🗑 under an alert (an article gone from the site): the one-tap /delete."""
+        query = update.callback_query
+        if query is None:
+            return
+        if not self.ctx.is_admin(query.from_user) or self.ctx.hooks.delete is None:
+            await query.answer()
+            return
+        delivery = self.ctx.storage.delivery(int((query.data or "del:0")[4:]))
+        if delivery is None:
+            await query.answer("Publication introuvable.")
+            return
+        refusal = await self.ctx.hooks.delete(delivery, f"l'admin {query.from_user.id}")
+        done = f"🗑 #{delivery.id} supprimée de {delivery.channel_id}."
+        await query.answer((refusal or done)[:200])
+        if refusal is None and query.message is not None:
+            with contextlib.suppress(TelegramError):
+                await query.edit_message_reply_markup(reply_markup=None)
 
     def _admin_only(self, name: str, callback: Handler) -> Handler:
         async def guarded(update: Update, context: Any) -> None:

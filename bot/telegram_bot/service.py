@@ -126,11 +126,13 @@ def build_application(
     application.bot_data[CONTEXT_KEY] = ctx
     application.add_handler(TypeHandler(Update, _gate(ctx)), group=-1)
     reader_handlers = ReaderHandlers(ctx)
+    admin_handlers = AdminHandlers(ctx)
+    admin_handlers.register_buttons(application)
     if any(c.approval.enabled for c in settings.channels):
         desk = TelegramDesk(bot, settings.telegram.admins, lang=settings.site.language)
         ApprovalHandlers(ctx, desk).register(application, fallback=reader_handlers.plain_text)
     reader_handlers.register(application)
-    AdminHandlers(ctx).register(application)
+    admin_handlers.register(application)
     reader_handlers.register_fallbacks(application)
     application.add_error_handler(_error_handler(ctx))
     return application

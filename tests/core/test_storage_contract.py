@@ -168,6 +168,10 @@ def _corrections(w: Walk) -> None:
     assert [e["state"] for e in w.store.edits(sent.id)] == ["sent"]
 
 
+def _vanished(w: Walk) -> list[int]:
+    return [d.id for d, _title, _url in w.store.vanished_posts("site", [], BASE)]
+
+
 NOBODY = Verdict("skip", "x", BASE)
 STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("ensure_channels", lambda w: w.store.ensure_channels(["out", "fb"], BASE)),
@@ -277,6 +281,12 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("states_of", lambda w: w.store.states_of(A1.key) == {"out": S.SENT, "fb": S.SENT}),
     ("promote_urgent", lambda w: not w.store.promote_urgent(A1.key, "out", BASE)),
     ("set_posted_version", _corrections),
+    (
+        "vanished_posts",
+        lambda w: w.claimed[0].id in _vanished(w),
+    ),
+    ("mark_gone_checked", lambda w: w.store.mark_gone_checked([w.claimed[0].id], BASE)),
+    ("vanished_posts", lambda w: w.claimed[0].id not in _vanished(w)),
     ("mark_deleted", lambda w: w.store.mark_deleted(w.claimed[0].id, "supprimée", BASE)),
     ("posted_of", lambda w: w.store.posted_of(["nope"], BASE) == {}),
     ("record_correction", lambda w: w.store.record_correction("nope", A1, [], BASE) == 0),

@@ -40,11 +40,12 @@ def entry(
     category: str = "Société",
     title: str | None = None,
     lead: str = "ont présenté mardi le programme de la campagne",
+    site: str = "https://sahel-actu.example",
 ) -> str:
     town = TOWNS[(n - 1) % len(TOWNS)]
     title = title or f"{town} : la mairie lance la campagne de salubrité numéro {n}"
     return f"""<item><title>{title}</title>
-<link>https://sahel-actu.example/2026/11/salubrite-{n}/</link>
+<link>{site}/2026/11/salubrite-{n}/</link>
 <guid isPermaLink="false">https://sahel-actu.example/?p={n}</guid>
 <pubDate>{published:%a, %d %b %Y %H:%M:%S} +0000</pubDate>
 <category><![CDATA[{category}]]></category>
@@ -115,16 +116,19 @@ class Site:
         self.server.set("/feed", feed(self.entries))
 
     async def app(self) -> tuple[App, Any]:
-        """The service as one process opens it, and how to close it."""
+        """The service as one process opens it (alerts to the admins), and how to close it."""
+        from bot.runner import notifiers_for
+
         storage = Storage.open(self.settings.storage, exclusive=True)
         bot = make_bot(self.settings.telegram, timeouts=FAST)
         await initialize_bot(bot)
+        services = Services(telegram_bot=bot, closers=[bot.shutdown])
         app = App(
             self.settings,
             storage,
             clock=self.clock,
-            services=Services(telegram_bot=bot, closers=[bot.shutdown]),
-            notifiers=[],
+            services=services,
+            notifiers=notifiers_for(self.settings, services),
         )
 
         async def close() -> None:
@@ -544,5 +548,52 @@ async def test_delete_removes_a_post_within_48_hours_and_says_why_not_after(
         after = app.storage.delivery(first.id)
         assert after is not None and after.state is DeliveryState.SENT  # posted: never again
         assert after.error == "supprimée par l'admin 4242"
+    finally:
+        await close()
+
+
+async def test_an_article_gone_from_the_site_soon_after_posting_alerts_with_a_one_tap_delete(
+    server, tg, db_url
+) -> None:
+    from bot.telegram_bot.context import AdminHooks
+    from bot.telegram_bot.service import ReaderBot
+    from tests.readers.conftest import Chat
+
+    tg.set_chat(ADMIN, type="private", title=None)
+    site = Site(server, tg, db_url)
+    local = server.url("").rstrip("/")
+    site.entries = [entry(n, at(8, n), site=local) for n in (1, 2)]
+    server.set("/feed", feed(site.entries))
+    for n in (1, 2):
+        server.set(f"/2026/11/salubrite-{n}/", b"<html><body>article</body></html>")
+    assert len(await site.round_at(at(9, 0))) == 2
+    server.fail("/2026/11/salubrite-1/", 410)  # the newsroom withdrew it
+    site.entries = site.entries[1:]
+    server.set("/feed", feed(site.entries))
+    app, close = await site.app()
+    try:
+        site.clock.advance(timedelta(hours=2))
+        await app.service.poll_all()
+        await app.alerts.flush()
+        [alert] = [m for m in tg.messages(ADMIN) if "retiré du site" in m.get("text", "")]
+        [[button]] = alert["reply_markup"]["inline_keyboard"]
+        assert button["text"].startswith("🗑 Supprimer #")
+        reader = ReaderBot(
+            site.settings,
+            app.storage,
+            bot=app.services.telegram_bot,
+            clock=site.clock,
+            hooks=AdminHooks(delete=lambda d, by: app.outbox.delete(d, by=by)),
+            poll_timeout=1,
+        )
+        await reader.start()
+        try:
+            await Chat(tg, ADMIN, "fr", "Awa").press(button["callback_data"])
+        finally:
+            await reader.stop()
+        assert len(tg.messages(CHAT_ID)) == 1  # the withdrawn article's post is gone
+        await app.service.poll_all()  # checked once: no second alert
+        await app.alerts.flush()
+        assert len([m for m in tg.messages(ADMIN) if "retiré du site" in m.get("text", "")]) == 1
     finally:
         await close()
