@@ -16,7 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.content.render import escape_html
 from bot.delivery.planning import channel_plans
 from bot.feeds.identity import allowed_hosts, site_host
-from bot.models import Delivery, DeliveryState
+from bot.models import Article, Delivery, DeliveryState
 from bot.preview import render_for
 from bot.telegram_bot.context import BotContext, clean_input, send
 from bot.telegram_bot.handlers import argument
@@ -294,18 +294,29 @@ class AdminHandlers:
             return None
         return url
 
+    async def _article(
+        self, update: Update, context: Any, usage: str, *, needs: object = True
+    ) -> Article | None:
+        """The article at the admin's URL (fetched by the service's hook), or None when the
+        admin has been answered why not. `needs`: the other hook the command uses."""
+        lang = self.ctx.lang(update)
+        fetch = self.ctx.hooks.fetch_article
+        if fetch is None or needs is None:
+            await send(update, context, text(lang, "hooks_missing"))
+            return None
+        url = await self._url(update, context, usage)
+        if url is None:
+            return None
+        article = await fetch(url)
+        if article is None:
+            await send(update, context, text(lang, "fetch_failed"))
+        return article
+
     async def post(self, update: Update, context: Any) -> None:
         lang = self.ctx.lang(update)
         hooks = self.ctx.hooks
-        if hooks.fetch_article is None or hooks.enqueue is None:
-            await send(update, context, text(lang, "hooks_missing"))
-            return
-        url = await self._url(update, context, "post_usage")
-        if url is None:
-            return
-        article = await hooks.fetch_article(url)
-        if article is None:
-            await send(update, context, text(lang, "fetch_failed"))
+        article = await self._article(update, context, "post_usage", needs=hooks.enqueue)
+        if article is None or hooks.enqueue is None:
             return
         channels = await hooks.enqueue(article)
         if channels:
@@ -318,15 +329,8 @@ class AdminHandlers:
     async def urgent(self, update: Update, context: Any) -> None:
         lang = self.ctx.lang(update)
         hooks = self.ctx.hooks
-        if hooks.fetch_article is None or hooks.urgent is None:
-            await send(update, context, text(lang, "hooks_missing"))
-            return
-        url = await self._url(update, context, "urgent_usage")
-        if url is None:
-            return
-        article = await hooks.fetch_article(url)
-        if article is None:
-            await send(update, context, text(lang, "fetch_failed"))
+        article = await self._article(update, context, "urgent_usage", needs=hooks.urgent)
+        if article is None or hooks.urgent is None:
             return
         answers = await hooks.urgent(article)
         await send(update, context, urgent_text(article.title, answers, lang))
@@ -349,16 +353,8 @@ class AdminHandlers:
 
     async def preview(self, update: Update, context: Any) -> None:
         lang = self.ctx.lang(update)
-        hooks = self.ctx.hooks
-        if hooks.fetch_article is None:
-            await send(update, context, text(lang, "hooks_missing"))
-            return
-        url = await self._url(update, context, "preview_usage")
-        if url is None:
-            return
-        article = await hooks.fetch_article(url)
+        article = await self._article(update, context, "preview_usage")
         if article is None:
-            await send(update, context, text(lang, "fetch_failed"))
             return
         settings = self.ctx.settings
         strip = {f.id: f.strip for f in settings.feeds}.get(article.feed_id, ())

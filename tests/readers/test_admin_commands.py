@@ -228,3 +228,24 @@ async def test_post_without_hooks(
         )
     finally:
         await service.stop()
+
+
+async def test_plan_and_urgent(
+    reader: ReaderBot, boss: Chat, storage: Storage, hooks: FakeHooks
+) -> None:
+    assert (
+        await boss.text("/plan")
+        == "🗓 <b>Prévu dans les 24 heures</b>\nRien de prévu : la file est vide."
+    )
+    queue_some(storage)  # one post still queued on tg-main, due now
+    lines = (await boss.text("/plan tg-main")).splitlines()
+    assert lines[0] == "🗓 <b>Prévu dans les 24 heures</b>"
+    assert len(lines) == 2 and "tg-main  publication : Dépêche 3" in lines[1]
+    assert (await boss.text("/plan nope")).startswith("Je ne connais pas le canal « nope »")
+    url = f"{SITE}/2026/11/02/crue-du-niger/"
+    hooks.articles[url] = article(90, title="Crue du Niger : alerte à Bamako")
+    assert await boss.text(f"/urgent {url}") == (
+        "🚨 <b>Urgent : « Crue du Niger : alerte à Bamako »</b>\n"
+        "tg-main : publié en urgence\nout : publié en urgence"
+    )
+    assert (await boss.text("/urgent")).startswith("Écrivez /urgent")
