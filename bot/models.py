@@ -173,7 +173,6 @@ class Delivery:
     urgent: bool = False
     covered_by: int | None = None
     pinned_until: datetime | None = None
-    teaser: str | None = None
     asked_at: datetime | None = None  # `pending`: when the admins were asked
 
 

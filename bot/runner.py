@@ -93,8 +93,17 @@ async def run_once(settings: Settings, out: Callable[[str], None]) -> int:
         f"{r.unknown} unknown, {r.skipped} skipped"
         + (f"; paused: {', '.join(r.paused)}" if r.paused else "")
     )
-    all_failed = bool(polls) and all(p.status == "error" for p in polls)
-    return 1 if all_failed else 0
+    failed = sum(p.status == "error" for p in polls)
+    code = once_exit_code(failed, len(polls))
+    if code:
+        out(f"{failed} flux sur {len(polls)} en échec : code de sortie {code}")
+    return code
+
+
+def once_exit_code(failed: int, polled: int) -> int:
+    """`run --once` fails (1) when a majority of the feeds polled failed: a cron job should page
+    someone then, not for one bad feed of five (its state and the admins' alert say it)."""
+    return 1 if polled and failed * 2 > polled else 0
 
 
 async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
@@ -124,23 +133,31 @@ async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
 Reload = Callable[[], Settings]  # re-read and validate the config; raises ConfigError
 
 
-async def serve(settings: Settings, *, reload: Reload | None = None) -> int:
-    """The service until SIGTERM/SIGINT. SIGHUP (`relais reload`) re-reads the config: a valid
-    one is applied by finishing the current round and starting again with it (the queue is in
-    the database, so it is kept: new slots, channels and filters apply to it); an invalid one
-    is refused, its errors logged and sent to the admins, and the running config stays."""
+async def serve(
+    settings: Settings, config_path: Path | None = None, *, reload: Reload | None = None
+) -> int:
+    """The service (and the dashboard when `web` is set) until SIGTERM/SIGINT. SIGHUP
+    (`relais reload`) re-reads the config: a valid one is applied by finishing the current
+    round and starting again with it (the queue is in the database, so it is kept: new slots,
+    channels and filters apply to it); an invalid one is refused, its errors logged and sent
+    to the admins, and the running config stays."""
     stop, hup = asyncio.Event(), asyncio.Event()
     install_stop_signals(stop)
     install_reload_signal(hup)
     while True:
         app = await _open(settings)
-        running = asyncio.Event()  # set: this App's service stops
+        running = asyncio.Event()  # set: this App's service (and dashboard) stops
         task = asyncio.create_task(app.service.serve(running))
+        web = None
+        if settings.web is not None:  # the dashboard, /healthz and /metrics on one port
+            from bot.web.server import serve_web
+
+            web = asyncio.create_task(serve_web(app, running, config_path))
         try:
             settings, again = await _until_stop_or_reload(app, task, stop, hup, reload, settings)
         finally:
             running.set()
-            await asyncio.gather(task, return_exceptions=True)
+            await asyncio.gather(task, *([web] if web else []), return_exceptions=True)
             await app.aclose()
             app.storage.close()
         if not again:

@@ -57,6 +57,10 @@ class Alerts:
         self._notifiers = list(notifiers)
         self._pending: list[Alert] = []
 
+    def add_notifier(self, notifier: Notifier) -> None:
+        """One more destination for every alert from now on (the dashboard's journal)."""
+        self._notifiers.append(notifier)
+
     def add(self, group: str, text: str, *, action: tuple[str, str] | None = None) -> None:
         """An alert; with an `action` (a button: label, callback data) it is sent on its own,
         with the button where the notifier can show one."""

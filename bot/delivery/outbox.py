@@ -301,7 +301,8 @@ class Outbox:
     ) -> None:
         """Note what the sent post shows: a correction of the article is compared with it."""
         try:
-            post = self._render(channel, article, shorter=shorter, teaser=delivery.teaser)
+            teaser = self.storage.teaser_edit(delivery.id)
+            post = self._render(channel, article, shorter=shorter, teaser=teaser)
             strip = self._strip.get(article.feed_id, ())
             shows = version_of(article, strip=strip)
             self.storage.set_posted_version(delivery.id, shows, photo=is_photo(post))
@@ -325,7 +326,8 @@ class Outbox:
             article = self.storage.article(delivery.article_key)
             answer: Answer
             try:
-                post = self._render(channel, article, shorter=False, teaser=delivery.teaser)
+                teaser = self.storage.teaser_edit(delivery.id)
+                post = self._render(channel, article, shorter=False, teaser=teaser)
             except ValueError as err:
                 answer = NotRendered(str(err))
             else:
@@ -449,7 +451,8 @@ class Outbox:
     ) -> Answer:
         """Render, then publish: the platform's result, or what went wrong, as a value."""
         try:
-            post = self._render(channel, article, shorter=shorter, teaser=delivery.teaser)
+            teaser = self.storage.teaser_edit(delivery.id)  # an admin's own text, if any
+            post = self._render(channel, article, shorter=shorter, teaser=teaser)
         except ValueError as err:  # a template or a link this article cannot go out with
             return NotRendered(str(err))
         if urgent and isinstance(post, TelegramPost):
@@ -568,6 +571,7 @@ class Outbox:
             extra_patterns=self._strip.get(article.feed_id, ()),
             shorter=shorter,
             teaser=teaser,
+            now=self.clock.now(),  # a post going out late says when the article was published
         )
 
     def pause(self, channel: ChannelSettings, reason: str, *, platform_wide: bool = False) -> None:

@@ -108,9 +108,13 @@ class ApprovalsPart(Part):
             ).first()
         return rows.delivery(row._mapping) if row else None
 
-    def set_teaser(self, delivery_id: int, by: str, teaser: str, now: datetime) -> bool:
-        """That admin's new teaser: the post is approved with it, for this post only."""
-        d = t.deliveries
+    def approve_with_teaser(
+        self, delivery_id: int, by: str, teaser: str, now: datetime, *, author: int
+    ) -> bool:
+        """That admin's new teaser ("✏️ Modifier"): the post is approved with it, for this post
+        only — the teaser is the dashboard's own kind of edit (`teaser_edits`, by `author`'s
+        Telegram id), which the outbox renders instead of the lead. One transaction."""
+        d, e = t.deliveries, t.teaser_edits
         with self.db.tx() as conn:
             updated = conn.execute(
                 d.update()
@@ -121,7 +125,6 @@ class ApprovalsPart(Part):
                     d.c.verdict_by == by[:128],
                 )
                 .values(
-                    teaser=teaser,
                     verdict="publish",
                     verdict_at=now,
                     state=S.QUEUED.value,
@@ -129,7 +132,13 @@ class ApprovalsPart(Part):
                     updated_at=now,
                 )
             )
-        return updated.rowcount == 1
+            if updated.rowcount != 1:
+                return False
+            conn.execute(e.delete().where(e.c.delivery_id == delivery_id))
+            conn.execute(
+                e.insert().values(delivery_id=delivery_id, teaser=teaser, author=author, at=now)
+            )
+        return True
 
     def overdue_pending(self, channel_id: str, asked_before: datetime) -> list[Delivery]:
         """Pending posts asked about (or created, if never asked) before `asked_before`."""

@@ -73,8 +73,18 @@ STEPS.append(_v2_reader_bot)
 LATEST = 1 + len(STEPS)
 
 
-def _v3_planning(conn: sa.Connection) -> None:
-    """2 → 3: the manager's schedule: the deliveries' planning columns (urgent, covered_by,
+def _v3_dashboard(conn: sa.Connection) -> None:
+    """2 → 3: the web dashboard's tables (audit log, used login links, edited teasers, alerts)."""
+    for table in (tables.audit_log, tables.login_nonces, tables.teaser_edits, tables.alert_log):
+        table.create(conn)
+
+
+STEPS.append(_v3_dashboard)
+LATEST = 1 + len(STEPS)
+
+
+def _v4_planning(conn: sa.Connection) -> None:
+    """3 → 4: the manager's schedule: the deliveries' planning columns (urgent, covered_by,
     pin, approval, posted version), the index that reads a channel's last post and today's count,
     and the roundups and edits outboxes."""
     preparer = conn.dialect.identifier_preparer
@@ -88,5 +98,5 @@ def _v3_planning(conn: sa.Connection) -> None:
     tables.edits.create(conn)
 
 
-STEPS.append(_v3_planning)
+STEPS.append(_v4_planning)
 LATEST = 1 + len(STEPS)

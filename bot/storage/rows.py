@@ -70,7 +70,6 @@ def delivery(m: Any) -> Delivery:
         urgent=bool(m["urgent"]),
         covered_by=m["covered_by"],
         pinned_until=m["pinned_until"],
-        teaser=m["teaser"],
         asked_at=m["asked_at"],
     )
 

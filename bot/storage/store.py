@@ -10,6 +10,7 @@ from bot.storage.approvals import ApprovalsPart
 from bot.storage.articles import ArticlesPart
 from bot.storage.broadcasts import BroadcastsPart
 from bot.storage.channels import ChannelsPart, DeliveriesPart
+from bot.storage.dashboard import DashboardPart
 from bot.storage.database import Database
 from bot.storage.edits import EditsPart
 from bot.storage.feeds import FeedsPart
@@ -27,6 +28,7 @@ class Storage(
     ReadersPart,
     BroadcastsPart,
     SearchPart,
+    DashboardPart,
 ):
     """Reads and writes; each public method is one transaction."""
 

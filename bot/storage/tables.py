@@ -53,7 +53,7 @@ def outbox_columns() -> list[sa.Column[Any]]:
 
 
 def planning_columns() -> list[sa.Column[Any]]:
-    """Schema version 3 (the manager's schedule, issue 14): what a delivery carries besides its
+    """Schema version 4 (the manager's schedule, issue 14): what a delivery carries besides its
     state. New objects at each call (the migration adds them to an existing table)."""
     return [
         sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
@@ -63,7 +63,6 @@ def planning_columns() -> list[sa.Column[Any]]:
         sa.Column("verdict", sa.String(16)),  # publish | edit | skip | later
         sa.Column("verdict_by", sa.String(128)),
         sa.Column("verdict_at", UTCDateTime),
-        sa.Column("teaser", sa.Text),  # an admin's own teaser for this post ("✏️ Modifier")
         sa.Column("approval_messages", sa.JSON),  # [[admin chat, message id], ...]
         sa.Column("posted_version", sa.JSON),  # what the post shows: title, lead, image
         sa.Column("gone_checked_at", UTCDateTime),  # its article left the feed: URL checked
@@ -232,7 +231,51 @@ article_search = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
 )
 
-# ---- schema version 3: the manager's schedule ----------------------------------------------------
+# ---- schema version 3: the web dashboard -------------------------------------------------------
+
+# Every action taken on the dashboard (and the logins), with its author: a Telegram admin's id.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("author", sa.BigInteger, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.Text, nullable=False, server_default=""),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_audit_log_at", "at"),
+)
+
+# The nonce of every login link used: a link works once (its signature alone would not say so).
+login_nonces = sa.Table(
+    "login_nonces",
+    metadata,
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=False),
+)
+
+# A teaser an admin rewrote for one delivery; the outbox renders it instead of the article's lead.
+teaser_edits = sa.Table(
+    "teaser_edits",
+    metadata,
+    sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), primary_key=True),
+    sa.Column("teaser", sa.Text, nullable=False),
+    sa.Column("author", sa.BigInteger, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# Every alert the admins were sent (dead feed, refused token, …), for the dashboard's "Aujourd'hui".
+alert_log = sa.Table(
+    "alert_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Index("ix_alert_log_at", "at"),
+)
+
+# ---- schema version 4: the manager's schedule ----------------------------------------------------
 # One roundup per (channel, instant): the headline list that replaces a flood. It is an outbox row
 # like a delivery (same states, same claim); the deliveries it lists are `covered` by it, in order.
 roundups = sa.Table(

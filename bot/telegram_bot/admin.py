@@ -1,5 +1,5 @@
 """Admin commands (/status /queue /plan /pause /resume /retry /skip /delete /post /urgent
-/preview), for admins only."""
+/preview /web), for admins only."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.content.render import escape_html
+from bot.content.describe import describe_post_html
+from bot.content.telegram_html import escape_html
 from bot.delivery.planning import channel_plans
 from bot.feeds.identity import allowed_hosts, site_host
 from bot.models import Article, Delivery, DeliveryState
@@ -26,7 +27,6 @@ from bot.telegram_bot.views import (
     channel_kind,
     fit,
     plan_text,
-    post_html,
     queue_text,
     status_text,
     urgent_text,
@@ -83,6 +83,7 @@ class AdminHandlers:
             ("delete", self.delete),
             ("plan", self.plan),
             ("preview", self.preview),
+            ("web", self.web),
         ):
             app.add_handler(CommandHandler(name, self._admin_only(name, callback), filters=private))
 
@@ -360,16 +361,30 @@ class AdminHandlers:
         strip = {f.id: f.strip for f in settings.feeds}.get(article.feed_id, ())
         shown = 0
         for channel in settings.channels:
-            rendered = render_for(article.feed_id, article, channel, settings, strip)
-            if rendered is None or rendered.post is None:
+            item = render_for(article.feed_id, article, channel, settings, strip)
+            if item is None or item.rendered is None:
                 continue
             head = text(lang, "preview_title", channel=channel.id, type=channel_kind(channel))
-            await send(update, context, fit([head, "", Html(post_html(rendered.post))]))
+            body = describe_post_html(item.rendered.post)
+            await send(update, context, fit([head, "", Html(body)]))
             shown += 1
             if shown >= PREVIEW_CHANNELS:
                 break
         if not shown:
             await send(update, context, text(lang, "preview_none"))
+
+    async def web(self, update: Update, context: Any) -> None:
+        """A one-time dashboard login link for this admin (sent without a link preview, so
+        that Telegram's preview fetch never touches it)."""
+        lang = self.ctx.lang(update)
+        user = update.effective_user
+        if self.ctx.settings.web is None or user is None:
+            await send(update, context, text(lang, "web_off"))
+            return
+        from bot.web.server import login_link
+
+        link = login_link(self.ctx.settings, self.ctx.storage, user.id, self.ctx.clock.now())
+        await send(update, context, text(lang, "web_link", link=link))
 
 
 __all__ = ["AdminHandlers", "allowed_hosts", "check_url"]

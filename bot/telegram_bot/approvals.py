@@ -14,7 +14,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.content.render import escape_html
+from bot.content.describe import describe_post_html
+from bot.content.telegram_html import escape_html
 from bot.delivery.approval import (
     BUTTONS,
     Verdict,
@@ -27,7 +28,7 @@ from bot.delivery.approval import (
 from bot.models import Article, Delivery, DeliveryState, Post
 from bot.settings import ChannelSettings
 from bot.telegram_bot.context import BotContext, clean_input
-from bot.telegram_bot.views import fit, post_html
+from bot.telegram_bot.views import fit
 
 log = logging.getLogger("relais.approval")
 Handler = Callable[[Update, Any], Coroutine[Any, Any, None]]
@@ -63,7 +64,7 @@ class TelegramDesk:
         self, channel: ChannelSettings, delivery: Delivery, article: Article, post: Post
     ) -> list[tuple[int, int]]:
         head = f"🕵️ <b>À approuver pour {escape_html(channel.id)}</b> (#{delivery.id})"
-        body = fit([head, "", post_html(post)])
+        body = fit([head, "", describe_post_html(post)])
         sent: list[tuple[int, int]] = []
         for admin in self.admins:
             try:
@@ -155,7 +156,10 @@ class ApprovalHandlers:
         by, delivery = by_name(user), editing
         teaser = clean_input(message.text or "", TEASER_MAX)
         now = self.ctx.clock.now()
-        if teaser and self.ctx.storage.set_teaser(delivery.id, by, teaser, now):
+        approved = teaser and self.ctx.storage.approve_with_teaser(
+            delivery.id, by, teaser, now, author=user.id
+        )
+        if approved:
             decided = describe(Verdict("publish", by, now))
             await self.desk.show(self.ctx.storage.approval_messages(delivery.id), decided)
             await message.reply_text(f"✅ Accroche enregistrée : #{delivery.id} part avec elle.")

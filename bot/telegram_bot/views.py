@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.content.render import TELEGRAM_MESSAGE_LIMIT, escape_html, telegram_length
+from bot.content.telegram_html import TELEGRAM_MESSAGE_LIMIT, escape_html, telegram_length
 from bot.delivery.plan import Planned, plan_line
 from bot.models import (
     Article,
@@ -15,11 +15,8 @@ from bot.models import (
     ChannelState,
     ChannelType,
     DeliveryState,
-    FacebookPost,
     FeedState,
-    Post,
     QueueRow,
-    TelegramPost,
 )
 from bot.settings import ChannelSettings
 from bot.telegram_bot.messages import MONTHS, Html, Lang, text
@@ -221,19 +218,6 @@ def queue_text(rows: Sequence[QueueRow], lang: Lang, tz: ZoneInfo, channel: str 
         )
     lines += ["", text(lang, "queue_hint")]
     return fit(lines)
-
-
-def post_html(post: Post) -> str:
-    """A rendered post as an admin sees it in a private message (/preview, approvals): the
-    Telegram HTML as the channel gets it, or the Facebook/console text, with its picture or
-    link on a line of its own."""
-    if isinstance(post, TelegramPost):
-        body = post.text  # already Telegram HTML, as the channel would get it
-        return body + (f"\n\n🖼 {escape_html(post.photo)}" if post.photo else "")
-    if isinstance(post, FacebookPost):
-        body = escape_html(post.message)
-        return body + (f"\n\n🔗 {escape_html(post.link)}" if post.link else "")
-    return escape_html(post.text)
 
 
 def plan_text(planned: Sequence[Planned], language: str, tz: ZoneInfo) -> str:

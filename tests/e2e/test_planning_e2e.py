@@ -315,7 +315,7 @@ async def test_approval_round_trip_edit_then_publish_and_timeout(server, tg, db_
     skips it after the timeout."""
     from bot.telegram_bot.context import AdminHooks
     from bot.telegram_bot.service import ReaderBot
-    from tests.readers.conftest import Chat
+    from tests.telegram_bot.conftest import Chat
 
     for admin in (ADMIN, OTHER):
         tg.set_chat(admin, type="private", title=None)
@@ -557,7 +557,7 @@ async def test_an_article_gone_from_the_site_soon_after_posting_alerts_with_a_on
 ) -> None:
     from bot.telegram_bot.context import AdminHooks
     from bot.telegram_bot.service import ReaderBot
-    from tests.readers.conftest import Chat
+    from tests.telegram_bot.conftest import Chat
 
     tg.set_chat(ADMIN, type="private", title=None)
     site = Site(server, tg, db_url)

@@ -10,8 +10,9 @@ import yaml
 
 from bot.cli import main
 from bot.models import DeliveryState
-from tests.e2e.test_service import base, deliveries, start, wait_for
+from tests.e2e.test_service import base, deliveries, start
 from tests.fakes.feed_server import FeedServer, rss
+from tests.waiting import wait_until as wait_for
 
 THIRD = rss(("903", "rentree-a-sikasso", "Sikasso : la rentrée scolaire reportée d'une semaine"))
 SECOND = rss(

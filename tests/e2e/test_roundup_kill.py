@@ -17,9 +17,10 @@ import yaml
 from bot.models import DeliveryState
 from bot.storage.store import Storage
 from tests import clock_shift
-from tests.e2e.test_service import ROOT, wait_for
+from tests.e2e.test_service import ROOT
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.telegram_api import FakeTelegram, Reply
+from tests.waiting import wait_until as wait_for
 
 CHAT = -1001987654321
 NIGHT = rss(*((str(800 + n), f"nuit-{n}", f"Dépêche de la nuit numéro {n}") for n in range(1, 6)))
