@@ -431,16 +431,14 @@ def _facts(conn: sa.Connection, channel_id: str, day_start: datetime) -> Schedul
         for f in found
         if f.state == S.PENDING.value
     ]
-    last_post, posts_today = _tally(conn, channel_id, day_start)
+    last_post, posts_today = tally(conn, channel_id, day_start)
     last_roundup = conn.execute(
         sa.select(sa.func.max(r.c.at)).where(r.c.channel_id == channel_id)
     ).scalar_one_or_none()
     return ScheduleFacts(tuple(items), last_post, posts_today, last_roundup, tuple(pending))
 
 
-def _tally(
-    conn: sa.Connection, channel_id: str, day_start: datetime
-) -> tuple[datetime | None, int]:
+def tally(conn: sa.Connection, channel_id: str, day_start: datetime) -> tuple[datetime | None, int]:
     """The channel's last post (its attempt time) and how many it made since `day_start`, posts
     and roundups alike; each read from the (channel_id, attempted_at) index."""
     last: datetime | None = None

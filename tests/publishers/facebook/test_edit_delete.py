@@ -17,13 +17,13 @@ async def test_an_edit_updates_the_message_then_rereads_the_card(
     publisher: FacebookPublisher, graph: GraphApiServer
 ) -> None:
     sent = await publisher.publish(link_post())
-    graph.requests.clear()
+    before = len(graph.requests)
     corrected = replace(link_post(), message="La rentrée scolaire est maintenue au 1er octobre")
     result = await publisher.edit(
         sent.remote_id, corrected, ("facebook_message", "facebook_rescrape")
     )
     assert result.remote_id == sent.remote_id
-    edit, scrape = graph.requests
+    edit, scrape = graph.requests[before:]
     assert (edit.method, edit.path) == ("POST", f"/v25.0/{sent.remote_id}")
     assert edit.form["message"] == corrected.message and edit.token_in == "body"
     assert scrape.params["id"] == ARTICLE and scrape.params["scrape"] == "true"
