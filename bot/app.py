@@ -33,6 +33,7 @@ from bot.storage.store import Storage
 from bot.web.metrics import ServiceMetrics
 
 if TYPE_CHECKING:
+    from bot.delivery.approval_desk import ApprovalRound
     from bot.telegram_bot.service import ReaderBot
 
 WORKER_WIDTH = 64  # the `worker` column of the outbox tables
@@ -137,6 +138,7 @@ class App:
         )
         self.metrics = ServiceMetrics()  # the poller and the outbox tell it what they do
         self.poller.observe, self.outbox.observe = self.metrics.polled, self.metrics.decided
+        self.outbox.approvals = self._approvals()
         wake = asyncio.Event()  # set: the delivery loop has new work
         self.post = PostUrl(settings, storage, self.fetcher, clock=self.clock, wake=wake.set)
         self.tokens = TokenWatch(
@@ -155,13 +157,31 @@ class App:
             wake=wake,
         )
 
+    def _approvals(self) -> ApprovalRound | None:
+        """Approval by the admins in private chats, when any channel asks for it."""
+        from bot.delivery.approval_desk import ApprovalRound
+
+        if not any(c.approval.enabled for c in self.settings.channels):
+            return None
+        desk = None
+        bot, admins = self.services.telegram_bot, self.settings.telegram.admins
+        if bot is not None and admins:
+            from bot.telegram_bot.approvals import TelegramDesk
+
+            desk = TelegramDesk(bot, admins, lang=self.settings.site.language)
+        return ApprovalRound(self.storage, desk, clock=self.clock, render=self.outbox.preview)
+
     def _reader_bot(self, worker: str, wake: asyncio.Event) -> ReaderBot:
         """The reader and admin bot on the shared Telegram client; /post goes through `post`."""
         from bot.telegram_bot.context import AdminHooks
         from bot.telegram_bot.service import ReaderBot
 
         hooks = AdminHooks(
-            fetch_article=self.post.fetch_article, enqueue=self.post.enqueue, wake=wake.set
+            fetch_article=self.post.fetch_article,
+            enqueue=self.post.enqueue,
+            urgent=self.post.urgent,
+            delete=lambda delivery, by: self.outbox.delete(delivery, by=by),
+            wake=wake.set,
         )
         return ReaderBot(
             self.settings,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -95,8 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--dry-run", action="store_true", help="render and log; send and record nothing"
     )
+    sub.add_parser("reload", help="have the running service re-read its configuration (SIGHUP)")
     status = sub.add_parser("status", help="feeds and channels at a glance")
     status.add_argument("--json", action="store_true")
+    plan = sub.add_parser("plan", help="what will go out when: slots, roundups, approvals")
+    plan.add_argument("--channel", help="only this channel")
+    plan.add_argument("--hours", type=float, default=24.0, help="the window (default 24)")
+    plan.add_argument("--from", dest="start", help="plan from this ISO-8601 instant (default now)")
+    plan.add_argument("--json", action="store_true", help="JSON Lines output")
     history = sub.add_parser("history", help="the last deliveries")
     history.add_argument("--limit", type=int, default=20)
     history.add_argument("--json", action="store_true")
@@ -117,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "status": cmd_status,
         "history": cmd_history,
+        "plan": cmd_plan,
+        "reload": cmd_reload,
         "web": cmd_web,
         "web-login": cmd_web_login,
     }
@@ -280,7 +289,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.runner import dry_run, run_once, serve
+    from bot.runner import dry_run, pid_file, run_once, serve
     from bot.settings import refuse_in_memory_storage
 
     settings = _settings(args)
@@ -289,7 +298,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     refuse_in_memory_storage(settings, args.config)
     if args.once:
         return asyncio.run(run_once(settings, print, force=args.force))
-    return asyncio.run(serve(settings, Path(args.config)))
+    pid = pid_file(args.config)
+    try:
+        pid.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    except OSError as err:
+        logging.getLogger("relais").warning("no pid file %s (relais reload): %s", pid, err)
+    try:
+        return asyncio.run(serve(settings, Path(args.config), reload=lambda: _settings(args)))
+    finally:
+        with contextlib.suppress(OSError):
+            if pid.read_text(encoding="utf-8").strip() == str(os.getpid()):
+                pid.unlink()
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    """Check the config, then ask the running `relais run` (its pid file) to apply it."""
+    import signal
+
+    from bot.runner import pid_file
+
+    _settings(args)  # an invalid config is refused here, with its errors (ConfigError)
+    pid = pid_file(args.config)
+    try:
+        number = int(pid.read_text(encoding="utf-8").strip())
+        os.kill(number, signal.SIGHUP)
+    except (OSError, ValueError) as err:
+        print(f"relais: no running service found ({pid}: {err})", file=sys.stderr)
+        return EXIT_RUNTIME
+    print(f"reload asked of the service (pid {number}); the configuration is valid")
+    return EXIT_OK
 
 
 # ---- the dashboard -----------------------------------------------------------------------
@@ -386,6 +423,8 @@ def status_data(settings: Settings, storage: Any) -> dict[str, Any]:
                 "failed": n.get("failed", 0),
                 "unknown": n.get("unknown", 0),
                 "skipped": n.get("skipped", 0),
+                "pending": n.get("pending", 0),
+                "covered": n.get("covered", 0),
                 "next_due": _iso(c.next_due) if c else None,
                 "paused": state.paused,
                 "pause_reason": state.pause_reason,
@@ -420,6 +459,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"  {c['id']:<16} {c['type']:<8} queued {c['queued']} · sending {c['sending']} · "
             f"sent {c['sent']} · "
             f"failed {c['failed']} · unknown {c['unknown']} · skipped {c['skipped']} · "
+            f"pending {c['pending']} · in roundups {c['covered']} · "
             f"next {_local(_dt(c['next_due']), settings)}{paused}"
         )
     return EXIT_OK
@@ -460,6 +500,48 @@ def cmd_history(args: argparse.Namespace) -> int:
             )
     if not rows and not args.json:
         print("No deliveries yet.")
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.delivery.plan import plan_line, plan_record
+    from bot.delivery.planning import channel_plans
+
+    settings = _settings(args)
+    ids = [c.id for c in settings.channels]
+    problem = (
+        f"no channel {args.channel!r} (channels: {', '.join(ids)})"
+        if args.channel and args.channel not in ids
+        else "--hours must be more than 0 and at most 744 (31 days)"
+        if not 0 < args.hours <= 24 * 31
+        else None
+    )
+    start = SystemClock().now()
+    if problem is None and args.start:
+        try:
+            start = datetime.fromisoformat(args.start)
+        except ValueError:
+            problem = f"--from: not an ISO-8601 date and time: {args.start!r}"
+        else:
+            if start.tzinfo is None:  # a wall-clock time is the site's
+                start = start.replace(tzinfo=settings.site.tz)
+    if problem is not None:
+        print(f"relais: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    storage = _open_storage(settings)
+    try:
+        planned = channel_plans(settings, storage, start, hours=args.hours, channel_id=args.channel)
+    finally:
+        storage.close()
+    language, tz = settings.site.language, settings.site.tz
+    for item in planned:
+        if args.json:
+            print(json.dumps(plan_record(item, language=language, tz=tz), ensure_ascii=False))
+        else:
+            print(plan_line(item, language=language, tz=tz))
+    if not planned and not args.json:
+        print(f"Nothing planned in the next {args.hours:g} hours.")
     return EXIT_OK
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -81,6 +81,19 @@ class ShowPublisher:
 
     async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
         return Reconciliation(ReconcileOutcome.CANNOT_TELL)
+
+    async def edit(self, remote_id: str, post: Post, methods: Sequence[str]) -> PublishResult:
+        self._write(f"│ (corrigé : {remote_id})")
+        return PublishResult(remote_id=remote_id)
+
+    async def delete(self, remote_id: str) -> None:
+        self._write(f"│ (supprimé : {remote_id})")
+
+    async def pin(self, remote_id: str) -> None:
+        self._write(f"│ (épinglé : {remote_id})")
+
+    async def unpin(self, remote_id: str) -> None:
+        self._write(f"│ (désépinglé : {remote_id})")
 
     async def aclose(self) -> None:
         return None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -25,6 +25,8 @@ class SkipReason(StrEnum):
     REPUBLISHED = "republished copy of an article seen before"
     NOTHING_NEW = "nothing new"  # a digest with no article to list
     READER_GONE = "the reader blocked the bot"
+    STALE_AT_SLOT = "older than the channel's max_age when its turn came"
+    APPROVAL_SKIPPED = "not approved: skipped by an admin or by the approval timeout"
 
 
 class DeliveryState(StrEnum):
@@ -34,6 +36,8 @@ class DeliveryState(StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     SKIPPED = "skipped"
+    PENDING = "pending"  # waiting for an admin's approval
+    COVERED = "covered"  # listed in a roundup (`covered_by`), never posted alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +170,55 @@ class Delivery:
     sent_at: datetime | None = None
     attempted_at: datetime | None = None
     worker: str | None = None
+    urgent: bool = False
+    covered_by: int | None = None
+    pinned_until: datetime | None = None
+    asked_at: datetime | None = None  # `pending`: when the admins were asked
+
+
+@dataclass(frozen=True, slots=True)
+class Roundup:
+    """One roundup row: the headline list a channel posts at `at` instead of a flood, and the
+    articles of the deliveries it covers, top story first."""
+
+    id: int
+    channel_id: str
+    at: datetime
+    covered: tuple[int, ...]
+    article_keys: tuple[str, ...]
+    state: DeliveryState
+    attempts: int = 0
+    worker: str | None = None
+    remote_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditClaim:
+    """A claimed edit: the post (its delivery) to bring up to date, what it will show, and the
+    platform calls that do it (`corrections.EditPlan.methods`)."""
+
+    id: int
+    delivery_id: int
+    channel_id: str
+    title: str
+    lead: str
+    image: str | None
+    methods: tuple[str, ...]
+    why: str = ""
+    attempts: int = 0
+    worker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What a channel's claim gave: a delivery (`urgent` or not) or a roundup to send now, the
+    stale deliveries it skipped, or when to come back (`later`; None with nothing: idle)."""
+
+    delivery: Delivery | None = None
+    roundup: Roundup | None = None
+    urgent: bool = False
+    skipped: tuple[int, ...] = ()
+    later: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +265,19 @@ class NewArticle:
     title_norm: str
     decisions: Sequence[tuple[str, SkipReason | None]]
     duplicate_of: str | None = None
+    starts: Mapping[str, Start] = field(default_factory=dict)  # channel → how it starts
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """How a queued delivery starts: breaking news (`urgent`, a priority rule matched) and/or
+    waiting for an admin's approval (`pending`); an approved post keeps its urgency."""
+
+    urgent: bool = False
+    pending: bool = False
+
+
+REGULAR = Start()
 
 
 @dataclass(frozen=True, slots=True)

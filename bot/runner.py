@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.app import App, Services, refuse_ephemeral_sqlite
 from bot.delivery.alerts import LogNotifier, Notifier
-from bot.errors import PublishError
+from bot.errors import ConfigError, PublishError
 from bot.preview import human, render_for
+from bot.secrets import scrub
 from bot.service_loop import install_stop_signals
 from bot.settings import Settings
 from bot.storage.store import Storage
 
 log = logging.getLogger("relais")
+
+
+def install_reload_signal(hup: asyncio.Event) -> None:
+    """SIGHUP (what `relais reload` sends) asks the service to re-read its config."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, hup.set)
+
+
+def pid_file(config: str | Path) -> Path:
+    """Where `relais run` notes its process id, for `relais reload`: beside the config."""
+    path = Path(config)
+    return path.with_name(f".{path.name}.pid")
 
 
 async def start_services(settings: Settings) -> Services:
@@ -114,21 +130,61 @@ async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
     return 0
 
 
-async def serve(settings: Settings, config_path: Path | None = None) -> int:
-    stop = asyncio.Event()
-    install_stop_signals(stop)
-    app = await _open(settings)
-    web = None
-    if settings.web is not None:  # the dashboard, /healthz and /metrics on one port
-        from bot.web.server import serve_web
+Reload = Callable[[], Settings]  # re-read and validate the config; raises ConfigError
 
-        web = asyncio.create_task(serve_web(app, stop, config_path))
-    try:
-        await app.service.serve(stop)
-    finally:
-        stop.set()
-        if web is not None:
-            await web
-        await app.aclose()
-        app.storage.close()
-    return 0
+
+async def serve(
+    settings: Settings, config_path: Path | None = None, *, reload: Reload | None = None
+) -> int:
+    """The service (and the dashboard when `web` is set) until SIGTERM/SIGINT. SIGHUP
+    (`relais reload`) re-reads the config: a valid one is applied by finishing the current
+    round and starting again with it (the queue is in the database, so it is kept: new slots,
+    channels and filters apply to it); an invalid one is refused, its errors logged and sent
+    to the admins, and the running config stays."""
+    stop, hup = asyncio.Event(), asyncio.Event()
+    install_stop_signals(stop)
+    install_reload_signal(hup)
+    while True:
+        app = await _open(settings)
+        running = asyncio.Event()  # set: this App's service (and dashboard) stops
+        task = asyncio.create_task(app.service.serve(running))
+        web = None
+        if settings.web is not None:  # the dashboard, /healthz and /metrics on one port
+            from bot.web.server import serve_web
+
+            web = asyncio.create_task(serve_web(app, running, config_path))
+        try:
+            settings, again = await _until_stop_or_reload(app, task, stop, hup, reload, settings)
+        finally:
+            running.set()
+            await asyncio.gather(task, *([web] if web else []), return_exceptions=True)
+            await app.aclose()
+            app.storage.close()
+        if not again:
+            return 0
+        log.warning("configuration reloaded: the service goes on with it")
+
+
+async def _until_stop_or_reload(
+    app: App,
+    task: asyncio.Task[None],
+    stop: asyncio.Event,
+    hup: asyncio.Event,
+    reload: Reload | None,
+    settings: Settings,
+) -> tuple[Settings, bool]:
+    """Wait for a stop (→ False) or a valid new config (→ it, True); refuse invalid ones."""
+    while True:
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(hup.wait())]
+        await asyncio.wait([task, *waiters], return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+        if stop.is_set() or task.done() or reload is None:
+            return settings, False
+        hup.clear()
+        try:
+            return reload(), True
+        except ConfigError as err:
+            log.error("configuration refused, the running one stays: %s", err)
+            app.alerts.add("Configuration refusée (relais reload)", scrub(str(err))[:3000])
+            await app.alerts.flush()

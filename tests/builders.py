@@ -192,3 +192,46 @@ def telegram_site(
         about={"name": "Sahel-Actu"},
     )
     return config
+
+
+def claim_due(
+    storage: Any,
+    channel_id: str,
+    now: datetime,
+    *,
+    n: int,
+    worker: str,
+    gap: timedelta | None = None,
+    day_start: datetime | None = None,
+) -> tuple[list[Any], datetime | None]:
+    """Claim up to `n` deliveries of a channel, oldest first, through the real schedule
+    (`next_step`) with a `gap` and nothing else; one claim is one turn, this takes several.
+    Returns the claimed deliveries and, when none came, when the channel may post next."""
+    from bot.delivery.next_post import next_step
+
+    settings = channel(
+        order="oldest", max_age=None, min_gap=f"{int((gap or timedelta()).total_seconds())}s"
+    )
+
+    def decide(facts: Any) -> Any:
+        tally = facts.tally(now, BAMAKO)
+        return next_step(
+            now,
+            facts.items,
+            channel=settings,
+            tz=BAMAKO,
+            tally=tally,
+            last_roundup=facts.last_roundup,
+        )
+
+    claimed: list[Any] = []
+    later = None
+    for _ in range(n):
+        turn = storage.claim(
+            channel_id, now, day_start=day_start or now, decide=decide, worker=worker
+        )
+        if turn.delivery is None:
+            later = turn.later
+            break
+        claimed.append(turn.delivery)
+    return claimed, (later if not claimed else None)

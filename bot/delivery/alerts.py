@@ -16,10 +16,13 @@ class Alert:
 
     group: str
     text: str
+    action: tuple[str, str] | None = None  # one button: (label, callback data)
 
 
 class Notifier(Protocol):
     async def notify(self, message: str) -> None: ...
+
+    # A notifier that can show a button also has `notify_with(message, (label, data))`.
 
 
 class LogNotifier:
@@ -58,14 +61,22 @@ class Alerts:
         """One more destination for every alert from now on (the dashboard's journal)."""
         self._notifiers.append(notifier)
 
-    def add(self, group: str, text: str) -> None:
-        self._pending.append(Alert(group, text))
+    def add(self, group: str, text: str, *, action: tuple[str, str] | None = None) -> None:
+        """An alert; with an `action` (a button: label, callback data) it is sent on its own,
+        with the button where the notifier can show one."""
+        self._pending.append(Alert(group, text, action))
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []
-        for message in group_alerts(pending):
+        plain = [a for a in pending if a.action is None]
+        sends: list[tuple[str, tuple[str, str] | None]] = [(m, None) for m in group_alerts(plain)]
+        sends += [(f"{a.group} — {a.text}", a.action) for a in pending if a.action is not None]
+        for message, action in sends:
             for notifier in self._notifiers:
                 try:
-                    await notifier.notify(message)
+                    if action is not None and hasattr(notifier, "notify_with"):
+                        await notifier.notify_with(message, action)
+                    else:
+                        await notifier.notify(message)
                 except Exception:  # an alert channel failing must not stop deliveries
                     log.exception("could not send an alert")

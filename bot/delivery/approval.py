@@ -10,7 +10,9 @@ from typing import Literal
 
 from bot.content.text import fold
 from bot.delivery.plan_settings import ApprovalRule, ApprovalTimeout
-from bot.models import Article
+from bot.delivery.priority import priority_match
+from bot.models import Article, Start
+from bot.settings import ChannelSettings
 
 Answer = Literal["publish", "edit", "skip", "later"]
 
@@ -36,6 +38,16 @@ def needs_approval(article: Article, rule: ApprovalRule, *, urgent_by_admin: boo
         return True
     wanted = {fold(c).strip() for c in rule.categories}
     return any(fold(c).strip() in wanted for c in article.categories)
+
+
+def start_of(article: Article, channel: ChannelSettings, *, text: str = "") -> Start:
+    """How a queued article starts on a channel: urgent when it matches the priority rules;
+    pending when the channel approves it first (a priority match waits too: a keyword can be
+    wrong)."""
+    return Start(
+        urgent=priority_match(article, channel.priority, text=text) is not None,
+        pending=needs_approval(article, channel.approval),
+    )
 
 
 def roundup_needs_approval(articles: Sequence[Article], rule: ApprovalRule) -> bool:

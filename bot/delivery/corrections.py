@@ -3,14 +3,17 @@ platform edits it."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
 from typing import Literal
 
-from bot.models import ChannelType
+from bot.content.teaser import article_teaser
+from bot.models import Article, ChannelType, FacebookPost, Post, TelegramPost
 
 # A typo fix changes a few letters inside a word; it does not add, remove or replace words, and
 # never changes a figure. A word counts as the same word corrected when its edit distance to the
@@ -173,3 +176,79 @@ def edit_plan(
     if not methods:
         return EditPlan((), found, f"{why} : cette publication ne peut pas le montrer")
     return EditPlan(methods, found, why)
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A post that is out: its delivery and channel, when it went, the version it shows (as
+    posted or last edited), and whether it is a photo post."""
+
+    delivery: int
+    channel_id: str
+    sent_at: datetime
+    shows: Version
+    photo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One edit to make: the post, what it will show, how (`plan.methods`), and its version key
+    (one edit per post and version: the same change never edits twice)."""
+
+    delivery: int
+    channel_id: str
+    shows: Version
+    plan: EditPlan
+    key: str
+
+
+LEAD_CHARS = 1000  # how much of the lead a version compares (the teaser budget is smaller)
+
+
+def version_of(article: Article, *, strip: Sequence[str] = ()) -> Version:
+    """What a post of this article shows: its title, its lead (as the teaser reads it), image."""
+    lead = article_teaser(article, LEAD_CHARS, extra_patterns=strip)
+    return Version(article.title, lead, article.image)
+
+
+def is_photo(post: Post) -> bool:
+    """Whether a rendered post is a photo post (its caption and picture are edited)."""
+    if isinstance(post, TelegramPost):
+        return post.method == "sendPhoto"
+    return isinstance(post, FacebookPost) and post.endpoint == "photos"
+
+
+def version_key(version: Version) -> str:
+    """A short stable key of what a version shows (title, lead, image), once normalised."""
+    text = "\x1f".join((_normal(version.title), _normal(version.lead), version.image or ""))
+    return hashlib.blake2s(text.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def edits_for(
+    posted: Sequence[Posted],
+    now: Version,
+    *,
+    platforms: Mapping[str, tuple[ChannelType, timedelta]],
+    at: datetime,
+) -> list[Edit]:
+    """The edits a changed article calls for: for each of its posts on a configured channel
+    (`platforms`: channel → its type and `update_window`), `edit_plan` against what the post
+    shows now. A typo-level change, a post out of its window, or a change the post cannot
+    show: no edit."""
+    edits: list[Edit] = []
+    for post in posted:
+        if post.channel_id not in platforms:
+            continue
+        platform, window = platforms[post.channel_id]
+        plan = edit_plan(
+            post.shows,
+            now,
+            platform=platform,
+            photo_post=post.photo,
+            sent_at=post.sent_at,
+            at=at,
+            window=window,
+        )
+        if plan.methods:
+            edits.append(Edit(post.delivery, post.channel_id, now, plan, version_key(now)))
+    return edits

@@ -12,16 +12,20 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.content.teaser import article_teaser
 from bot.delivery.alerts import Alerts
+from bot.delivery.approval import start_of
+from bot.delivery.corrections import edits_for, version_of
+from bot.delivery.removal import GONE_ALERT_WINDOW, gone_alert
 from bot.delivery.route import decide, first_run_keep
 from bot.errors import FeedError
 from bot.feeds.backoff import next_poll
-from bot.feeds.fetch import Fetcher, parse_fetched
-from bot.feeds.identity import normalise_title
+from bot.feeds.fetch import FeedHTTPError, Fetcher, parse_fetched
+from bot.feeds.identity import allowed_origins, normalise_title, url_origin
 from bot.feeds.parse import ParsedFeed
-from bot.models import Article, FeedState, NewArticle, SkipReason
+from bot.models import REGULAR, Article, FeedState, NewArticle, SkipReason, Start
 from bot.settings import FeedSettings, Settings
 from bot.storage.store import Storage
 
+PAGE_CHECK_BYTES = 256 * 1024  # an article page is read this far to know it is still there
 log = logging.getLogger("relais.feeds")
 
 REPUBLISH_WINDOW = timedelta(days=7)
@@ -35,10 +39,13 @@ class PollReport:
     message: str = ""
     new: list[NewArticle] = field(default_factory=list)
     more: list[tuple[str, str, SkipReason | None]] = field(default_factory=list)
+    more_starts: dict[tuple[str, str], Start] = field(default_factory=dict)  # (key, channel)
     baseline: bool = False  # a first poll: what it found was already there
     carried: list[str] = field(default_factory=list)  # keys of every article in the feed now
     skipped_entries: int = 0
     next_poll: datetime | None = None
+    known: list[tuple[str, Article]] = field(default_factory=list)  # (stored key, as now)
+    edits: int = 0  # corrections queued by this poll
 
     @property
     def queued(self) -> int:
@@ -145,10 +152,13 @@ class Poller:
                     now,
                     feed_state=new_state,
                     more=report.more,
+                    more_starts=report.more_starts,
                     sighted=report.carried,
                 )
             )
             report.new = [i for i in report.new if i.article.key in recorded]
+            report.edits = self._corrections(report.known, now, strip=feed.strip)
+            await self._vanished(feed, report.carried, now)
             if state.consecutive_errors >= ALERT_AFTER_ERRORS:
                 self.alerts.add(
                     "Flux rétabli",
@@ -218,8 +228,17 @@ class Poller:
             pairs = [(d.channel_id, d.skip_reason) for d in decisions]
             if twin is not None:
                 pairs = [(c, SkipReason.REPUBLISHED) for c, _r in pairs]
-            items.append(NewArticle(article, title_norm, pairs, duplicate_of=twin))
+            starts = self._starts(article, [c for c, reason in pairs if reason is None], text)
+            items.append(NewArticle(article, title_norm, pairs, duplicate_of=twin, starts=starts))
         more = self._reached_again(feed, parsed.articles, known, keep=keep, now=now)
+        more_starts: dict[tuple[str, str], Start] = {}
+        for article in parsed.articles:
+            key = known.get(article.key)
+            queued = [c for k, c, reason in more if k == key and reason is None]
+            if key is not None and queued:
+                text = article_teaser(article, 1000, extra_patterns=feed.strip)
+                for channel_id, start in self._starts(article, queued, text).items():
+                    more_starts[key, channel_id] = start
         message = f"{len(parsed.articles)} entries, {len(items)} new"
         if more:
             message += f", {len(more)} more channel(s) for articles seen in another feed"
@@ -238,10 +257,68 @@ class Poller:
             message,
             new=items,
             more=more,
+            more_starts=more_starts,
             skipped_entries=len(parsed.skipped),
             baseline=baseline,
             carried=[known.get(a.key, a.key) for a in parsed.articles],
+            known=[(known[a.key], a) for a in parsed.articles if a.key in known],
         )
+
+    def _corrections(
+        self, known: Sequence[tuple[str, Article]], now: datetime, *, strip: Sequence[str]
+    ) -> int:
+        """Articles already posted that the feed now shows changed: the edits `edits_for`
+        decides (a new title, a lead changed beyond a typo, a new image, within each
+        channel's `update_window`), recorded with the article as it is now. How many."""
+        platforms = {c.id: (c.type, c.update_window) for c in self.settings.channels}
+        windows = [w for _t, w in platforms.values() if w > timedelta(0)]
+        if not known or not windows:
+            return 0
+        posted = self.storage.posted_of([key for key, _a in known], now - max(windows))
+        added = 0
+        for key, article in known:
+            if key not in posted:
+                continue
+            shows = version_of(article, strip=strip)
+            edits = edits_for(posted[key], shows, platforms=platforms, at=now)
+            if edits:
+                added += self.storage.record_correction(key, article, edits, now)
+                log.info("article %s changed: %s", key, "; ".join(e.plan.why for e in edits))
+        return added
+
+    async def _vanished(self, feed: FeedSettings, carried: Sequence[str], now: datetime) -> None:
+        """Posts whose article just left the feed soon after posting: is it gone from the site
+        (404/410, `removal.gone_alert`)? Then the admins get an alert with a one-tap delete.
+        Each post's URL is checked once, when its article leaves the feed."""
+        if not carried:
+            return  # an empty or unreadable feed says nothing about its articles
+        vanished = self.storage.vanished_posts(feed.id, carried, now - GONE_ALERT_WINDOW)
+        origins = allowed_origins(self.settings.site.url, [f.url for f in self.settings.feeds])
+        for delivery, title, url in vanished:
+            if url_origin(url) not in origins:
+                continue  # only the site's own pages are checked
+            try:
+                await self.fetcher.fetch(url, max_bytes=PAGE_CHECK_BYTES, origins=origins)
+                continue
+            except FeedHTTPError as err:
+                status = err.status
+            except FeedError:
+                continue  # unreachable is not gone
+            if gone_alert(status, sent_at=delivery.sent_at, now=now):
+                self.alerts.add(
+                    f"Article retiré du site ({status})",
+                    f"« {title} » (#{delivery.id} sur {delivery.channel_id}) : /delete "
+                    f"{delivery.id} pour retirer la publication",
+                    action=(f"🗑 Supprimer #{delivery.id}", f"del:{delivery.id}"),
+                )
+        self.storage.mark_gone_checked([d.id for d, _t, _u in vanished], now)
+
+    def _starts(self, article: Article, channel_ids: Sequence[str], text: str) -> dict[str, Start]:
+        """How the article starts on each channel it is queued for (urgent, pending), where
+        that is not the regular schedule."""
+        by_id = {c.id: c for c in self.settings.channels}
+        found = {c: start_of(article, by_id[c], text=text) for c in channel_ids if c in by_id}
+        return {c: start for c, start in found.items() if start != REGULAR}
 
     def _reached_again(
         self,

@@ -73,6 +73,37 @@ class PendingApproval:
     asked_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduleFacts:
+    """What the schedule knows of a channel, as its claim reads it: the queued posts, its last
+    post and today's count, its last roundup, and the posts pending approval."""
+
+    items: tuple[Waiting, ...]
+    last_post: datetime | None
+    posts_today: int
+    last_roundup: datetime | None
+    pending: tuple[PendingApproval, ...] = ()
+
+    def tally(self, now: datetime, tz: ZoneInfo) -> Tally:
+        return Tally(self.last_post, now.astimezone(tz).date(), self.posts_today)
+
+
+def plan_from(
+    now: datetime, facts: ScheduleFacts, *, hours: float, channel: ChannelSettings, tz: ZoneInfo
+) -> list[Planned]:
+    """`plan_channel` from the facts the storage read."""
+    return plan_channel(
+        now,
+        hours=hours,
+        channel=channel,
+        tz=tz,
+        items=facts.items,
+        tally=facts.tally(now, tz),
+        last_roundup=facts.last_roundup,
+        pending=facts.pending,
+    )
+
+
 def plan_channel(
     now: datetime,
     *,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.clock import Clock
+from bot.delivery.priority import urgent_verdict
 from bot.delivery.route import route
 from bot.errors import FeedError
 from bot.feeds.fetch import Fetcher, fetch_and_parse
@@ -23,7 +24,7 @@ from bot.feeds.identity import (
     url_origin,
 )
 from bot.feeds.page import page_article
-from bot.models import Article, NewArticle, SkipReason
+from bot.models import Article, NewArticle, SkipReason, Start
 from bot.settings import ChannelSettings, Settings
 from bot.storage.store import Storage
 
@@ -102,6 +103,40 @@ class PostUrl:
         if found.key != key and found.key in self.storage.seen([found.key]):
             return self.storage.article(found.key)  # a variant of a link already recorded
         return found
+
+    async def urgent(self, article: Article) -> list[tuple[str, str]]:
+        """An admin's /urgent: on every channel whose filters take the article, create its
+        delivery as urgent, promote the one that waits, or refuse (`priority.urgent_verdict`).
+        Returns (channel id, what was done) for each."""
+        now = self.clock.now()
+        known = self.storage.known_keys([article])
+        key = known.get(article.key, article.key)
+        states = self.storage.states_of(key) if known else {}
+        channels = [c for c in self.settings.channels if route(article, c) is None]
+        verdicts = {
+            c.id: urgent_verdict(states[c.id].value if c.id in states else None) for c in channels
+        }
+        create = [c for c, v in verdicts.items() if v.action == "create"]
+        starts = {c: Start(urgent=True) for c in create}
+        if create and known:
+            more = [(key, c, None) for c in create]
+            self.storage.record(
+                [], now, more=more, more_starts={(key, c): Start(urgent=True) for c in create}
+            )
+        elif create:
+            decisions: Decisions = [(c, None) for c in create]
+            item = NewArticle(article, normalise_title(article.title), decisions, starts=starts)
+            self.storage.record([item], now)
+        answers: list[tuple[str, str]] = []
+        for channel_id, verdict in verdicts.items():
+            if verdict.action == "promote" and not self.storage.promote_urgent(
+                key, channel_id, now
+            ):
+                verdict = urgent_verdict("sending")  # it left the queue meanwhile
+            answers.append((channel_id, verdict.message))
+        if any(v.action != "refuse" for v in verdicts.values()):
+            self._wake()
+        return answers
 
     async def enqueue(self, article: Article) -> list[str]:
         """Queue the article for every channel whose filters take it (once per channel, ever:

@@ -49,7 +49,7 @@ def _contains(words: Sequence[str], phrase: Sequence[str]) -> bool:
 
 UrgentAction = Literal["create", "promote", "refuse"]
 
-_HAS_IT = {"sending", "sent", "unknown"}
+_HAS_IT = {"sending", "sent", "unknown", "covered"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +62,10 @@ def urgent_verdict(state: str | None) -> UrgentVerdict:
     """What `/urgent <url>` does on one channel, given the article's delivery state there.
 
     No delivery yet (another channel may have posted it): create one, due now. Waiting
-    (`queued`, `pending`, `covered` by a roundup not yet sent) or set aside (`failed`,
-    `skipped`): promote it to urgent, due now. Already out or possibly out (`sending`, `sent`,
-    `unknown`): refused, and said so — posting it again would be a double.
+    (`queued`, `pending`) or set aside (`failed`, `skipped`): promote it to urgent, due now.
+    Already out or possibly out (`sending`, `sent`, `unknown`, or `covered`: a roundup is made
+    and taken for sending in one transaction, so the one that lists it is out or on its way):
+    refused, and said so — posting it again would be a double.
     """
     if state is None:
         return UrgentVerdict("create", "publié en urgence")
@@ -73,6 +74,7 @@ def urgent_verdict(state: str | None) -> UrgentVerdict:
             "sent": "ce canal l'a déjà publié",
             "sending": "ce canal est en train de le publier",
             "unknown": "ce canal l'a peut-être déjà publié (issue inconnue : voir /retry)",
+            "covered": "ce canal l'a déjà publié dans un récapitulatif",
         }[state]
         return UrgentVerdict("refuse", f"refusé : {told}")
     return UrgentVerdict("promote", "passé en urgence, publié tout de suite")

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Literal
 
 from bot.delivery.route import too_old
-from bot.models import Article
+from bot.models import Article, SkipReason
 from bot.settings import ChannelSettings
 
 Order = Literal["newest", "oldest"]
 
-STALE_AT_SLOT = "older than the channel's max_age when its turn came"
+STALE_AT_SLOT = SkipReason.STALE_AT_SLOT.value
 
 
 @dataclass(frozen=True, slots=True)

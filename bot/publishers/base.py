@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -24,6 +25,23 @@ class Publisher(Protocol):
 
     async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
         """After an unknown outcome: does the post exist on the platform since `since`?"""
+        ...
+
+    async def edit(self, remote_id: str, post: Post, methods: Sequence[str]) -> PublishResult:
+        """Bring a sent post up to date with `post`, by `methods` (`corrections.EditMethod`);
+        raises a `PublishError` like `publish`. A post that shows this already: done."""
+        ...
+
+    async def delete(self, remote_id: str) -> None:
+        """Remove a sent post (an admin's /delete); one already gone counts as removed."""
+        ...
+
+    async def pin(self, remote_id: str) -> None:
+        """Pin a post (breaking news); a platform without pins does nothing."""
+        ...
+
+    async def unpin(self, remote_id: str) -> None:
+        """Unpin a post pinned by `pin` (nothing when it is no longer pinned)."""
         ...
 
     async def aclose(self) -> None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from bot.content.describe import describe_post
@@ -26,6 +26,20 @@ class ConsolePublisher:
 
     async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
         return Reconciliation(ReconcileOutcome.CANNOT_TELL)
+
+    async def edit(self, remote_id: str, post: Post, methods: Sequence[str]) -> PublishResult:
+        body = "\n".join(describe_post(post))
+        self._write(f"── {self.channel_id}: {remote_id} edited ──\n{body}\n")
+        return PublishResult(remote_id=remote_id)
+
+    async def delete(self, remote_id: str) -> None:
+        self._write(f"── {self.channel_id}: {remote_id} deleted ──\n")
+
+    async def pin(self, remote_id: str) -> None:
+        self._write(f"── {self.channel_id}: {remote_id} pinned ──\n")
+
+    async def unpin(self, remote_id: str) -> None:
+        self._write(f"── {self.channel_id}: {remote_id} unpinned ──\n")
 
     async def aclose(self) -> None:
         return None

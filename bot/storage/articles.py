@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from bot.errors import StorageError
 from bot.feeds.dates import not_after_first_seen
-from bot.models import Article, DeliveryState, FeedState, NewArticle, SkipReason
+from bot.models import REGULAR, Article, DeliveryState, FeedState, NewArticle, SkipReason, Start
 from bot.storage import rows
 from bot.storage import tables as t
 from bot.storage.database import Database, Part, chunks, digest
@@ -99,19 +99,22 @@ class ArticlesPart(Part):
         *,
         feed_state: FeedState | None = None,
         more: Sequence[tuple[str, str, SkipReason | None]] = (),
+        more_starts: Mapping[tuple[str, str], Start] | None = None,
         sighted: Sequence[str] = (),
     ) -> list[str]:
         """Record new articles and their deliveries, and the feed's state, in one transaction.
         An article that another worker recorded first is left alone (no deliveries created).
         `more` adds deliveries (article key, channel, skip reason) for articles already known,
-        reached now through another feed. `sighted`: the keys of every article the feed of
+        reached now through another feed (`more_starts`: how they start, when not regular).
+        `sighted`: the keys of every article the feed of
         `feed_state` carries now. Returns the keys recorded."""
         recorded: list[str] = []
         with self.db.tx() as conn:
             if feed_state is not None:
                 conn.execute(feed_state_upsert(self.db, feed_state))
             for key, channel_id, skip_reason in more:
-                add_delivery(self.db, conn, key, channel_id, skip_reason, now)
+                start = (more_starts or {}).get((key, channel_id), REGULAR)
+                add_delivery(self.db, conn, key, channel_id, skip_reason, now, start)
             if feed_state is not None:
                 for key in sighted:
                     conn.execute(
@@ -148,7 +151,8 @@ class ArticlesPart(Part):
                     continue
                 recorded.append(a.key)
                 for channel_id, skip_reason in item.decisions:
-                    add_delivery(self.db, conn, a.key, channel_id, skip_reason, now)
+                    start = item.starts.get(channel_id, REGULAR)
+                    add_delivery(self.db, conn, a.key, channel_id, skip_reason, now, start)
         return recorded
 
     def article(self, key: str) -> Article:
@@ -195,15 +199,20 @@ def add_delivery(
     channel_id: str,
     skip: SkipReason | None,
     now: datetime,
+    start: Start = REGULAR,
 ) -> None:
-    """A new outbox row for (article, channel): queued, or skipped with its reason."""
+    """A new outbox row for (article, channel): queued (urgent, or `pending` an admin's
+    approval, as `start` says), or skipped with its reason."""
     state = DeliveryState.QUEUED if skip is None else DeliveryState.SKIPPED
+    if skip is None and start.pending:
+        state = DeliveryState.PENDING
     conn.execute(
         db.insert(t.deliveries)
         .values(
             article_key=key,
             channel_id=channel_id,
             state=state.value,
+            urgent=skip is None and start.urgent,
             due_at=now,
             error=None if skip is None else skip.value,
             created_at=now,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from bot.errors import StorageError
 from bot.models import Article, Delivery, DeliveryState
 from bot.storage import tables as t
-from bot.storage.channels import SENT_LIKE
+from bot.storage.channels import tally
 from bot.storage.database import Part
 from bot.storage.rows import article as article_of
 from bot.storage.rows import delivery as delivery_of
@@ -275,18 +275,10 @@ class DashboardPart(Part):
         return {int(i): str(text) for i, text in rows}
 
     def pacing_facts(self, channel_id: str, day_start: datetime) -> tuple[datetime | None, int]:
-        """The channel's last post and how many it made since `day_start`, as the outbox
-        counts them for its pacing (sending, sent and unknown rows)."""
-        d = t.deliveries
-        sent_like = [s.value for s in SENT_LIKE]
+        """The channel's last post and how many it made since `day_start`, as the outbox's
+        claim counts them for its pacing (`channels.tally`: posts and roundups, from the index)."""
         with self.db.tx() as conn:
-            last, today = conn.execute(
-                sa.select(
-                    sa.func.max(d.c.attempted_at),
-                    sa.func.count().filter(d.c.attempted_at >= day_start),
-                ).where(d.c.channel_id == channel_id, d.c.state.in_(sent_like))
-            ).one()
-        return last, int(today or 0)
+            return tally(conn, channel_id, day_start)
 
     # ---- subscribers ---------------------------------------------------------------------
 

@@ -88,3 +88,22 @@ def _v3_dashboard(conn: sa.Connection) -> None:
 
 STEPS.append(_v3_dashboard)
 LATEST = 1 + len(STEPS)
+
+
+def _v4_planning(conn: sa.Connection) -> None:
+    """3 → 4: the manager's schedule: the deliveries' planning columns (urgent, covered_by,
+    pin, approval, posted version), the index that reads a channel's last post and today's count,
+    and the roundups and edits outboxes."""
+    preparer = conn.dialect.identifier_preparer
+    for column in tables.planning_columns():
+        ddl = sa.schema.CreateColumn(column).compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {preparer.quote('deliveries')} ADD COLUMN {ddl}"))
+    for index in tables.deliveries.indexes:
+        if index.name == "ix_deliveries_attempted":
+            index.create(conn)
+    tables.roundups.create(conn)
+    tables.edits.create(conn)
+
+
+STEPS.append(_v4_planning)
+LATEST = 1 + len(STEPS)

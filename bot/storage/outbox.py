@@ -48,6 +48,8 @@ def _message(result: PublishResult) -> dict[str, Any]:
 
 
 DELIVERIES = Queue(t.deliveries, _remote)
+ROUNDUPS = Queue(t.roundups, _remote)
+EDITS = Queue(t.edits, _remote)
 BROADCASTS = Queue(t.broadcasts, _message)
 DIGESTS = Queue(t.digests, _message)
 

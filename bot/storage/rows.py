@@ -67,6 +67,10 @@ def delivery(m: Any) -> Delivery:
         sent_at=m["sent_at"],
         attempted_at=m["attempted_at"],
         worker=m["worker"],
+        urgent=bool(m["urgent"]),
+        covered_by=m["covered_by"],
+        pinned_until=m["pinned_until"],
+        asked_at=m["asked_at"],
     )
 
 

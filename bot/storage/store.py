@@ -6,11 +6,13 @@ from typing import IO
 
 import sqlalchemy as sa
 
+from bot.storage.approvals import ApprovalsPart
 from bot.storage.articles import ArticlesPart
 from bot.storage.broadcasts import BroadcastsPart
 from bot.storage.channels import ChannelsPart, DeliveriesPart
 from bot.storage.dashboard import DashboardPart
 from bot.storage.database import Database
+from bot.storage.edits import EditsPart
 from bot.storage.feeds import FeedsPart
 from bot.storage.readers import ReadersPart, ReaderStore
 from bot.storage.search import SearchPart
@@ -21,6 +23,8 @@ class Storage(
     ArticlesPart,
     ChannelsPart,
     DeliveriesPart,
+    ApprovalsPart,
+    EditsPart,
     ReadersPart,
     BroadcastsPart,
     SearchPart,

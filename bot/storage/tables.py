@@ -52,6 +52,23 @@ def outbox_columns() -> list[sa.Column[Any]]:
     ]
 
 
+def planning_columns() -> list[sa.Column[Any]]:
+    """Schema version 4 (the manager's schedule, issue 14): what a delivery carries besides its
+    state. New objects at each call (the migration adds them to an existing table)."""
+    return [
+        sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("covered_by", sa.Integer),  # the roundup (roundups.id) that lists it
+        sa.Column("pinned_until", UTCDateTime),  # an urgent post pinned, to unpin then
+        sa.Column("asked_at", UTCDateTime),  # `pending`: since when the admins were asked
+        sa.Column("verdict", sa.String(16)),  # publish | edit | skip | later
+        sa.Column("verdict_by", sa.String(128)),
+        sa.Column("verdict_at", UTCDateTime),
+        sa.Column("approval_messages", sa.JSON),  # [[admin chat, message id], ...]
+        sa.Column("posted_version", sa.JSON),  # what the post shows: title, lead, image
+        sa.Column("gone_checked_at", UTCDateTime),  # its article left the feed: URL checked
+    ]
+
+
 meta = sa.Table(
     "relais_meta",
     metadata,
@@ -120,9 +137,11 @@ deliveries = sa.Table(
     *outbox_columns(),
     sa.Column("remote_id", sa.Text),
     sa.Column("remote_link", sa.Text),
+    *planning_columns(),
     sa.UniqueConstraint("article_key", "channel_id", name="uq_delivery_article_channel"),
     sa.Index("ix_deliveries_due", "channel_id", "state", "due_at"),
     sa.Index("ix_deliveries_state", "state"),
+    sa.Index("ix_deliveries_attempted", "channel_id", "attempted_at"),
 )
 
 channels = sa.Table(
@@ -254,4 +273,38 @@ alert_log = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("message", sa.Text, nullable=False),
     sa.Index("ix_alert_log_at", "at"),
+)
+
+# ---- schema version 4: the manager's schedule ----------------------------------------------------
+# One roundup per (channel, instant): the headline list that replaces a flood. It is an outbox row
+# like a delivery (same states, same claim); the deliveries it lists are `covered` by it, in order.
+roundups = sa.Table(
+    "roundups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),  # the roundup's own instant (07:00)
+    sa.Column("covered", sa.JSON, nullable=False),  # delivery ids, top story first
+    *outbox_columns(),
+    sa.Column("remote_id", sa.Text),
+    sa.Column("remote_link", sa.Text),
+    sa.UniqueConstraint("channel_id", "at", name="uq_roundup_channel_at"),
+    sa.Index("ix_roundups_due", "channel_id", "state", "due_at"),
+    sa.Index("ix_roundups_attempted", "channel_id", "attempted_at"),
+)
+
+# One edit per (delivery, version): a corrected article edits its post once.
+edits = sa.Table(
+    "edits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), nullable=False),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("version", sa.String(16), nullable=False),  # hash of what the edit shows
+    sa.Column("shows", sa.JSON, nullable=False),  # title, lead, image after the edit
+    *outbox_columns(),
+    sa.Column("remote_id", sa.Text),
+    sa.Column("remote_link", sa.Text),
+    sa.UniqueConstraint("delivery_id", "version", name="uq_edit_delivery_version"),
+    sa.Index("ix_edits_due", "state", "due_at"),
 )

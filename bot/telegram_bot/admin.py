@@ -1,23 +1,36 @@
-"""Admin commands (/status /queue /pause /resume /retry /skip /post /preview /web), admins only."""
+"""Admin commands (/status /queue /plan /pause /resume /retry /skip /delete /post /urgent
+/preview /web), for admins only."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import Update
-from telegram.ext import CommandHandler, filters
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.content.describe import describe_post_html
+from bot.content.telegram_html import escape_html
+from bot.delivery.planning import channel_plans
 from bot.feeds.identity import Origin, allowed_hosts, allowed_origins, site_host, url_origin
-from bot.models import Delivery, DeliveryState
+from bot.models import Article, Delivery, DeliveryState
 from bot.preview import render_for
 from bot.telegram_bot.context import BotContext, clean_input, send
 from bot.telegram_bot.handlers import argument
 from bot.telegram_bot.messages import Html, Lang, text
-from bot.telegram_bot.views import ChannelLine, channel_kind, fit, queue_text, status_text
+from bot.telegram_bot.views import (
+    ChannelLine,
+    channel_kind,
+    fit,
+    plan_text,
+    queue_text,
+    status_text,
+    urgent_text,
+)
 
 log = logging.getLogger("relais.admin")
 
@@ -66,10 +79,36 @@ class AdminHandlers:
             ("retry", self.retry),
             ("skip", self.skip),
             ("post", self.post),
+            ("urgent", self.urgent),
+            ("delete", self.delete),
+            ("plan", self.plan),
             ("preview", self.preview),
             ("web", self.web),
         ):
             app.add_handler(CommandHandler(name, self._admin_only(name, callback), filters=private))
+
+    def register_buttons(self, app: Any) -> None:
+        """The admins' alert buttons, before the reader's catch-all for stale buttons."""
+        app.add_handler(CallbackQueryHandler(self.delete_button, pattern=r"^del:\d{1,10}$"))
+
+    async def delete_button(self, update: Update, context: Any) -> None:
+        """🗑 under an alert (an article gone from the site): the one-tap /delete."""
+        query = update.callback_query
+        if query is None:
+            return
+        if not self.ctx.is_admin(query.from_user) or self.ctx.hooks.delete is None:
+            await query.answer()
+            return
+        delivery = self.ctx.storage.delivery(int((query.data or "del:0")[4:]))
+        if delivery is None:
+            await query.answer("Publication introuvable.")
+            return
+        refusal = await self.ctx.hooks.delete(delivery, f"l'admin {query.from_user.id}")
+        done = f"🗑 #{delivery.id} supprimée de {delivery.channel_id}."
+        await query.answer((refusal or done)[:200])
+        if refusal is None and query.message is not None:
+            with contextlib.suppress(TelegramError):
+                await query.edit_message_reply_markup(reply_markup=None)
 
     def _admin_only(self, name: str, callback: Handler) -> Handler:
         async def guarded(update: Update, context: Any) -> None:
@@ -201,6 +240,24 @@ class AdminHandlers:
         done = delivery.state in allowed and self.ctx.storage.mark_skipped(delivery.id, reason, now)
         await self._settled(update, context, delivery, done, "skipped", "skip_refused")
 
+    async def delete(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        if self.ctx.hooks.delete is None:
+            await send(update, context, text(lang, "hooks_missing"))
+            return
+        delivery = await self._target(update, context, "delete_usage")
+        if delivery is None:
+            return
+        user = update.effective_user
+        by = f"l'admin {user.id if user else '?'}"
+        refusal = await self.ctx.hooks.delete(delivery, by)
+        message = (
+            text(lang, "deleted", id=delivery.id, channel=delivery.channel_id)
+            if refusal is None
+            else f"#{delivery.id} : {escape_html(refusal)}"
+        )
+        await send(update, context, message)
+
     async def _target(self, update: Update, context: Any, usage: str) -> Delivery | None:
         """The delivery an admin's command names, or None (the admin has been answered)."""
         lang = self.ctx.lang(update)
@@ -239,18 +296,29 @@ class AdminHandlers:
             return None
         return url
 
+    async def _article(
+        self, update: Update, context: Any, usage: str, *, needs: object = True
+    ) -> Article | None:
+        """The article at the admin's URL (fetched by the service's hook), or None when the
+        admin has been answered why not. `needs`: the other hook the command uses."""
+        lang = self.ctx.lang(update)
+        fetch = self.ctx.hooks.fetch_article
+        if fetch is None or needs is None:
+            await send(update, context, text(lang, "hooks_missing"))
+            return None
+        url = await self._url(update, context, usage)
+        if url is None:
+            return None
+        article = await fetch(url)
+        if article is None:
+            await send(update, context, text(lang, "fetch_failed"))
+        return article
+
     async def post(self, update: Update, context: Any) -> None:
         lang = self.ctx.lang(update)
         hooks = self.ctx.hooks
-        if hooks.fetch_article is None or hooks.enqueue is None:
-            await send(update, context, text(lang, "hooks_missing"))
-            return
-        url = await self._url(update, context, "post_usage")
-        if url is None:
-            return
-        article = await hooks.fetch_article(url)
-        if article is None:
-            await send(update, context, text(lang, "fetch_failed"))
+        article = await self._article(update, context, "post_usage", needs=hooks.enqueue)
+        if article is None or hooks.enqueue is None:
             return
         channels = await hooks.enqueue(article)
         if channels:
@@ -260,18 +328,35 @@ class AdminHandlers:
             message = text(lang, "post_nothing", title=article.title[:200])
         await send(update, context, message)
 
-    async def preview(self, update: Update, context: Any) -> None:
+    async def urgent(self, update: Update, context: Any) -> None:
         lang = self.ctx.lang(update)
         hooks = self.ctx.hooks
-        if hooks.fetch_article is None:
-            await send(update, context, text(lang, "hooks_missing"))
+        article = await self._article(update, context, "urgent_usage", needs=hooks.urgent)
+        if article is None or hooks.urgent is None:
             return
-        url = await self._url(update, context, "preview_usage")
-        if url is None:
-            return
-        article = await hooks.fetch_article(url)
+        answers = await hooks.urgent(article)
+        await send(update, context, urgent_text(article.title, answers, lang))
+
+    async def plan(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        name = argument(update)
+        channel = None
+        if name:
+            ids, error = self._channel(lang, name)
+            if error:
+                await send(update, context, error)
+                return
+            channel = ids[0]
+        settings = self.ctx.settings
+        planned = channel_plans(
+            settings, self.ctx.storage, self.ctx.clock.now(), channel_id=channel
+        )
+        await send(update, context, plan_text(planned, settings.site.language, settings.site.tz))
+
+    async def preview(self, update: Update, context: Any) -> None:
+        lang = self.ctx.lang(update)
+        article = await self._article(update, context, "preview_usage")
         if article is None:
-            await send(update, context, text(lang, "fetch_failed"))
             return
         settings = self.ctx.settings
         strip = {f.id: f.strip for f in settings.feeds}.get(article.feed_id, ())

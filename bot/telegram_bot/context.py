@@ -17,7 +17,7 @@ from telegram.constants import ParseMode
 
 from bot.clock import Clock
 from bot.log_limit import LogLimiter
-from bot.models import Article, Subscriber, Topic
+from bot.models import Article, Delivery, Subscriber, Topic
 from bot.settings import Settings
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
@@ -32,6 +32,8 @@ INPUT_MAX = 300  # characters of a command's argument a handler looks at
 
 FetchArticle = Callable[[str], Awaitable[Article | None]]
 Enqueue = Callable[[Article], Awaitable[list[str]]]
+Urgent = Callable[[Article], Awaitable[list[tuple[str, str]]]]
+Delete = Callable[[Delivery, str], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -42,11 +44,16 @@ class AdminHooks:
     * `fetch_article(url)`: fetch and parse the article at a URL of a configured site (None when
       there is none); the bot itself fetches nothing.
     * `enqueue(article)`: record it and queue it for the channels; returns the channel ids.
+    * `urgent(article)`: /urgent — post it at once on each channel that may; returns
+      (channel id, what was done or why not).
+    * `delete(delivery, by)`: /delete — remove the sent post; why not, else None.
     * `wake()`: the outbox has new work (after /retry, /resume, /post): deliver now.
     """
 
     fetch_article: FetchArticle | None = None
     enqueue: Enqueue | None = None
+    urgent: Urgent | None = None
+    delete: Delete | None = None
     wake: Callable[[], None] | None = None
 
 

@@ -40,6 +40,9 @@ FR: dict[str, str] = {
     "cmd_retry": "Admin : renvoyer une publication",
     "cmd_skip": "Admin : abandonner une publication",
     "cmd_post": "Admin : publier l'article d'une URL",
+    "cmd_urgent": "Admin : publier un article tout de suite",
+    "cmd_delete": "Admin : supprimer une publication (Telegram : moins de 48 h)",
+    "cmd_plan": "Admin : ce qui partira et quand [canal]",
     "cmd_preview": "Admin : aperçu de l'article d'une URL",
     "cmd_web": "Admin : un lien de connexion au tableau de bord",
     # readers
@@ -58,8 +61,9 @@ FR: dict[str, str] = {
         "Vous pouvez aussi m'écrire simplement quelques mots : je les cherche pour vous."
     ),
     "admin_help": (
-        "Administration : /status, /queue [canal], /pause [canal], /resume [canal], "
-        "/retry <i>n°</i>, /skip <i>n°</i>, /post <i>url</i>, /preview <i>url</i>, /web"
+        "Administration : /status, /queue [canal], /plan [canal], /pause [canal], "
+        "/resume [canal], /retry <i>n°</i>, /skip <i>n°</i>, /delete <i>n°</i>, "
+        "/post <i>url</i>, /urgent <i>url</i>, /preview <i>url</i>, /web"
     ),
     "latest_title": "🗞 <b>Les derniers articles de {site}</b>",
     "latest_more_title": "🗞 <b>{site} — articles {first} à {last}</b>",
@@ -172,6 +176,15 @@ FR: dict[str, str] = {
         "/skip <i>n°</i> l'abandonne."
     ),
     "label_queued": "en attente",
+    "label_pending": "⏳ à approuver",
+    "label_covered": "dans un récapitulatif",
+    "plan_title": "🗓 <b>Prévu dans les 24 heures</b>",
+    "plan_empty": "Rien de prévu : la file est vide.",
+    "urgent_usage": "Écrivez /urgent suivi de l'adresse d'un article du site.",
+    "delete_usage": "Écrivez /delete suivi du numéro de la publication (voir /queue).",
+    "deleted": "🗑 Publication #{id} supprimée de {channel}.",
+    "urgent_title": "🚨 <b>Urgent : « {title} »</b>",
+    "urgent_none": "Aucun canal ne prend cet article (filtres).",
     "label_sending": "en cours d'envoi",
     "label_unknown": "⚠️ incertaine",
     "label_failed": "❌ en échec",
@@ -426,6 +439,9 @@ EN: dict[str, str] = {
     "cmd_retry": "Admin: send a post again",
     "cmd_skip": "Admin: give up a post",
     "cmd_post": "Admin: post the article at a URL",
+    "cmd_urgent": "Admin: post an article at once",
+    "cmd_delete": "Admin: delete a post (Telegram: within 48 h)",
+    "cmd_plan": "Admin: what goes out when [channel]",
     "cmd_preview": "Admin: preview the article at a URL",
     "cmd_web": "Admin: a login link to the dashboard",
     "welcome": "Hello {name} 👋\n\nI am the bot of <b>{site}</b>.\n\n{help}",
@@ -443,8 +459,9 @@ EN: dict[str, str] = {
         "You can also just send me a few words: I will search for them."
     ),
     "admin_help": (
-        "Admin: /status, /queue [channel], /pause [channel], /resume [channel], "
-        "/retry <i>no.</i>, /skip <i>no.</i>, /post <i>url</i>, /preview <i>url</i>, /web"
+        "Admin: /status, /queue [channel], /plan [channel], /pause [channel], "
+        "/resume [channel], /retry <i>no.</i>, /skip <i>no.</i>, /delete <i>no.</i>, "
+        "/post <i>url</i>, /urgent <i>url</i>, /preview <i>url</i>, /web"
     ),
     "latest_title": "🗞 <b>The latest from {site}</b>",
     "latest_more_title": "🗞 <b>{site} — articles {first} to {last}</b>",
@@ -542,6 +559,15 @@ EN: dict[str, str] = {
         "/retry <i>no.</i> sends an uncertain or failed post again; /skip <i>no.</i> gives it up."
     ),
     "label_queued": "queued",
+    "label_pending": "⏳ awaiting approval",
+    "label_covered": "in a roundup",
+    "plan_title": "🗓 <b>Planned for the next 24 hours</b>",
+    "plan_empty": "Nothing planned: the queue is empty.",
+    "urgent_usage": "Send /urgent followed by the address of an article of the site.",
+    "delete_usage": "Send /delete followed by the post's number (see /queue).",
+    "deleted": "🗑 Post #{id} deleted from {channel}.",
+    "urgent_title": "🚨 <b>Urgent: “{title}”</b>",
+    "urgent_none": "No channel takes this article (filters).",
     "label_sending": "sending",
     "label_unknown": "⚠️ unknown",
     "label_failed": "❌ failed",

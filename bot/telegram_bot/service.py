@@ -30,6 +30,7 @@ from bot.settings import Settings
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
 from bot.telegram_bot.admin import AdminHandlers
+from bot.telegram_bot.approvals import ApprovalHandlers, TelegramDesk
 from bot.telegram_bot.broadcast import Broadcaster
 from bot.telegram_bot.command_limit import CommandLimiter, Verdict
 from bot.telegram_bot.context import AdminHooks, BotContext, TopicCache, send
@@ -50,7 +51,10 @@ READER_COMMANDS = (
     "start",
     "stop",
 )
-ADMIN_COMMANDS = ("status", "queue", "pause", "resume", "retry", "skip", "post", "preview", "web")
+ADMIN_COMMANDS = (
+    *("status", "queue", "plan", "pause", "resume", "retry", "skip", "delete", "post"),
+    *("urgent", "preview", "web"),
+)
 ALLOWED_UPDATES = ["message", "callback_query"]  # not channel posts, not inline queries
 IDLE_WAKE = timedelta(seconds=30)  # the run loop looks at digests at least this often
 MIN_WAIT = 0.5  # seconds between two rounds at least
@@ -124,8 +128,13 @@ def build_application(
     application.bot_data[CONTEXT_KEY] = ctx
     application.add_handler(TypeHandler(Update, _gate(ctx)), group=-1)
     reader_handlers = ReaderHandlers(ctx)
+    admin_handlers = AdminHandlers(ctx)
+    admin_handlers.register_buttons(application)
+    if any(c.approval.enabled for c in settings.channels):
+        desk = TelegramDesk(bot, settings.telegram.admins, lang=settings.site.language)
+        ApprovalHandlers(ctx, desk).register(application, fallback=reader_handlers.plain_text)
     reader_handlers.register(application)
-    AdminHandlers(ctx).register(application)
+    admin_handlers.register(application)
     reader_handlers.register_fallbacks(application)
     application.add_error_handler(_error_handler(ctx))
     return application

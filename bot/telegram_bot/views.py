@@ -8,6 +8,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.content.telegram_html import TELEGRAM_MESSAGE_LIMIT, escape_html, telegram_length
+from bot.delivery.plan import Planned, plan_line
 from bot.models import (
     Article,
     ChannelCounts,
@@ -217,6 +218,25 @@ def queue_text(rows: Sequence[QueueRow], lang: Lang, tz: ZoneInfo, channel: str 
         )
     lines += ["", text(lang, "queue_hint")]
     return fit(lines)
+
+
+def plan_text(planned: Sequence[Planned], language: str, tz: ZoneInfo) -> str:
+    """/plan: the next 24 hours, one line per post (`plan.plan_line`, as `relais plan`)."""
+    lang: Lang = "en" if language == "en" else "fr"
+    lines = [text(lang, "plan_title")]
+    if not planned:
+        return "\n".join([*lines, text(lang, "plan_empty")])
+    lines += [escape_html(plan_line(p, language=language, tz=tz)) for p in planned]
+    return fit(lines)
+
+
+def urgent_text(title: str, answers: Sequence[tuple[str, str]], lang: Lang) -> str:
+    """/urgent: what was done on each channel."""
+    lines = [text(lang, "urgent_title", title=_short(title, 200))]
+    lines += [f"{escape_html(channel)} : {escape_html(message)}" for channel, message in answers]
+    if not answers:
+        lines.append(text(lang, "urgent_none"))
+    return "\n".join(lines)
 
 
 def channel_kind(channel: ChannelSettings) -> str:

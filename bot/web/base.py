@@ -8,11 +8,8 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from bot.delivery.plan import Planned, plan_channel
-from bot.delivery.queue_order import Waiting
+from bot.delivery.plan import Planned, plan_from
 from bot.delivery.schedule import local_midnight
-from bot.delivery.slots import Tally
-from bot.models import DeliveryState
 from bot.settings import ChannelSettings
 from bot.storage.dashboard import QueuedPost
 from bot.web import auth
@@ -103,14 +100,7 @@ class Routes:
         ctx = self.ctx
         now = ctx.clock.now()
         tz = ctx.settings.site.tz
-        last, today = ctx.storage.pacing_facts(channel.id, local_midnight(now, tz))
-        tally = Tally(last, now.astimezone(tz).date(), today)
-        waiting = [
-            Waiting(p.delivery.id, p.article, p.delivery.due_at)
-            for p in posts
-            if p.delivery.state is DeliveryState.QUEUED
-        ]
-        planned = plan_channel(
-            now, hours=PLAN_HOURS, channel=channel, tz=tz, items=waiting, tally=tally
-        )
-        return {p.delivery: p for p in planned if p.delivery is not None}
+        facts = ctx.storage.schedule_facts(channel.id, local_midnight(now, tz))  # the claim's
+        planned = plan_from(now, facts, hours=PLAN_HOURS, channel=channel, tz=tz)
+        shown = {p.delivery.id for p in posts}
+        return {p.delivery: p for p in planned if p.delivery is not None and p.delivery in shown}

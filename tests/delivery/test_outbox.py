@@ -30,7 +30,7 @@ from bot.models import (
 )
 from bot.settings import ChannelSettings
 from bot.storage.store import Storage
-from tests.builders import BASE, article, settings
+from tests.builders import BASE, article, claim_due, settings
 from tests.builders import new_article as new
 from tests.fakes.scripted_publisher import ScriptedPublisher
 
@@ -80,8 +80,14 @@ class Rig:
         return [d.state for d in self.storage.deliveries(channel_id=channel_id)]
 
 
-CONSOLE = {"id": "out", "type": "console", "min_gap": "0s", "max_age": None}
-TELEGRAM = {"id": "tg", "type": "telegram", "chat": "@sahel_actu", "max_age": None}
+CONSOLE = {"id": "out", "type": "console", "min_gap": "0s", "max_age": None, "order": "oldest"}
+TELEGRAM = {
+    "id": "tg",
+    "type": "telegram",
+    "chat": "@sahel_actu",
+    "max_age": None,
+    "order": "oldest",
+}
 
 
 @pytest.fixture
@@ -275,9 +281,7 @@ async def test_min_gap_spreads_a_burst(db_url: str) -> None:
 async def test_process_killed_while_sending_leaves_unknown_after_restart(db_url: str) -> None:
     r = Rig(db_url, [TELEGRAM])
     r.queue(1)
-    claimed, _ = r.storage.claim(
-        "tg", BASE, day_start=BASE, next_slot=lambda _l, _t: BASE, limit=1, worker="dead"
-    )
+    claimed, _ = claim_due(r.storage, "tg", BASE, n=1, worker="dead")
     assert claimed  # … and the process dies before the publisher answers
     r.storage.close()
     restarted = Rig(db_url, [TELEGRAM])

@@ -59,7 +59,7 @@ def test_no_priority_rules_no_breaking_news() -> None:
         (None, "create"),
         ("queued", "promote"),
         ("pending", "promote"),
-        ("covered", "promote"),
+        ("covered", "refuse"),  # its roundup is out or on its way
         ("failed", "promote"),
         ("skipped", "promote"),
         ("sending", "refuse"),

@@ -16,7 +16,7 @@ from bot.feeds.identity import canonical_url
 from bot.models import DeliveryState
 from bot.settings import Settings
 from bot.storage.store import Storage
-from tests.builders import BASE
+from tests.builders import BASE, claim_due
 from tests.builders import settings as site_settings
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.graph_api import PAGE_ID, GraphApiServer, GraphError, TokenInfo
@@ -142,14 +142,7 @@ async def test_crash_while_sending_is_reconciled_from_the_page(feeds, graph, db_
     app = App(s, storage, clock=clock, notifiers=[])
     await app.service.poll_all()
     # Two posts were claimed, then the process died: one had reached Facebook, one had not.
-    (first, second), _ = storage.claim(
-        "fb-main",
-        clock.now(),
-        day_start=BASE,
-        next_slot=lambda _l, _n: BASE,
-        limit=2,
-        worker="dead",
-    )
+    (first, second), _ = claim_due(storage, "fb-main", clock.now(), n=2, worker="dead")
     article = storage.article(first.article_key)
     graph.add_post(message=article.title, link=article.url, created_time=clock.now())
     await app.aclose()

@@ -44,6 +44,7 @@ def config(feeds: FeedServer, tg: FakeTelegram, db: str, **channel: Any) -> dict
                 "exclude": {"categories": ["Publicité"]},
                 "max_age": None,
                 "min_gap": "0s",
+                "order": "oldest",
                 **channel,
             }
         ],
@@ -88,8 +89,11 @@ def sent(tg: FakeTelegram) -> list[dict[str, Any]]:
 
 
 async def test_every_article_once_through_429_and_502(service: Service, tg: FakeTelegram) -> None:
-    tg.inject("sendPhoto", Reply.flood(7), times=1)
+    # The 502 first: a post retried after a fault keeps its place in the queue's order (here
+    # oldest first), so a 429 then a 502 on the same post would push its second retry past
+    # --once's wait (ONCE_WAIT), and the test would be about backoff, not about never twice.
     tg.inject("sendPhoto", Reply.bad_gateway(), times=1)
+    tg.inject("sendPhoto", Reply.flood(7), times=1)
     tg.inject("sendMessage", Reply.bad_gateway(), times=1)
     polls, report = await service.run_once()
     assert polls[0].status == "ok"

@@ -6,7 +6,7 @@ import base64
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -270,7 +270,8 @@ class _Handler(FakeHandler):
 
 
 class GraphApiServer(FakeServer[RecordedRequest, Action]):
-    """A small Graph API: Page posts, photos, scrape, published_posts, debug_token, /me, /{id}.
+    """A small Graph API: Page posts (made, edited by POST /{post-id}, deleted), photos, scrape,
+    published_posts, debug_token, /me, /{id}.
 
     Start it (`with GraphApiServer() as graph:`), give `graph.base_url` to the code under test as
     `facebook.graph_url`, then look at `graph.requests` and `graph.posts`. Script answers with
@@ -454,6 +455,8 @@ class GraphApiServer(FakeServer[RecordedRequest, Action]):
             return 200, _select(info.me, params.get("fields")), {}
         if method == "GET" and record.endpoint == "object":
             return self._object(rest[0])
+        if method in {"POST", "DELETE"} and record.endpoint == "object":
+            return self._change_post(rest[0], info, params if method == "POST" else None)
         return _error(
             GraphError(code=100, type="GraphMethodException", message="Unknown path components")
         )
@@ -681,6 +684,26 @@ class GraphApiServer(FakeServer[RecordedRequest, Action]):
                 "subcode": info.invalid_subcode,
             }
         return 200, {"data": data}, {}
+
+    def _change_post(
+        self, post_id: str, info: TokenInfo, params: dict[str, str] | None
+    ) -> tuple[int, Any, dict[str, str]]:
+        """POST /{post-id} with `message` edits a Page post's text; DELETE /{post-id} removes
+        it (params None). Both answer {"success": true}, as Graph does."""
+        with self._lock:
+            index = next((i for i, p in enumerate(self.posts) if p.id == post_id), None)
+            if index is None:
+                return self._object(post_id)  # the same "does not exist" error
+            post = self.posts[index]
+            if not self._can_post(post.page_id, info):
+                return _error(_permission_error())
+            if params is None:
+                del self.posts[index]
+            else:
+                if "message" not in params:
+                    return _error(GraphError(code=100, message="(#100) No fields to update"))
+                self.posts[index] = replace(post, message=params["message"])
+        return 200, {"success": True}, {}
 
     def _object(self, object_id: str) -> tuple[int, Any, dict[str, str]]:
         name = self.pages.get(object_id)

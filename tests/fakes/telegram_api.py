@@ -17,7 +17,9 @@ What it does like Telegram:
   "parameters"}`` using the real bodies saved in ``../shared/corpus`` when present (a built-in copy
   otherwise, so nothing here needs the corpus).
 * Methods: getMe, getChat, getChatMember, sendMessage, sendPhoto (URL, file_id or multipart
-  upload), editMessageText, sendChatAction, answerCallbackQuery, setMyCommands, getMyCommands,
+  upload), editMessageText, editMessageCaption, editMessageMedia, deleteMessage,
+  pinChatMessage, unpinChatMessage, sendChatAction, answerCallbackQuery, setMyCommands,
+  getMyCommands,
   deleteWebhook, getWebhookInfo, getUpdates (a queue; honours ``offset``, ``limit`` and
   ``timeout``, long-polling at most ``long_poll_cap`` seconds). Any other method: 404 Not Found.
 * Validation: HTML parse mode (only Telegram's tags; only ``&lt; &gt; &amp; &quot;`` and numeric
@@ -762,6 +764,7 @@ class FakeTelegram(FakeServer[Call, Reply]):
         self._blocked: set[int] = set()
         self._messages: dict[int, list[dict[str, Any]]] = {}
         self._next_message_id: dict[int, int] = {}
+        self._pinned: dict[int, list[int]] = {}
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 1000
         self._file_ids = itertools.count(1)
@@ -1310,6 +1313,125 @@ class FakeTelegram(FakeServer[Call, Reply]):
                         message["reply_markup"] = markup
                     return dict(message)
         raise ApiError.corpus("bad-request-message-to-edit-not-found")
+
+    def _message_to_edit(self, params: dict[str, Any]) -> tuple[int, int]:
+        chat_id = self._resolve_chat(params.get("chat_id"))
+        try:
+            return chat_id, int(str(params.get("message_id")))
+        except ValueError:
+            raise ApiError.corpus("bad-request-message-to-edit-not-found") from None
+
+    def _m_editMessageCaption(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        caption, entities = self._formatted(
+            params,
+            "caption",
+            limit=CAPTION_LIMIT,
+            too_long="Bad Request: message caption is too long",
+            required=False,
+        )
+        markup = self._reply_markup(params)
+        chat_id, message_id = self._message_to_edit(params)
+        with self._lock:
+            for message in self._messages.get(chat_id, []):
+                if message["message_id"] != message_id:
+                    continue
+                if "photo" not in message:
+                    raise ApiError.make(
+                        400, "Bad Request: there is no caption in the message to edit"
+                    )
+                if message.get("caption", "") == caption and message.get("reply_markup") == markup:
+                    raise ApiError.make(
+                        400,
+                        "Bad Request: message is not modified: specified new message content "
+                        "and reply markup are exactly the same as a current content and reply "
+                        "markup of the message",
+                    )
+                message["caption"] = caption
+                message["caption_entities"] = entities
+                message["edit_date"] = int(time.time())
+                if markup is not None:
+                    message["reply_markup"] = markup
+                return dict(message)
+        raise ApiError.corpus("bad-request-message-to-edit-not-found")
+
+    def _m_editMessageMedia(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        raw = params.get("media")
+        try:
+            media = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+        except ValueError:
+            raise ApiError.make(
+                400, "Bad Request: can't parse InputMedia: JSON parse error"
+            ) from None
+        if media.get("type") != "photo" or not media.get("media"):
+            raise ApiError.make(400, "Bad Request: there is no media in the request")
+        url = str(media["media"])
+        if url.startswith(("http://", "https://")):
+            self._check_own_photo_url(url)
+        caption, entities = self._formatted(
+            media,
+            "caption",
+            limit=CAPTION_LIMIT,
+            too_long="Bad Request: message caption is too long",
+            required=False,
+        )
+        markup = self._reply_markup(params)
+        chat_id, message_id = self._message_to_edit(params)
+        with self._lock:
+            for message in self._messages.get(chat_id, []):
+                if message["message_id"] != message_id:
+                    continue
+                if "photo" not in message:
+                    raise ApiError.make(
+                        400, "Bad Request: there is no media in the message to edit"
+                    )
+                message["photo"] = self._photo_sizes(60_000)
+                message["photo_url"] = url
+                message["caption"] = caption
+                message["caption_entities"] = entities
+                message["edit_date"] = int(time.time())
+                if markup is not None:
+                    message["reply_markup"] = markup
+                return dict(message)
+        raise ApiError.corpus("bad-request-message-to-edit-not-found")
+
+    def _m_deleteMessage(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        chat_id, message_id = self._message_to_edit(params)
+        with self._lock:
+            kept = [m for m in self._messages.get(chat_id, []) if m["message_id"] != message_id]
+            if len(kept) == len(self._messages.get(chat_id, [])):
+                raise ApiError.make(400, "Bad Request: message to delete not found")
+            self._messages[chat_id] = kept
+        return True
+
+    def _pinnable(self, params: dict[str, Any]) -> tuple[int, int]:
+        chat_id = self._resolve_chat(params.get("chat_id"))
+        try:
+            message_id = int(str(params.get("message_id")))
+        except ValueError:
+            raise ApiError.make(400, "Bad Request: message to pin not found") from None
+        with self._lock:
+            if not any(m["message_id"] == message_id for m in self._messages.get(chat_id, [])):
+                raise ApiError.make(400, "Bad Request: message to pin not found")
+        return chat_id, message_id
+
+    def _m_pinChatMessage(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        chat_id, message_id = self._pinnable(params)
+        with self._lock:
+            self._pinned.setdefault(chat_id, []).append(message_id)
+        return True
+
+    def _m_unpinChatMessage(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        chat_id, message_id = self._pinnable(params)
+        with self._lock:
+            pins = self._pinned.get(chat_id, [])
+            if message_id in pins:
+                pins.remove(message_id)
+        return True  # Telegram answers true for a message that was not pinned too
+
+    def pinned(self, chat: int | str) -> list[int]:
+        """The ids of the chat's pinned messages, oldest pin first."""
+        with self._lock:
+            return list(self._pinned.get(self._resolve_chat(chat), []))
 
     def _m_sendChatAction(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         chat_id = self._resolve_chat(params.get("chat_id"))

@@ -13,7 +13,7 @@ from bot.errors import InstanceLockedError, SchemaTooNewError, StorageError
 from bot.models import DeliveryState, FeedState, PublishResult, SkipReason
 from bot.storage import migrations
 from bot.storage.store import Storage
-from tests.builders import BASE, article
+from tests.builders import BASE, article, claim_due
 from tests.builders import new_article as new
 
 SENT, QUEUED, FAILED, UNKNOWN = (
@@ -32,13 +32,8 @@ def store(db_url: str) -> Storage:
 
 
 def claim(store: Storage, channel: str = "out", *, now=BASE, limit: int = 10, gap=None):
-    def slot(last, _today):
-        if gap is None or last is None:
-            return now
-        return max(now, last + gap)
-
-    return store.claim(
-        channel, now, day_start=now - timedelta(hours=9), next_slot=slot, limit=limit, worker="w1"
+    return claim_due(
+        store, channel, now, n=limit, worker="w1", gap=gap, day_start=now - timedelta(hours=9)
     )
 
 
@@ -233,9 +228,7 @@ def test_two_concurrent_workers_never_claim_the_same_delivery(postgres_url: str)
         store = Storage.open(postgres_url)
         barrier.wait()
         while True:
-            got, _ = store.claim(
-                "out", BASE, day_start=BASE, next_slot=lambda _l, _t: BASE, limit=1, worker=name
-            )
+            got, _ = claim_due(store, "out", BASE, n=1, worker=name)
             if not got:
                 break
             claimed[name] += [d.id for d in got]
@@ -266,14 +259,7 @@ def test_min_gap_holds_across_two_workers(postgres_url: str) -> None:
     def worker() -> None:
         store = Storage.open(postgres_url)
         barrier.wait()
-        got, _ = store.claim(
-            "fb",
-            BASE,
-            day_start=BASE,
-            next_slot=lambda last, _t: BASE if last is None else max(BASE, last + gap),
-            limit=1,
-            worker="w",
-        )
+        got, _ = claim_due(store, "fb", BASE, n=1, worker="w", gap=gap)
         results.append(len(got))
         store.close()
 

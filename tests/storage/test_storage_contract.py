@@ -9,18 +9,23 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.delivery.approval import Verdict
+from bot.delivery.corrections import Edit, EditPlan, Version, version_key
+from bot.delivery.next_post import Step
 from bot.models import (
     Claimed,
     Delivery,
     DeliveryState,
+    EditClaim,
     FeedState,
     Outcome,
     PublishResult,
     SkipReason,
+    Start,
 )
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
-from tests.builders import BASE, article
+from tests.builders import BASE, article, claim_due
 from tests.builders import new_article as new
 
 S = DeliveryState
@@ -40,10 +45,7 @@ class Walk:
     claimed: list[Delivery] = field(default_factory=list)
     broadcast: list[Claimed] = field(default_factory=list)
     digest: list[Claimed] = field(default_factory=list)
-
-
-def slot(_last: Any, _today: int) -> Any:
-    return BASE
+    roundup: Any = None
 
 
 def _record(w: Walk) -> None:
@@ -59,9 +61,7 @@ def _record(w: Walk) -> None:
 
 
 def _claim(w: Walk) -> None:
-    w.claimed, later = w.store.claim(
-        "out", BASE, day_start=BASE, next_slot=slot, limit=2, worker="w1"
-    )
+    w.claimed, later = claim_due(w.store, "out", BASE, n=2, worker="w1")
     assert [d.article_key for d in w.claimed] == [A1.key, A2.key] and later is None
     assert all(d.state is S.SENDING and d.worker == "w1" for d in w.claimed)
 
@@ -100,12 +100,80 @@ def _finish_digests(w: Walk) -> None:
 def _recover_and_settle(w: Walk) -> None:
     """A worker dies while sending: its row turns unknown, an admin retries it, it goes."""
     assert w.store.set_paused("fb", False, None, BASE, by="auth")
-    [lost], _ = w.store.claim("fb", BASE, day_start=BASE, next_slot=slot, limit=1, worker="w2")
+    [lost], _ = claim_due(w.store, "fb", BASE, n=1, worker="w2")
     assert w.store.recover_sending(BASE) == [lost.id]
     assert w.store.mark_queued(lost.id, BASE, "/retry", BASE)
-    [again], _ = w.store.claim("fb", BASE, day_start=BASE, next_slot=slot, limit=1, worker="w3")
+    [again], _ = claim_due(w.store, "fb", BASE, n=1, worker="w3")
     assert (again.id, again.attempts) == (lost.id, 2)
     assert w.store.finish(again, BASE, state=S.SENT, result=PublishResult("1_2"))
+
+
+def _roundup(w: Walk) -> None:
+    """A roundup is made with the posts it covers in one claim; a failure gives them back."""
+    w.store.record([new(article(4), ["out"]), new(article(5), ["out"])], BASE)
+    queued = [d for d in w.store.deliveries(channel_id="out") if d.state is S.QUEUED]
+
+    def decide(facts):
+        return Step("roundup", BASE, facts.items, "roundup", None, BASE)
+
+    turn = w.store.claim("out", BASE, day_start=BASE, decide=decide, worker="w1")
+    assert turn.roundup is not None and set(turn.roundup.covered) == {d.id for d in queued}
+    covered = {
+        d.state for d in w.store.deliveries(channel_id="out") if d.id in turn.roundup.covered
+    }
+    assert covered == {S.COVERED}
+    w.roundup = turn.roundup
+
+
+def _finish_roundup(w: Walk) -> None:
+    assert w.store.finish_roundup(w.roundup, BASE, Outcome(S.FAILED, "chat not found"))
+    back = {d.state for d in w.store.deliveries(channel_id="out") if d.id in w.roundup.covered}
+    assert back == {S.QUEUED}
+
+
+def _approvals(w: Walk) -> None:
+    """A pending post: asked once, an admin's edit, the teaser, and a second answer refused."""
+    w.store.record([new(article(6), ["out"], starts={"out": Start(pending=True)})], BASE)
+    [pending] = w.store.pending_to_ask("out")
+    assert w.store.mark_asked(pending.id, BASE) and not w.store.mark_asked(pending.id, BASE)
+    w.store.set_approval_messages(pending.id, [(11, 7), (12, 9)])
+    assert w.store.approval_messages(pending.id) == [(11, 7), (12, 9)]
+    edit = Verdict("edit", "Awa (11)", BASE)
+    assert w.store.answer_pending(pending.id, edit, state=S.PENDING, due=BASE) == (True, edit)
+    late = Verdict("skip", "Moussa (12)", BASE)
+    assert w.store.answer_pending(pending.id, late, state=S.SKIPPED, due=BASE) == (False, edit)
+    assert w.store.editing("Awa (11)").id == pending.id  # type: ignore[union-attr]
+    assert w.store.approve_with_teaser(pending.id, "Awa (11)", "Notre accroche", BASE, author=11)
+    assert w.store.teaser_edit(pending.id) == "Notre accroche"
+    assert w.store.overdue_pending("out", BASE) == []  # approved: no longer pending
+
+
+def _corrections(w: Walk) -> None:
+    """A sent post knows what it shows; a change adds one edit per version; made, it shows it."""
+    sent = w.claimed[0]
+    w.store.set_posted_version(sent.id, Version("Ancien titre", "chapeau", None), photo=False)
+    [posted] = w.store.posted_of([sent.article_key], BASE)[sent.article_key]
+    assert posted.delivery == sent.id and posted.shows.title == "Ancien titre"
+    shows = Version("Nouveau titre", "chapeau", None)
+    plan = EditPlan(("editMessageText",), ("title",), "nouveau titre")
+    edit = Edit(sent.id, sent.channel_id, shows, plan, version_key(shows))
+    assert w.store.record_correction(sent.article_key, A1, [edit], BASE) == 1
+    assert w.store.record_correction(sent.article_key, A1, [edit], BASE) == 0  # once
+    [claim] = w.store.claim_edits(BASE, worker="w1")
+    assert claim.methods == ("editMessageText",) and claim.title == "Nouveau titre"
+    assert w.store.recover_edits(BASE) == [claim.id]  # a stopped worker's edit goes again
+    [again] = w.store.claim_edits(BASE, worker="w2")
+    assert w.store.finish_edit(again, Outcome(S.SENT, result=PublishResult("m1")), BASE)
+    [shown] = w.store.posted_of([sent.article_key], BASE)[sent.article_key]
+    assert shown.shows.title == "Nouveau titre"
+    assert [e["state"] for e in w.store.edits(sent.id)] == ["sent"]
+
+
+def _vanished(w: Walk) -> list[int]:
+    return [d.id for d, _title, _url in w.store.vanished_posts("site", [], BASE)]
+
+
+NOBODY = Verdict("skip", "x", BASE)
 
 
 def _open_post(w: Walk) -> int:
@@ -239,6 +307,57 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("forget", lambda w: w.store.forget(7).subscriber),
     *DASHBOARD,
     ("recover_sending", _recover_and_settle),
+    ("claim", _roundup),
+    ("schedule_facts", lambda w: w.store.schedule_facts("out", BASE).items == ()),
+    ("finish_roundup", _finish_roundup),
+    ("roundup", lambda w: w.store.roundup(w.roundup.id).state is S.FAILED),
+    ("roundups", lambda w: [r.id for r in w.store.roundups("out")] == [w.roundup.id]),
+    ("recover_roundups", lambda w: w.store.recover_roundups(BASE) == []),
+    (
+        "resolve_roundup_found",
+        lambda w: not w.store.resolve_roundup_found(w.roundup.id, PublishResult("x"), BASE),
+    ),
+    ("set_pinned", lambda w: w.store.set_pinned(w.claimed[0].id, BASE, BASE)),
+    ("due_unpins", lambda w: [d.id for d in w.store.due_unpins(BASE)] == [w.claimed[0].id]),
+    ("unpinned", lambda w: w.store.unpinned(w.claimed[0].id, BASE)),
+    ("due_unpins", lambda w: w.store.due_unpins(BASE) == []),
+    ("pending_to_ask", _approvals),
+    ("mark_asked", lambda w: not w.store.mark_asked(1, BASE)),
+    ("set_approval_messages", lambda w: w.store.set_approval_messages(1, [])),
+    ("approval_messages", lambda w: w.store.approval_messages(1) == []),
+    (
+        "answer_pending",
+        lambda w: (
+            w.store.answer_pending(1, Verdict("skip", "x", BASE), state=S.SKIPPED, due=BASE)[0]
+            is False
+        ),
+    ),
+    ("editing", lambda w: w.store.editing("nobody") is None),
+    ("approve_with_teaser", lambda w: not w.store.approve_with_teaser(1, "x", "y", BASE, author=1)),
+    ("overdue_pending", lambda w: w.store.overdue_pending("out", BASE) == []),
+    ("states_of", lambda w: w.store.states_of(A1.key) == {"out": S.SENT, "fb": S.SENT}),
+    ("promote_urgent", lambda w: not w.store.promote_urgent(A1.key, "out", BASE)),
+    ("set_posted_version", _corrections),
+    (
+        "vanished_posts",
+        lambda w: w.claimed[0].id in _vanished(w),
+    ),
+    ("mark_gone_checked", lambda w: w.store.mark_gone_checked([w.claimed[0].id], BASE)),
+    ("vanished_posts", lambda w: w.claimed[0].id not in _vanished(w)),
+    ("mark_deleted", lambda w: w.store.mark_deleted(w.claimed[0].id, "supprimée", BASE)),
+    ("posted_of", lambda w: w.store.posted_of(["nope"], BASE) == {}),
+    ("record_correction", lambda w: w.store.record_correction("nope", A1, [], BASE) == 0),
+    ("claim_edits", lambda w: w.store.claim_edits(BASE, worker="w1") == []),
+    ("recover_edits", lambda w: w.store.recover_edits(BASE) == []),
+    ("edits", lambda w: len(w.store.edits()) == 1),
+    (
+        "finish_edit",
+        lambda w: (
+            not w.store.finish_edit(
+                EditClaim(1, 1, "out", "t", "l", None, ()), Outcome(S.FAILED), BASE
+            )
+        ),
+    ),
 ]
 NOT_QUERIES = {"open", "close", "engine", "is_postgres", "readers"}  # opened and closed below
 

@@ -112,11 +112,20 @@ class FakeHooks:
         self.enqueued.append(item)
         return list(self.channels)
 
+    async def urgent(self, item: Article) -> list[tuple[str, str]]:
+        self.enqueued.append(item)
+        return [(c, "publié en urgence") for c in self.channels]
+
     def wake(self) -> None:
         self.woken += 1
 
     def hooks(self) -> AdminHooks:
-        return AdminHooks(fetch_article=self.fetch_article, enqueue=self.enqueue, wake=self.wake)
+        return AdminHooks(
+            fetch_article=self.fetch_article,
+            enqueue=self.enqueue,
+            urgent=self.urgent,
+            wake=self.wake,
+        )
 
 
 @pytest.fixture

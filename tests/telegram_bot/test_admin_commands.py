@@ -13,7 +13,7 @@ from bot.content.telegram_html import validate_telegram_html
 from bot.models import DeliveryState, FeedState
 from bot.storage.store import Storage
 from bot.telegram_bot.service import ADMIN_COMMANDS, ReaderBot
-from tests.builders import BAMADA, new_article
+from tests.builders import BAMADA, claim_due, new_article
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram_bot.conftest import ADMIN, EN, SITE, START, Chat, FakeHooks, reader_settings
 
@@ -23,9 +23,7 @@ def queue_some(storage: Storage) -> list[int]:
     items = [BAMADA.article(80 + n, title=f"Dépêche {n} : <i>urgent</i>") for n in range(4)]
     storage.record([new_article(a, ["tg-main"]) for a in items], START)
     ids = [d.id for d in storage.deliveries(channel_id="tg-main")]
-    claimed, _ = storage.claim(
-        "tg-main", START, day_start=START, next_slot=lambda _l, _n: START, limit=3, worker="w"
-    )
+    claimed, _ = claim_due(storage, "tg-main", START, n=3, worker="w")
     from bot.models import DeliveryState, PublishResult
 
     sent, unknown, failed = sorted(claimed, key=lambda d: ids.index(d.id))
@@ -227,3 +225,24 @@ async def test_post_without_hooks(
         )
     finally:
         await service.stop()
+
+
+async def test_plan_and_urgent(
+    reader: ReaderBot, boss: Chat, storage: Storage, hooks: FakeHooks
+) -> None:
+    assert (
+        await boss.text("/plan")
+        == "🗓 <b>Prévu dans les 24 heures</b>\nRien de prévu : la file est vide."
+    )
+    queue_some(storage)  # one post still queued on tg-main, due now
+    lines = (await boss.text("/plan tg-main")).splitlines()
+    assert lines[0] == "🗓 <b>Prévu dans les 24 heures</b>"
+    assert len(lines) == 2 and "tg-main  publication : Dépêche 3" in lines[1]
+    assert (await boss.text("/plan nope")).startswith("Je ne connais pas le canal « nope »")
+    url = f"{SITE}/2026/11/02/crue-du-niger/"
+    hooks.articles[url] = BAMADA.article(90, title="Crue du Niger : alerte à Bamako")
+    assert await boss.text(f"/urgent {url}") == (
+        "🚨 <b>Urgent : « Crue du Niger : alerte à Bamako »</b>\n"
+        "tg-main : publié en urgence\nout : publié en urgence"
+    )
+    assert (await boss.text("/urgent")).startswith("Écrivez /urgent")

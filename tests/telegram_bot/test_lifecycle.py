@@ -46,14 +46,17 @@ async def test_start_registers_commands_in_both_languages_and_polls(
         assert fr[0] == {"command": "latest", "description": "Les derniers articles"}
         assert en[0] == {"command": "latest", "description": "The latest articles"}
         assert default == fr  # the site speaks French
-        assert [c["command"] for c in admin][-9:] == [
+        assert [c["command"] for c in admin][-12:] == [
             "status",
             "queue",
+            "plan",
             "pause",
             "resume",
             "retry",
             "skip",
+            "delete",
             "post",
+            "urgent",
             "preview",
             "web",
         ]

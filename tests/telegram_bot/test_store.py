@@ -20,6 +20,7 @@ from bot.storage import tables as t
 from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
 from bot.telegram_bot.search import query_terms, search_text, topic_key
+from tests.builders import claim_due
 from tests.telegram_bot.conftest import ARCHIVE, START, article, record
 
 GAP = timedelta(seconds=1)
@@ -425,9 +426,7 @@ def test_outbox_queue_puts_what_needs_attention_first(storage: Storage) -> None:
         [NewArticle(a, normalise_title(a.title), [("tg-main", None)]) for a in items], START
     )
     ids = [d.id for d in storage.deliveries()]
-    claimed, _ = storage.claim(
-        "tg-main", START, day_start=START, next_slot=lambda _l, _n: START, limit=2, worker="w"
-    )
+    claimed, _ = claim_due(storage, "tg-main", START, n=2, worker="w")
     by_id = {d.id: d for d in claimed}
     storage.finish(by_id[ids[0]], START, state=DeliveryState.UNKNOWN, error="timeout")
     storage.finish(by_id[ids[1]], START, state=DeliveryState.FAILED, error="bad request")

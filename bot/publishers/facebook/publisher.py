@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
@@ -63,6 +64,37 @@ class FacebookPublisher:
         self._clock: Clock = clock or SystemClock()
         self._client = GraphClient(channel.token.get_secret_value(), fb, user_agent)
         self._lang: Lang = lang
+
+    async def edit(self, remote_id: str, post: Post, methods: Sequence[str]) -> PublishResult:
+        """Bring a Page post up to date: its text with `POST /{post-id}` and `message`
+        ("facebook_message"), its link card by asking Facebook to re-read the link
+        ("facebook_rescrape"). An edit repeated shows the same text: nothing is doubled."""
+        if not isinstance(post, FacebookPost):
+            raise wrong_post(self.channel_id, post, "Facebook", self._lang)
+        if "facebook_message" in methods:
+            outcome = await self._client.call(
+                "request",
+                f"{self._client.version}/{remote_id}",
+                post_args={"message": post.message},  # post_args: the SDK sends a POST
+            )
+            if isinstance(outcome, GraphFailure):
+                raise self._map(outcome, may_have_posted=False)
+        if "facebook_rescrape" in methods and post.link:
+            await self._rescrape(post.link)
+        return PublishResult(remote_id=remote_id, link=_permalink(remote_id))
+
+    async def delete(self, remote_id: str) -> None:
+        """DELETE /{post-id}."""
+        outcome = await self._client.call("delete_object", remote_id)
+        if isinstance(outcome, GraphFailure):
+            raise self._map(outcome, may_have_posted=False)
+
+    async def pin(self, remote_id: str) -> None:
+        """A Page's posts are not pinned through the Graph API: breaking news only rings."""
+        return None
+
+    async def unpin(self, remote_id: str) -> None:
+        return None
 
     async def aclose(self) -> None:
         self._client.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import NoReturn
@@ -16,6 +17,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    InputMediaPhoto,
     LinkPreviewOptions,
     Message,
 )
@@ -126,7 +128,7 @@ class TelegramPublisher:
         if not isinstance(post, TelegramPost):
             raise wrong_post(self.channel_id, post, "Telegram", self._lang)
         markup = _keyboard(post)
-        silent = post.silent or self._channel.silent
+        silent = post.silent  # rendered from the channel's `silent`; an urgent post rings
         if post.method == "sendPhoto" and post.photo:
             message = await self._publish_photo(post, post.photo, markup, silent)
         else:
@@ -136,6 +138,70 @@ class TelegramPublisher:
     async def reconcile(self, post: Post, since: datetime) -> Reconciliation:
         """A bot cannot read a channel's history: Telegram posts are never reconciled."""
         return Reconciliation(ReconcileOutcome.CANNOT_TELL)
+
+    async def edit(self, remote_id: str, post: Post, methods: Sequence[str]) -> PublishResult:
+        """Bring a sent post up to date (`corrections.edit_plan`'s methods): a new picture with
+        `editMessageMedia` (the caption rides along), a caption with `editMessageCaption`, a text
+        with `editMessageText`. "Message is not modified" means it shows this already: done."""
+        if not isinstance(post, TelegramPost):
+            raise wrong_post(self.channel_id, post, "Telegram", self._lang)
+        markup, chat, message_id = _keyboard(post), self._chat, int(remote_id)
+        try:
+            if "editMessageMedia" in methods and post.photo:
+                media = InputMediaPhoto(post.photo, caption=post.text, parse_mode=ParseMode.HTML)
+                await self._bot.edit_message_media(
+                    media=media, chat_id=chat, message_id=message_id, reply_markup=markup
+                )
+            elif "editMessageCaption" in methods:
+                await self._bot.edit_message_caption(
+                    caption=post.text,
+                    parse_mode=ParseMode.HTML,
+                    chat_id=chat,
+                    message_id=message_id,
+                    reply_markup=markup,
+                )
+            else:
+                await self._bot.edit_message_text(
+                    text=post.text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=_preview(post),
+                    chat_id=chat,
+                    message_id=message_id,
+                    reply_markup=markup,
+                )
+        except BadRequest as err:
+            if "message is not modified" not in err.message.lower():
+                self._fail(err)
+        except TelegramError as err:
+            self._fail(err)
+        username = self._username
+        link = f"https://t.me/{username}/{remote_id}" if username else None
+        return PublishResult(remote_id=remote_id, link=link)
+
+    async def delete(self, remote_id: str) -> None:
+        """deleteMessage (Telegram allows it within 48 hours: `removal.delete_refusal`)."""
+        try:
+            await self._bot.delete_message(chat_id=self._chat, message_id=int(remote_id))
+        except BadRequest as err:
+            if "message to delete not found" not in err.message.lower():
+                self._fail(err)
+        except TelegramError as err:
+            self._fail(err)
+
+    async def pin(self, remote_id: str) -> None:
+        """Pin the post (breaking news), without a second notification: it rang already."""
+        try:
+            await self._bot.pin_chat_message(
+                chat_id=self._chat, message_id=int(remote_id), disable_notification=True
+            )
+        except TelegramError as err:
+            self._fail(err)
+
+    async def unpin(self, remote_id: str) -> None:
+        try:
+            await self._bot.unpin_chat_message(chat_id=self._chat, message_id=int(remote_id))
+        except TelegramError as err:
+            self._fail(err)
 
     async def aclose(self) -> None:
         if self._owns_http and self._http is not None:

@@ -73,10 +73,14 @@ async def test_ids_and_links_follow_the_channel(
     assert call.params.get("disable_notification") in (None, "false")
 
 
-async def test_channel_silent_setting_applies(tg: FakeTelegram, bot: ExtBot[Any]) -> None:
+async def test_the_post_says_whether_it_rings(tg: FakeTelegram, bot: ExtBot[Any]) -> None:
+    """The channel's `silent` reaches the post when it is rendered; an urgent post on a silent
+    channel is rendered ringing (breaking news always rings), and the publisher obeys the post."""
     publisher = TelegramPublisher(channel(silent=True), bot)
-    await publisher.publish(post(silent=False))
+    await publisher.publish(post(silent=True))
     assert tg.calls("sendMessage")[-1].params["disable_notification"] == "true"
+    await publisher.publish(post(silent=False))
+    assert tg.calls("sendMessage")[-1].params.get("disable_notification") in (None, "false")
 
 
 async def test_numeric_chat_link_comes_from_the_answer(tg: FakeTelegram, bot: ExtBot[Any]) -> None:
@@ -371,3 +375,43 @@ async def test_aclose_closes_its_own_client_only(tg: FakeTelegram, bot: ExtBot[A
     await own.aclose()
     assert client.is_closed
     assert (await bot.get_me()).username == tg.bot_username  # the shared bot still works
+
+
+# -- corrections, pins, deletion --------------------------------------------------------------
+
+
+async def test_edits_caption_media_and_text_and_not_modified_is_done(
+    tg: FakeTelegram, publisher: TelegramPublisher
+) -> None:
+    url = tg.static_url("photo.png")
+    sent = await publisher.publish(photo_post(url))
+    corrected = post(
+        method="sendPhoto", photo=url, text="<b>Le fleuve Niger en décrue</b>\n\nLes eaux baissent."
+    )
+    assert await publisher.edit(sent.remote_id, corrected, ("editMessageCaption",)) == sent
+    assert tg.messages(CHANNEL)[0]["caption"].startswith("Le fleuve Niger en décrue")
+    await publisher.edit(sent.remote_id, corrected, ("editMessageCaption",))  # not modified: done
+    with pytest.raises(PermanentError):  # Telegram cannot fetch the new picture
+        await publisher.edit(
+            sent.remote_id, photo_post(tg.static_url("missing.jpg")), ("editMessageMedia",)
+        )
+    await publisher.edit(sent.remote_id, photo_post(url), ("editMessageMedia",))
+    media = tg.calls("editMessageMedia")[-1]
+    assert media.status == 200 and media.params["media"]["type"] == "photo"
+    assert tg.messages(CHANNEL)[0]["caption"].startswith("Le fleuve Niger en crue")
+    text = await publisher.publish(post(text="<b>Un titre</b>"))
+    await publisher.edit(text.remote_id, post(text="<b>Un titre corrigé</b>"), ("editMessageText",))
+    assert tg.messages(CHANNEL)[1]["text"] == "Un titre corrigé"
+    with pytest.raises(PermanentError):  # a text message has no caption to edit
+        await publisher.edit(text.remote_id, post(text="<b>x</b>"), ("editMessageCaption",))
+
+
+async def test_pin_unpin_and_delete(tg: FakeTelegram, publisher: TelegramPublisher) -> None:
+    sent = await publisher.publish(post())
+    await publisher.pin(sent.remote_id)
+    assert tg.pinned(CHANNEL) == [int(sent.remote_id)]
+    await publisher.unpin(sent.remote_id)
+    assert tg.pinned(CHANNEL) == []
+    await publisher.delete(sent.remote_id)
+    assert tg.messages(CHANNEL) == []
+    await publisher.delete(sent.remote_id)  # already gone: done
