@@ -22,8 +22,10 @@ from bot.delivery.ingest import Poller
 from bot.delivery.outbox import Outbox, PublisherFactory
 from bot.delivery.post_url import PostUrl
 from bot.delivery.token_pause import TokenWatch
+from bot.delivery.wakeups import Wakeups
 from bot.errors import CredentialsError, StorageError
 from bot.feeds.fetch import Fetcher
+from bot.leadership import Leadership
 from bot.models import ChannelType
 from bot.publishers.base import Publisher
 from bot.publishers.console import ConsolePublisher
@@ -126,6 +128,7 @@ class App:
         self.fetcher = fetcher or Fetcher(user_agent=user_agent)
         self.alerts = Alerts(notifiers if notifiers is not None else [LogNotifier()])
         self.poller = Poller(storage, settings, self.fetcher, clock=self.clock, alerts=self.alerts)
+        self.leadership = Leadership(storage, worker=worker, clock=self.clock)
         self.outbox = Outbox(
             storage,
             settings,
@@ -133,6 +136,7 @@ class App:
             clock=self.clock,
             alerts=self.alerts,
             worker=worker,
+            sends_telegram=self.leadership.leads,
         )
         wake = asyncio.Event()  # set: the delivery loop has new work
         self.post = PostUrl(settings, storage, self.fetcher, clock=self.clock, wake=wake.set)
@@ -140,6 +144,8 @@ class App:
             settings, storage, self.outbox, clock=self.clock, alerts=self.alerts
         )
         with_reader = reader_bot and self.services.telegram_bot is not None
+        reader = self._reader_bot(worker, wake) if with_reader else None
+        wakes = [wake.set] + ([reader.wake] if reader is not None else [])
         self.service = ServiceLoop(
             settings,
             storage,
@@ -148,8 +154,10 @@ class App:
             poller=self.poller,
             outbox=self.outbox,
             tokens=self.tokens,
-            reader=self._reader_bot(worker, wake) if with_reader else None,
+            reader=reader,
             wake=wake,
+            leadership=self.leadership,
+            wakeups=Wakeups(storage.engine.url, wakes) if storage.is_postgres else None,
         )
 
     def _reader_bot(self, worker: str, wake: asyncio.Event) -> ReaderBot:
@@ -167,9 +175,11 @@ class App:
             clock=self.clock,
             hooks=hooks,
             worker=worker,
+            owns=self.leadership.leads,
         )
 
     async def aclose(self) -> None:
+        self.leadership.close()
         await self.outbox.aclose()
         await self.fetcher.aclose()
         for closer in self.services.closers:

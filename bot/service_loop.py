@@ -20,7 +20,9 @@ from bot.delivery.alerts import Alerts
 from bot.delivery.ingest import Poller, PollReport
 from bot.delivery.outbox import Outbox, RoundReport
 from bot.delivery.token_pause import TokenWatch
+from bot.delivery.wakeups import Wakeups
 from bot.errors import StorageError
+from bot.leadership import Leadership
 from bot.models import FeedState
 from bot.settings import FeedSettings, Settings
 from bot.storage.store import Storage
@@ -78,6 +80,8 @@ class ServiceLoop:
         tokens: TokenWatch,
         reader: ReaderBot | None,
         wake: asyncio.Event,
+        leadership: Leadership | None = None,
+        wakeups: Wakeups | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -88,6 +92,9 @@ class ServiceLoop:
         self.tokens = tokens
         self.reader = reader
         self._wake = wake
+        # Several instances (docs/design.md): who leads, and NOTIFY's wake-ups.
+        self.leadership = leadership or Leadership(storage, worker=outbox.worker, clock=clock)
+        self.wakeups = wakeups
 
     def wake(self) -> None:
         """The outbox has new work (a /retry, a /resume, a /post): deliver now."""
@@ -126,6 +133,7 @@ class ServiceLoop:
         `check_tokens=False` skips asking Facebook about tokens (the offline demo).
         """
         self._configure_channels()
+        await self.leadership.tick()  # Telegram only if no `relais run` leads
         if check_tokens:
             await self.tokens.check_all()
         reports = await self.poll_all()
@@ -137,8 +145,9 @@ class ServiceLoop:
                 break
             await self.clock.sleep(wait)
             total.add(await self.outbox.deliver_due())
-        if self.reader is not None:
+        if self.reader is not None and self.leadership.is_leader:
             await self.reader.deliver_broadcasts()
+        self.leadership.close()
         return reports, total
 
     # ---- `relais run` -------------------------------------------------------------------
@@ -146,7 +155,8 @@ class ServiceLoop:
     async def serve(self, stop: asyncio.Event) -> None:
         """Poll on schedule, deliver continuously, until `stop` is set."""
         self._configure_channels()
-        await self.tokens.check_all()
+        self.leadership.on_elected = self._elected
+        self.leadership.on_deposed = self._deposed
         scheduler = self._scheduler()
         scheduler.start()
         log.info(
@@ -156,13 +166,32 @@ class ServiceLoop:
             ", reader bot on" if self.reader is not None else "",
         )
         reader_task = None
+        background: list[asyncio.Task[None]] = []
         try:
             reader_task = await self._start_reader(stop)
+            await self.leadership.tick()  # SQLite: elected now, tokens checked before a round
+            background.append(asyncio.create_task(self.leadership.run(stop)))
+            if self.wakeups is not None:
+                background.append(asyncio.create_task(self.wakeups.run(stop)))
             await self._delivery_loop(stop)
         finally:
             stop.set()  # whatever ended the loop, the reader's loop ends with it
             scheduler.shutdown(wait=False)
             await self._finish(reader_task)
+            await asyncio.gather(*background, return_exceptions=True)
+            self.leadership.close()
+
+    async def _elected(self) -> None:
+        """This instance leads: the once-a-day checks, the bot's updates, Telegram's queue."""
+        await self.tokens.check_all()
+        if self.reader is not None:
+            await self.reader.start_updates()
+            self.reader.wake()
+        self._wake.set()
+
+    async def _deposed(self) -> None:
+        if self.reader is not None:
+            await self.reader.stop_updates()
 
     def _scheduler(self) -> Any:
         """The token job and one poll job per feed (each feed at its own interval)."""
@@ -201,6 +230,8 @@ class ServiceLoop:
                 scheduler.modify_job(poll_job_id(feed.id), next_run_time=report.next_poll)
 
     async def _token_job(self) -> None:
+        if not self.leadership.is_leader:
+            return  # once for the cluster: the leader checks
         await self.tokens.check_all()
         self._wake.set()
 
@@ -234,7 +265,7 @@ class ServiceLoop:
         if self.reader is None:
             return None
         try:
-            await self.reader.start()
+            await self.reader.start(updates=False)  # the leader receives them (`_elected`)
             return asyncio.create_task(self.reader.run(stop))
         except Exception as err:  # the channels keep posting without the bot
             log.error("the reader bot could not start: %s", err)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.clock import Clock
 from bot.content.render import render_post
@@ -15,6 +16,7 @@ from bot.delivery.alerts import Alerts
 from bot.delivery.outcome import CHANNEL_OF, Answer, NotRendered, decide
 from bot.delivery.route import too_old
 from bot.delivery.schedule import local_midnight, next_slot
+from bot.delivery.telegram_rates import PER_CHANNEL_PER_MINUTE, PER_CHANNEL_WINDOW, window_opens
 from bot.errors import PublishError, StorageError
 from bot.models import (
     Article,
@@ -35,8 +37,21 @@ from bot.storage.store import Storage
 log = logging.getLogger("relais.outbox")
 
 PublisherFactory = Callable[[ChannelSettings, str | None], Publisher]
-# An uncertain Facebook post is looked for on the Page once its attempt is this old.
-RECONCILE_AFTER = timedelta(minutes=10)
+# A platform's per-channel rate, held through the database at the claim.
+RATES: Mapping[ChannelType, Callable[[Sequence[datetime]], datetime | None]] = {
+    ChannelType.TELEGRAM: partial(
+        window_opens, limit=PER_CHANNEL_PER_MINUTE, period=PER_CHANNEL_WINDOW
+    ),
+}
+# An uncertain Facebook post is looked for on the Page once its attempt is older than what the
+# POST could take (the request's timeout, `facebook.timeout`) plus this margin: Graph may still
+# finish a request its client gave up on, and reading "absent" too early would post it twice.
+RECONCILE_MARGIN = timedelta(minutes=1)
+
+
+def reconcile_after(request_timeout: timedelta) -> timedelta:
+    """How old an uncertain Facebook attempt must be before the Page is read for it."""
+    return request_timeout + RECONCILE_MARGIN
 
 
 @dataclass
@@ -93,6 +108,7 @@ class Outbox:
         alerts: Alerts,
         worker: str = "relais",
         rand: Callable[[], float] = random.random,
+        sends_telegram: Callable[[], bool] = lambda: True,
     ) -> None:
         self.storage = storage
         self.settings = settings
@@ -102,6 +118,7 @@ class Outbox:
         self.alerts = alerts
         self.worker = worker
         self._rand = rand
+        self._sends_telegram = sends_telegram  # False: another instance leads (Several instances)
         self._strip: Mapping[str, tuple[str, ...]] = {f.id: f.strip for f in settings.feeds}
         self._unrecorded: dict[int, tuple[Delivery, PublishResult]] = {}
 
@@ -154,7 +171,7 @@ class Outbox:
         report = RoundReport()
         self.flush_unrecorded()
         self.recover()
-        channels = [c for c in self.settings.channels if not self._paused(c, report)]
+        channels = [c for c in self._ours() if not self._paused(c, report)]
         await self.reconcile(channels, report)
         results = await asyncio.gather(
             *(self._deliver_channel(c, report, stop) for c in channels), return_exceptions=True
@@ -169,6 +186,12 @@ class Outbox:
                 )
         await self.alerts.flush()
         return report
+
+    def _ours(self) -> list[ChannelSettings]:
+        """The channels this instance delivers: Telegram's only on the leader, which holds the
+        bot-wide limit for the cluster in its one rate limiter."""
+        telegram = self._sends_telegram()
+        return [c for c in self.settings.channels if telegram or c.type is not ChannelType.TELEGRAM]
 
     def _paused(self, channel: ChannelSettings, report: RoundReport) -> bool:
         if self.storage.channel_state(channel.id).paused:
@@ -206,6 +229,7 @@ class Outbox:
                 next_slot=self._next_slot_for(channel, now),
                 limit=1,
                 worker=self.worker,
+                window=RATES.get(channel.type),
             )
             if not claimed:
                 report.note_next(later)
@@ -376,10 +400,11 @@ class Outbox:
     async def reconcile(self, channels: list[ChannelSettings], report: RoundReport) -> None:
         """Ask each platform that can tell whether an `unknown` post exists.
 
-        Only once the attempt is RECONCILE_AFTER old: a POST that timed out may still land on
+        Only once the attempt is `reconcile_after` old: a POST that timed out may still land on
         the Page a little later, and reading "absent" too early would post it twice.
         """
-        settled = self.clock.now() - RECONCILE_AFTER
+        wait = reconcile_after(self.settings.facebook.timeout)
+        settled = self.clock.now() - wait
         for channel in channels:
             if channel.type is ChannelType.TELEGRAM:
                 continue  # a bot cannot read a channel's history: admins decide (/retry)
@@ -387,7 +412,7 @@ class Outbox:
             for delivery in unknown:
                 attempted = delivery.attempted_at or delivery.created_at or self.clock.now()
                 if attempted > settled:
-                    report.note_next(attempted + RECONCILE_AFTER)
+                    report.note_next(attempted + wait)
                     continue
                 try:
                     article = self.storage.article(delivery.article_key)

@@ -115,13 +115,16 @@ class ChannelsPart(Part):
         next_slot: Callable[[datetime | None, int], datetime],
         limit: int,
         worker: str,
+        window: Callable[[Sequence[datetime]], datetime | None] | None = None,
     ) -> tuple[list[Delivery], datetime | None]:
         """Move up to `limit` due deliveries of a channel to `sending`, oldest article first.
 
         Pacing is decided inside the transaction (`next_slot(last_post, posts_today)` → the
         earliest allowed time), with the channel row locked on PostgreSQL, so that two workers
-        never break a channel's gap. Returns the claimed deliveries and, when none could be
-        claimed, the time the channel may post next (None: nothing is queued).
+        never break a channel's gap. `window` (a platform's rate, `telegram_rates.window_opens`)
+        gets the channel's latest attempts and says when one more fits. Returns the claimed
+        deliveries and, when none could be claimed, the time the channel may post next (None:
+        nothing is queued).
         """
         d = t.deliveries
         with self.db.tx() as conn:
@@ -141,6 +144,8 @@ class ChannelsPart(Part):
             if first_due is None:
                 return [], None
             slot = next_slot(last_post, int(posts_today or 0))
+            if window is not None:
+                slot = max(slot, window(_latest_attempts(conn, channel_id)) or slot)
             if slot > now or first_due > now:
                 return [], max(slot, first_due)
             query = (
@@ -248,6 +253,21 @@ class ChannelsPart(Part):
             error=reason,
             updated_at=now,
         )
+
+
+RATE_WINDOW_ROWS = 50  # the latest attempts a platform's rate window is judged on
+
+
+def _latest_attempts(conn: sa.Connection, channel_id: str) -> list[datetime]:
+    d = t.deliveries
+    return list(
+        conn.execute(
+            sa.select(d.c.attempted_at)
+            .where(d.c.channel_id == channel_id, d.c.state.in_([s.value for s in SENT_LIKE]))
+            .order_by(d.c.attempted_at.desc())
+            .limit(RATE_WINDOW_ROWS)
+        ).scalars()
+    )
 
 
 class DeliveriesPart(Part):

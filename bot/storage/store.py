@@ -11,12 +11,20 @@ from bot.storage.broadcasts import BroadcastsPart
 from bot.storage.channels import ChannelsPart, DeliveriesPart
 from bot.storage.database import Database
 from bot.storage.feeds import FeedsPart
+from bot.storage.leases import LeasesPart
 from bot.storage.readers import ReadersPart, ReaderStore
 from bot.storage.search import SearchPart
 
 
 class Storage(
-    FeedsPart, ArticlesPart, ChannelsPart, DeliveriesPart, ReadersPart, BroadcastsPart, SearchPart
+    FeedsPart,
+    ArticlesPart,
+    ChannelsPart,
+    DeliveriesPart,
+    ReadersPart,
+    BroadcastsPart,
+    SearchPart,
+    LeasesPart,
 ):
     """Reads and writes; each public method is one transaction."""
 

@@ -107,6 +107,13 @@ def _recover_and_settle(w: Walk) -> None:
     assert w.store.finish(again, BASE, state=S.SENT, result=PublishResult("1_2"))
 
 
+def _prune_updates(w: Walk) -> None:
+    assert w.store.claim_update(6, "w1", BASE + timedelta(hours=1))
+    assert w.store.prune_updates(BASE + timedelta(minutes=1)) == 1  # 5 goes, the last one stays
+    assert w.store.last_update_id() == 6
+    assert w.store.prune_updates(BASE + timedelta(days=1)) == 0
+
+
 STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("ensure_channels", lambda w: w.store.ensure_channels(["out", "fb"], BASE)),
     (
@@ -184,6 +191,15 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("unsubscribe", lambda w: w.store.unsubscribe(7, "securite")),
     ("forget", lambda w: w.store.forget(7).subscriber),
     ("recover_sending", _recover_and_settle),
+    ("renew_lease", lambda w: w.store.renew_lease("w1", BASE) is None),
+    ("live_instances", lambda w: w.store.live_instances(BASE) == ["w1"]),
+    ("drop_lease", lambda w: w.store.drop_lease("w1") is None and not w.store.live_instances(BASE)),
+    (
+        "claim_update",
+        lambda w: w.store.claim_update(5, "w1", BASE) and not w.store.claim_update(5, "w2", BASE),
+    ),
+    ("last_update_id", lambda w: w.store.last_update_id() == 5),
+    ("prune_updates", _prune_updates),
 ]
 NOT_QUERIES = {"open", "close", "engine", "is_postgres", "readers"}  # opened and closed below
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import App
 from bot.clock import FakeClock
-from bot.delivery.outbox import RECONCILE_AFTER
+from bot.delivery.outbox import reconcile_after
 from bot.feeds.identity import canonical_url
 from bot.models import DeliveryState
 from bot.settings import Settings, settings_from_mapping
@@ -159,7 +159,7 @@ async def test_crash_while_sending_is_reconciled_from_the_page(feeds, graph, db_
     clock.advance(timedelta(minutes=6))  # past the lease: the stale claims become unknown
     _, report = await run_once(s, clock)
     assert report.reconciled == 0  # too early to read the Page: a late POST may still land
-    clock.advance(RECONCILE_AFTER)
+    clock.advance(reconcile_after(s.facebook.timeout))
     _, report = await run_once(s, clock)
     assert report.reconciled == 2
     links = posted_links(graph)
