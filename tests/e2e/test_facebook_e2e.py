@@ -15,6 +15,7 @@ from bot.delivery.outbox import reconcile_after
 from bot.feeds.identity import canonical_url
 from bot.models import DeliveryState
 from bot.settings import Settings, settings_from_mapping
+from bot.storage.outbox import SENDING_LEASE
 from bot.storage.store import Storage
 from tests.core.helpers import BASE
 from tests.fakes.feed_server import FeedServer
@@ -156,7 +157,7 @@ async def test_crash_while_sending_is_reconciled_from_the_page(feeds, graph, db_
     graph.add_post(message=article.title, link=article.url, created_time=clock.now())
     await app.aclose()
     storage.close()
-    clock.advance(timedelta(minutes=6))  # past the lease: the stale claims become unknown
+    clock.advance(SENDING_LEASE + timedelta(seconds=1))  # the dead worker's claims: unknown
     _, report = await run_once(s, clock)
     assert report.reconciled == 0  # too early to read the Page: a late POST may still land
     clock.advance(reconcile_after(s.facebook.timeout))

@@ -247,6 +247,7 @@ class GraphApiServer:
         self.posts: list[FakePost] = []
         self.duplicate_detection = True
         self.default_page_size = 25
+        self.post_latency = 0.0  # seconds every POST to a Page's feed takes (a busy Graph API)
         self._scripts: dict[str, deque[Action]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -701,6 +702,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         endpoint, process = fake.handle(method, self.path, form)
         action = fake._next_action(endpoint)
+        if method == "POST" and endpoint == "feed" and fake.post_latency:
+            fake.wait(fake.post_latency)
         if isinstance(action, Delay):
             if action.process_first:
                 answer = process()
