@@ -4,7 +4,9 @@ The leader owns the bot's updates, every Telegram send (channel posts, broadcast
 replies: one rate limiter holds Telegram's limits for the cluster) and the once-a-day jobs
 (Facebook token checks). Every instance polls feeds and delivers the other platforms' channels.
 A killed leader's lock goes with its database connection; another instance takes it at its next
-beat (LEADER_BEAT). On SQLite the one instance leads from the first beat, and nothing beats.
+beat (LEADER_BEAT) and starts sending one BOT_WIDE_WINDOW later, so that its rate limiter's
+first burst does not add to the old leader's last one. On SQLite the one instance leads from
+the first beat, and nothing beats.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
+from bot.delivery.telegram_rates import BOT_WIDE_WINDOW
 from bot.errors import StorageError
 from bot.storage.leases import LeaderLock
 from bot.storage.outbox import HEARTBEAT_EVERY
@@ -76,6 +79,8 @@ class Leadership:
                 )
                 await self._call(self.on_deposed, "stepping down")
         elif self.lock.acquire():
+            if self.several:  # the old leader's last second of sends has left Telegram's count
+                await asyncio.sleep(BOT_WIDE_WINDOW.total_seconds())
             self.is_leader = True
             if self.several:
                 log.info("%s leads: it owns the bot's updates and the Telegram sends", self.worker)

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 # identical token buckets (ours and Telegram's) let the opening burst tip over by one request
 # (bench/fanout.py: 30/s gave one 429 at the burst of each run, 29/s none).
 BOT_WIDE_PER_SECOND = 29
+BOT_WIDE_WINDOW = timedelta(seconds=1)  # a new leader waits this before its first send
 # Posts to one channel or group.
 PER_CHANNEL_PER_MINUTE = 20
 # Private messages to one reader: about one a second.
