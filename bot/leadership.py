@@ -56,6 +56,7 @@ class Leadership:
         self._renewed: datetime | None = None
         self.on_elected: Hook = _nothing
         self.on_deposed: Hook = _nothing
+        self.on_renewed: Hook = _nothing  # after each heartbeat: take over the dead's rows
 
     @property
     def several(self) -> bool:
@@ -67,8 +68,8 @@ class Leadership:
 
     async def tick(self) -> None:
         """One beat: renew the heartbeat when due, then take or check the leader lock."""
-        if self.several:
-            self.renew()
+        if self.several and self.renew():
+            await self._call(self.on_renewed, "taking over a dead instance's rows")
         if self.is_leader:
             if not self.lock.held():
                 self.is_leader = False
@@ -86,16 +87,19 @@ class Leadership:
                 log.info("%s leads: it owns the bot's updates and the Telegram sends", self.worker)
             await self._call(self.on_elected, "taking the lead")
 
-    def renew(self, *, force: bool = False) -> None:
-        """The heartbeat: every HEARTBEAT_EVERY (a failure is retried at the next beat)."""
+    def renew(self) -> bool:
+        """The heartbeat, every HEARTBEAT_EVERY (a failure is retried at the next beat); True
+        when it was renewed now."""
         now = self.clock.now()
-        if not force and self._renewed is not None and now - self._renewed < HEARTBEAT_EVERY:
-            return
+        if self._renewed is not None and now - self._renewed < HEARTBEAT_EVERY:
+            return False
         try:
             self.storage.renew_lease(self.worker, now)
-            self._renewed = now
         except StorageError as err:
             log.warning("heartbeat of %s not renewed: %s", self.worker, err)
+            return False
+        self._renewed = now
+        return True
 
     async def run(self, stop: asyncio.Event) -> None:
         """Beat until `stop` (on SQLite there is nothing to beat for once elected)."""

@@ -157,6 +157,7 @@ class ServiceLoop:
         self._configure_channels()
         self.leadership.on_elected = self._elected
         self.leadership.on_deposed = self._deposed
+        self.leadership.on_renewed = self._take_over_dead
         scheduler = self._scheduler()
         scheduler.start()
         log.info(
@@ -188,6 +189,16 @@ class ServiceLoop:
             await self.reader.start_updates()
             self.reader.wake()
         self._wake.set()
+
+    async def _take_over_dead(self) -> None:
+        """A dead instance's `sending` rows are taken over as soon as its lease ends, not at
+        this loop's next round (PostgreSQL only: a live worker's rows are never touched)."""
+        found = bool(self.outbox.recover())
+        if self.reader is not None:
+            found = any(self.reader.recover().values()) or found
+        if found:
+            self._wake.set()
+            await self.alerts.flush()
 
     async def _deposed(self) -> None:
         if self.reader is not None:

@@ -23,10 +23,10 @@ QUEUED, SENDING = DeliveryState.QUEUED.value, DeliveryState.SENDING.value
 RECOVERED = "the process stopped while sending: outcome unknown"
 # A PostgreSQL worker leaves others' `sending` rows alone while their worker's heartbeat (the
 # `instances` table, renewed every HEARTBEAT_EVERY) is younger than this: a dead worker's rows
-# are taken over within SENDING_LEASE (plus one round). SQLite has one instance, so every
-# `sending` row there is dead.
-SENDING_LEASE = timedelta(seconds=30)
-HEARTBEAT_EVERY = timedelta(seconds=10)
+# are taken over within SENDING_LEASE plus one beat (bot/leadership.py looks at every renewal).
+# SQLite has one instance, so every `sending` row there is dead.
+SENDING_LEASE = timedelta(seconds=20)
+HEARTBEAT_EVERY = timedelta(seconds=5)
 
 
 def stale_before(now: datetime, *, is_postgres: bool) -> datetime | None:

@@ -46,9 +46,16 @@ def article_url(i: int) -> str:
     return f"{SITE}/actualites/{i:05d}-region-{i}"
 
 
-def rss(first: int, count: int, *, now: datetime | None = None) -> bytes:
+def rss(
+    first: int,
+    count: int,
+    *,
+    now: datetime | None = None,
+    category: Callable[[int], str] = lambda _i: TOPIC_LABEL,
+) -> bytes:
     """An RSS feed of `count` articles numbered from `first`, the newest first, a minute apart
-    and all recent (readers get broadcasts of articles younger than two days)."""
+    and all recent (readers get broadcasts of articles younger than two days); `category` of
+    each number (the readers follow TOPIC_LABEL)."""
     now = now or datetime.now(UTC)
     items = []
     for i in range(first + count - 1, first - 1, -1):
@@ -64,7 +71,7 @@ def rss(first: int, count: int, *, now: datetime | None = None) -> bytes:
         items.append(
             f"<item><title>{escape(title)}</title><link>{article_url(i)}</link>"
             f'<guid isPermaLink="false">sahel-{i}</guid><pubDate>{published}</pubDate>'
-            f"<category>{TOPIC_LABEL}</category><description>{escape(lead)}</description></item>"
+            f"<category>{escape(category(i))}</category><description>{escape(lead)}</description></item>"
         )
     return (
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
@@ -78,12 +85,12 @@ def telegram_channel(channel_id: str, chat: str) -> dict[str, Any]:
     return {"id": channel_id, "type": "telegram", "chat": chat, "max_age": None, "min_gap": "0s"}
 
 
-def facebook_channel(channel_id: str, page_id: str) -> dict[str, Any]:
+def facebook_channel(channel_id: str, page_id: str, token_var: str) -> dict[str, Any]:
     return {
         "id": channel_id,
         "type": "facebook",
         "page_id": page_id,
-        "token": "${FB_TOKEN}",
+        "token": "${" + token_var + "}",
         "max_age": None,
         "min_gap": "0s",
     }
