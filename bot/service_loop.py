@@ -38,6 +38,7 @@ ONCE_ROUNDS = 10
 TOKEN_EVERY = timedelta(days=1)  # Facebook tokens are checked at start and then this often
 POLL_JITTER = 0.1  # a feed's polls are spread by this share of its interval
 TOKEN_JOB = "facebook-tokens"
+UPDATES_KEPT = timedelta(days=1)  # the bot's handled updates are forgotten after this
 
 
 def poll_job_id(feed_id: str) -> str:
@@ -184,11 +185,17 @@ class ServiceLoop:
 
     async def _elected(self) -> None:
         """This instance leads: the once-a-day checks, the bot's updates, Telegram's queue."""
+        self._prune_updates()
         await self.tokens.check_all()
         if self.reader is not None:
             await self.reader.start_updates()
             self.reader.wake()
         self._wake.set()
+
+    def _prune_updates(self) -> None:
+        if self.storage.is_postgres:
+            with contextlib.suppress(StorageError):
+                self.storage.prune_updates(self.clock.now() - UPDATES_KEPT)
 
     async def _take_over_dead(self) -> None:
         """A dead instance's `sending` rows are taken over as soon as its lease ends, not at
@@ -243,6 +250,7 @@ class ServiceLoop:
     async def _token_job(self) -> None:
         if not self.leadership.is_leader:
             return  # once for the cluster: the leader checks
+        self._prune_updates()
         await self.tokens.check_all()
         self._wake.set()
 
