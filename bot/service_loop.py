@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -50,6 +51,13 @@ def first_poll(state: FeedState | None, now: datetime) -> datetime:
     if state is not None and state.next_poll is not None and state.next_poll > now:
         return state.next_poll
     return now
+
+
+def polled_elsewhere(state: FeedState | None, now: datetime) -> datetime | None:
+    """Several instances: when the feed's recorded next poll is still ahead, another instance
+    polled it (or a Retry-After holds it): the time to look again; None: poll now."""
+    due = first_poll(state, now)
+    return due if due > now else None
 
 
 def delivery_wait(now: datetime, next_due: datetime | None) -> float:
@@ -240,6 +248,13 @@ class ServiceLoop:
         return scheduler
 
     async def _poll_job(self, feed: FeedSettings, scheduler: Any) -> None:
+        if self.leadership.several:  # another instance may have polled it: its pace holds
+            ahead = polled_elsewhere(self.storage.feed_state(feed.id), self.clock.now())
+            if ahead is not None:
+                spread = feed.every * POLL_JITTER * random.random()
+                with contextlib.suppress(Exception):
+                    scheduler.modify_job(poll_job_id(feed.id), next_run_time=ahead + spread)
+                return
         report = await self.poller.poll(feed)
         await self.alerts.flush()
         self.announce([report])

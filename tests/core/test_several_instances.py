@@ -18,7 +18,8 @@ from bot.delivery.telegram_rates import PER_CHANNEL_WINDOW, window_opens
 from bot.delivery.wakeups import Wakeups
 from bot.feeds.fetch import Fetcher
 from bot.leadership import Leadership
-from bot.models import DeliveryState, PublishResult
+from bot.models import DeliveryState, FeedState, PublishResult
+from bot.service_loop import polled_elsewhere
 from bot.storage.leases import LeaderLock
 from bot.storage.outbox import SENDING_LEASE
 from bot.storage.store import Storage
@@ -222,3 +223,18 @@ async def test_the_first_poll_counts_what_this_instance_wrote(
             store.close()
     assert report.new == []  # the other instance's insert won
     assert "first poll, 0 articles recorded, 0 to post" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("next_poll", "expected"),
+    [
+        (None, None),  # never polled: poll now
+        (BASE - MINUTE, None),  # due: poll now
+        (BASE, None),
+        (BASE + MINUTE, BASE + MINUTE),  # another instance polled it: its next poll holds
+    ],
+)
+def test_polled_elsewhere(next_poll, expected) -> None:
+    state = FeedState("site", "https://sahel-actu.example/feed", next_poll=next_poll)
+    assert polled_elsewhere(state, BASE) == expected
+    assert polled_elsewhere(None, BASE) is None
