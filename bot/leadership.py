@@ -56,7 +56,7 @@ class Leadership:
         self._renewed: datetime | None = None
         self.on_elected: Hook = _nothing
         self.on_deposed: Hook = _nothing
-        self.on_renewed: Hook = _nothing  # after each heartbeat: take over the dead's rows
+        self.on_beat: Hook = _nothing  # several instances: take over the dead's rows
 
     @property
     def several(self) -> bool:
@@ -67,9 +67,11 @@ class Leadership:
         return self.is_leader
 
     async def tick(self) -> None:
-        """One beat: renew the heartbeat when due, then take or check the leader lock."""
-        if self.several and self.renew():
-            await self._call(self.on_renewed, "taking over a dead instance's rows")
+        """One beat: renew the heartbeat when due, take over a dead instance's rows, then take
+        or check the leader lock."""
+        if self.several:
+            self.renew()
+            await self._call(self.on_beat, "taking over a dead instance's rows")
         if self.is_leader:
             if not self.lock.held():
                 self.is_leader = False

@@ -166,7 +166,7 @@ class ServiceLoop:
         self._configure_channels()
         self.leadership.on_elected = self._elected
         self.leadership.on_deposed = self._deposed
-        self.leadership.on_renewed = self._take_over_dead
+        self.leadership.on_beat = self._take_over_dead
         scheduler = self._scheduler()
         scheduler.start()
         log.info(

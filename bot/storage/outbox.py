@@ -23,9 +23,10 @@ QUEUED, SENDING = DeliveryState.QUEUED.value, DeliveryState.SENDING.value
 RECOVERED = "the process stopped while sending: outcome unknown"
 # A PostgreSQL worker leaves others' `sending` rows alone while their worker's heartbeat (the
 # `instances` table, renewed every HEARTBEAT_EVERY) is younger than this: a dead worker's rows
-# are taken over within SENDING_LEASE plus one beat (bot/leadership.py looks at every renewal).
-# SQLite has one instance, so every `sending` row there is dead.
-SENDING_LEASE = timedelta(seconds=20)
+# are taken over within SENDING_LEASE plus one beat (bot/leadership.py looks at every beat), and
+# a database outage of 15 s costs no live worker its rows. SQLite has one instance, so every
+# `sending` row there is dead.
+SENDING_LEASE = timedelta(seconds=30)
 HEARTBEAT_EVERY = timedelta(seconds=5)
 
 
