@@ -22,17 +22,15 @@ import os
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.models import DeliveryState
 from bot.storage.store import Storage
+from tests.conftest import fresh_schema
 from tests.e2e.cluster import (
     TOPIC_LABEL,
     Cluster,
@@ -54,20 +52,9 @@ CHANNELS = {"tg-a": (-1001000000001, "sahel_a"), "tg-b": (-1001000000002, "sahel
 S = DeliveryState
 
 
-@contextlib.contextmanager
-def schema() -> Iterator[str]:
+def schema() -> contextlib.AbstractContextManager[str]:
     """A fresh schema of the PostgreSQL database, dropped afterwards."""
-    name = f"relais_bench_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(POSTGRES)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    url = sa.make_url(POSTGRES).update_query_dict({"options": f"-csearch_path={name}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-        engine.dispose()
+    return fresh_schema(POSTGRES, "relais_bench")
 
 
 def drained(storage: Storage) -> bool:

@@ -21,6 +21,32 @@ from bot.settings import DEFAULT_CONFIG, Settings, load_settings
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
+# What the command line tells the manager, in the site's language (French unless it is English).
+_WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "site": "  site : {name} ({language}, {timezone})",
+        "storage": "  base de données : {url}",
+        "feed": "  flux {id} : {url} toutes les {every}",
+        "channel": "  chaîne {id} : {type} → {where}",
+        "no_channel": "relais : pas de chaîne {id!r} (chaînes : {known})",
+        "no_source": "relais : aucune SOURCE donnée et aucun flux configuré "
+        "(relais preview ./flux.xml, ou des `feeds` dans la configuration)",
+    },
+    "en": {
+        "site": "  site: {name} ({language}, {timezone})",
+        "storage": "  storage: {url}",
+        "feed": "  feed {id}: {url} every {every}",
+        "channel": "  channel {id}: {type} → {where}",
+        "no_channel": "relais: no channel {id!r} (channels: {known})",
+        "no_source": "relais: no SOURCE given and no feed configured "
+        "(relais preview ./feed.xml, or `feeds` in the configuration)",
+    },
+}
+
+
+def _say(settings: Settings, key: str, **values: object) -> str:
+    return _WORDS.get(settings.site.language, _WORDS["fr"])[key].format(**values)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # usage errors exit 2 with one clear line
@@ -62,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     history = sub.add_parser("history", help="the last deliveries")
     history.add_argument("--limit", type=int, default=20)
     history.add_argument("--json", action="store_true")
+    sub.add_parser("web", help="the dashboard alone over the same database (needs web: set)")
+    web_login = sub.add_parser("web-login", help="print a one-time dashboard login link")
+    web_login.add_argument("--admin", type=int, help="the admin's Telegram id (default: the first)")
     return parser
 
 
@@ -76,17 +105,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "status": cmd_status,
         "history": cmd_history,
+        "web": cmd_web,
+        "web-login": cmd_web_login,
     }
     level = (
         logging.DEBUG
         if args.verbose
         else logging.INFO
-        if args.command == "run"
+        if args.command in {"run", "web"}
         else logging.WARNING
     )
     setup_logging(level)
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # `relais check | head`: the reader left; nothing more to say, and no traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except ConfigError as err:
         print(f"relais: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -102,7 +139,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
     settings = load_settings(args.config)
     level = logging.getLogger().level
-    setup_logging(level, secrets_of(settings))
+    setup_logging(level, secrets_of(settings), json_lines=settings.logging.format == "json")
     return settings
 
 
@@ -120,14 +157,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    site = settings.site
     print(f"{args.config}: OK")
-    print(f"  site: {settings.site.name} ({settings.site.language}, {settings.site.timezone})")
-    print(f"  storage: {_safe_url(settings.storage)}")
+    print(_say(settings, "site", name=site.name, language=site.language, timezone=site.timezone))
+    print(_say(settings, "storage", url=_safe_url(settings.storage)))
     for feed in settings.feeds:
-        print(f"  feed {feed.id}: {feed.url} every {_dur(feed.every.total_seconds())}")
+        every = _dur(feed.every.total_seconds())
+        print(_say(settings, "feed", id=feed.id, url=feed.url, every=every))
     for channel in settings.channels:
         where = channel.chat or (f"page {channel.page_id}" if channel.page_id else "stdout")
-        print(f"  channel {channel.id}: {channel.type.value} → {where}")
+        print(_say(settings, "channel", id=channel.id, type=channel.type.value, where=where))
     if not args.online:
         return EXIT_OK
     from bot.checks import check_online
@@ -150,16 +189,17 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
     config_exists = Path(args.config).is_file()
     settings = _settings(args) if config_exists else default_preview_settings()
+    every_channel = bool(args.source)  # a file or URL given by hand is for every channel
     if args.channel is not None and args.channel not in {c.id for c in settings.channels}:
         known = ", ".join(c.id for c in settings.channels)
-        print(f"relais: no channel {args.channel!r} (channels: {known})", file=sys.stderr)
+        print(_say(settings, "no_channel", id=args.channel, known=known), file=sys.stderr)
         return EXIT_USAGE
     sources: list[tuple[str, str, tuple[str, ...], int]]
     if args.source:
         sources = [("preview", args.source, (), 5 * 1024 * 1024)]
     else:
         if not settings.feeds:
-            print("relais: no SOURCE given and no feed configured", file=sys.stderr)
+            print(_say(settings, "no_source"), file=sys.stderr)
             return EXIT_USAGE
         sources = [(f.id, f.url, f.strip, f.max_bytes) for f in settings.feeds]
 
@@ -174,16 +214,18 @@ def cmd_preview(args: argparse.Namespace) -> int:
                     failures += 1
                     print(f"relais: feed {feed_id}: {scrub(str(err))}", file=sys.stderr)
                     continue
+                shown = settings if config_exists else default_preview_settings(parsed)
                 for item in render_feed(
                     parsed,
-                    settings,
+                    shown,
                     feed_id=feed_id,
                     strip=strip,
                     channel_id=args.channel,
                     limit=args.limit,
+                    every_channel=every_channel,
                 ):
                     if args.json:
-                        if item.post is not None:
+                        if item.rendered is not None:
                             print(json.dumps(item.record(), ensure_ascii=False))
                         else:
                             print(f"relais: {item.article.url}: {item.error}", file=sys.stderr)
@@ -207,7 +249,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         return asyncio.run(dry_run(settings, print))
     if args.once:
         return asyncio.run(run_once(settings, print))
-    return asyncio.run(serve(settings))
+    return asyncio.run(serve(settings, Path(args.config)))
+
+
+# ---- the dashboard -----------------------------------------------------------------------
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from bot.web.server import run_dashboard
+
+    settings = _settings(args)
+    if settings.web is None:
+        print(f"relais: {args.config}: set web: {{listen, port, base_url}} first", file=sys.stderr)
+        return EXIT_USAGE
+    return asyncio.run(run_dashboard(settings, Path(args.config)))
+
+
+def cmd_web_login(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.web.server import login_link
+
+    settings = _settings(args)
+    admins = settings.telegram.admins
+    if not admins:
+        print(
+            f"relais: {args.config}: telegram.admins is empty: nobody may log in", file=sys.stderr
+        )
+        return EXIT_USAGE
+    admin = args.admin if args.admin is not None else admins[0]
+    if admin not in admins:
+        print(f"relais: {admin} is not in telegram.admins", file=sys.stderr)
+        return EXIT_USAGE
+    storage = _open_storage(settings)
+    try:
+        print(login_link(settings, storage, admin, SystemClock().now()))
+    finally:
+        storage.close()
+    return EXIT_OK
 
 
 # ---- status and history ------------------------------------------------------------------

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from bot.app import App
 from bot.clock import Clock
+from bot.content.describe import describe_post
 from bot.models import Post, PublishResult, ReconcileOutcome, Reconciliation
-from bot.preview import describe_post
 from bot.publishers.base import Publisher
 from bot.settings import ChannelSettings, Settings, settings_from_mapping
 from bot.storage.store import Storage

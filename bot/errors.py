@@ -12,13 +12,12 @@ class RelaisError(Exception):
 class ConfigError(RelaisError):
     """The configuration is invalid; `problems` lists every problem, each with its key path."""
 
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
+    def __init__(self, source: str, problems: Sequence[str], *, header: str = "") -> None:
         self.source = source
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(
-            f"{source}: {len(self.problems)} problem(s) in the configuration:\n{lines}"
-        )
+        header = header or f"{len(self.problems)} problem(s) in the configuration:"
+        super().__init__(f"{source}: {header}\n{lines}")
 
 
 class FeedError(RelaisError):

@@ -101,6 +101,7 @@ class ServiceLoop:
         self.tokens = tokens
         self.reader = reader
         self._wake = wake
+        self.last_round: datetime | None = None  # /healthz: when a delivery round last ended
         # Several instances (docs/design.md): who leads, and NOTIFY's wake-ups.
         self.leadership = leadership or Leadership(storage, worker=outbox.worker, clock=clock)
         self.wakeups = wakeups
@@ -273,6 +274,7 @@ class ServiceLoop:
         while not stop.is_set():
             self._wake.clear()  # a poll that ends during the round wakes the next one at once
             next_due = await self._delivery_round(stop)
+            self.last_round = self.clock.now()
             await self._sleep(stop, delivery_wait(self.clock.now(), next_due))
 
     async def _delivery_round(self, stop: asyncio.Event) -> datetime | None:

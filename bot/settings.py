@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -22,7 +23,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
+from bot.content.templates import check_template
+from bot.content.wording import default_cta
 from bot.delivery.plan_settings import (
     Approval,
     ApprovalRule,
@@ -42,22 +46,156 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
+# ---------------------------------------------------------------------------------------------
+# Problems, in the manager's words: one catalogue per language (the site's), one key each
+# ---------------------------------------------------------------------------------------------
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    "fr": {
+        "header": "{count} problème(s) dans la configuration :",
+        "duration": "durée attendue, par exemple 90s, 5m, 2h ou 1d ; trouvé {got}",
+        "negative_duration": "une durée ne peut pas être négative",
+        "clock": "heure attendue au format HH:MM ; trouvé {got}",
+        "quiet_hours": "heures calmes attendues au format HH:MM-HH:MM ; trouvé {got}",
+        "time_zone": "fuseau horaire inconnu {got} (un nom comme Africa/Bamako)",
+        "regex": "expression régulière invalide {got} : {error}",
+        "too_often": "interroger un flux plus souvent que toutes les 30s n'est pas permis",
+        "no_scheme": "adresse sans schéma {got} : écrivez {fixed} (ou ./fichier.xml pour un "
+        "fichier local)",
+        "bad_scheme": "adresse {got} : utilisez http(s):// ou un fichier local",
+        "chat": "attendu @nom_de_chaine ou un identifiant numérique comme -100… ; trouvé {got}",
+        "needs_chat": "une chaîne telegram a besoin de `chat` (@nom ou identifiant -100…)",
+        "needs_page": "une page facebook a besoin de `page_id`",
+        "needs_token": "une page facebook a besoin de `token` "
+        '(par exemple "${{FACEBOOK_PAGE_TOKEN}}")',
+        "template": "modèle : {error}",
+        "database": "pas une adresse de base de données (sqlite:///data/relais.db ou "
+        "postgresql+psycopg://…)",
+        "database_kind": "base de données {got} non prise en charge : sqlite ou postgresql",
+        "duplicate_id": "l'identifiant {got} est utilisé plusieurs fois",
+        "unknown_feed": "flux inconnu {got}",
+        "needs_bot_token": "les chaînes telegram ont besoin du jeton du bot (par exemple "
+        "${{TELEGRAM_BOT_TOKEN}})",
+        "env_missing": "la variable d'environnement {name} n'est pas définie",
+        "from_database_url": "storage (depuis DATABASE_URL)",
+        "not_a_mapping": "une liste de clés attendue (site, feeds, channels…)",
+        "empty": "le fichier est vide (copiez config/relais.example.yaml)",
+        "missing_file": "le fichier n'existe pas (copiez config/relais.example.yaml)",
+        "unreadable": "illisible : {error}",
+        "yaml": "YAML invalide ligne {line}, colonne {column} : {error}",
+        "unknown_key": "clé inconnue `{key}`",
+        "did_you_mean": " (vouliez-vous dire `{suggestion}` ?)",
+        "missing": "clé obligatoire manquante",
+        "choice": "valeur {got} inconnue : choisissez parmi {choices}",
+        "text": "texte attendu",
+        "integer": "nombre entier attendu ; trouvé {got}",
+        "number": "nombre attendu ; trouvé {got}",
+        "boolean": "true ou false attendu ; trouvé {got}",
+        "list": "liste attendue",
+        "mapping": "liste de clés attendue",
+        "min": "doit être au moins {limit}",
+        "more_than": "doit être plus grand que {limit}",
+        "max": "doit être au plus {limit}",
+        "pattern": "forme invalide {got}",
+        "first_run": "attendu skip, all ou latest:N ; trouvé {got}",
+        "id": "identifiant attendu (lettres, chiffres, . _ -) ; trouvé {got}",
+        "worded": "{text}",
+    },
+    "en": {
+        "header": "{count} problem(s) in the configuration:",
+        "duration": "expected a duration such as 90s, 5m, 2h or 1d, got {got}",
+        "negative_duration": "a duration cannot be negative",
+        "clock": "expected a time as HH:MM, got {got}",
+        "quiet_hours": "expected quiet hours as HH:MM-HH:MM, got {got}",
+        "time_zone": "unknown time zone {got} (use a name such as Africa/Bamako)",
+        "regex": "invalid regular expression {got}: {error}",
+        "too_often": "polling more often than every 30s is not allowed",
+        "no_scheme": "address without a scheme {got}: write {fixed} (or ./file.xml for a "
+        "local file)",
+        "bad_scheme": "address {got}: use http(s):// or a local file",
+        "chat": "expected @username or a numeric chat id such as -100..., got {got}",
+        "needs_chat": "a telegram channel needs `chat` (@username or -100... id)",
+        "needs_page": "a facebook channel needs `page_id`",
+        "needs_token": 'a facebook channel needs `token` (for example "${{FACEBOOK_PAGE_TOKEN}}")',
+        "template": "template: {error}",
+        "database": "not a database URL (sqlite:///data/relais.db or postgresql+psycopg://…)",
+        "database_kind": "unsupported database {got}: use sqlite or postgresql",
+        "duplicate_id": "id {got} is used more than once",
+        "unknown_feed": "unknown feed {got}",
+        "needs_bot_token": "telegram channels need the bot token (for example "
+        "${{TELEGRAM_BOT_TOKEN}})",
+        "env_missing": "environment variable {name} is not set",
+        "from_database_url": "storage (from DATABASE_URL)",
+        "not_a_mapping": "expected a mapping of keys such as site, feeds, channels",
+        "empty": "the file is empty (copy config/relais.example.yaml)",
+        "missing_file": "the file does not exist (copy config/relais.example.yaml)",
+        "unreadable": "cannot be read: {error}",
+        "yaml": "is not valid YAML, line {line}, column {column}: {error}",
+        "unknown_key": "unknown key `{key}`",
+        "did_you_mean": " (did you mean `{suggestion}`?)",
+        "missing": "required key missing",
+        "choice": "unknown value {got}: choose among {choices}",
+        "text": "expected text",
+        "integer": "expected a whole number, got {got}",
+        "number": "expected a number, got {got}",
+        "boolean": "expected true or false, got {got}",
+        "list": "expected a list",
+        "mapping": "expected a mapping of keys",
+        "min": "must be at least {limit}",
+        "more_than": "must be greater than {limit}",
+        "max": "must be at most {limit}",
+        "pattern": "invalid form {got}",
+        "first_run": "expected skip, all or latest:N, got {got}",
+        "id": "expected an id (letters, digits, . _ -), got {got}",
+        "worded": "{text}",
+    },
+}
+
+
+def _say(language: str, message: str, **params: Any) -> str:
+    catalogue = _MESSAGES.get(language, _MESSAGES["fr"])
+    return catalogue[message].format(**params)
+
+
+class _Problem(ValueError):
+    """A validation problem as a catalogue key and its values, worded when it is reported
+    (in the site's language); its `str` is the French wording (Relais is French-first), for
+    direct callers such as the schedule's own validators."""
+
+    def __init__(self, *items: tuple[str, dict[str, Any]]) -> None:
+        self.items = items
+        super().__init__("; ".join(_say("fr", key, **params) for key, params in items))
+
+    def words(self, language: str) -> str:
+        return "; ".join(_say(language, key, **params) for key, params in self.items)
+
+
+def _problem(key: str, **params: Any) -> _Problem:
+    return _Problem((key, params))
+
+
+# "bamada.net/feed": a host where a scheme is missing (not "feed.xml" or "data/feed.xml").
+_HOST_WITHOUT_SCHEME = re.compile(
+    r"^(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?!(?:xml|rss|atom|rdf|json|gz|txt|html?)(?:/|$))"
+    r"[A-Za-z]{2,24}(?::\d+)?(?:/|$)"
+)
+
 
 def parse_duration(value: Any) -> timedelta:
     """`90s`, `5m`, `2h`, `1d` (or a number of seconds) → timedelta."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as 90s, 5m, 2h or 1d")
+        raise _problem("duration", got=repr(value))
     if isinstance(value, int | float):
         if value < 0:
-            raise ValueError("a duration cannot be negative")
+            raise _problem("negative_duration")
         return timedelta(seconds=value)
     if isinstance(value, str):
         match = _DURATION.match(value)
         if match:
             return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
-    raise ValueError(f"expected a duration such as 90s, 5m, 2h or 1d, got {value!r}")
+    raise _problem("duration", got=repr(value))
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -66,7 +204,7 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 def _parse_clock(text: str) -> time:
     match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", text)
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise ValueError(f"expected a time as HH:MM, got {text!r}")
+        raise _problem("clock", got=repr(text))
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -76,7 +214,7 @@ def _parse_quiet_hours(value: Any) -> tuple[time, time] | None:
     if isinstance(value, tuple):
         return value
     if not isinstance(value, str) or "-" not in value:
-        raise ValueError(f"expected quiet hours as HH:MM-HH:MM, got {value!r}")
+        raise _problem("quiet_hours", got=repr(value))
     start, _, end = value.partition("-")
     return _parse_clock(start), _parse_clock(end)
 
@@ -85,7 +223,7 @@ def _parse_time(value: Any) -> time:
     if isinstance(value, time):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"expected a time as HH:MM, got {value!r}")
+        raise _problem("clock", got=repr(value))
     return _parse_clock(value)
 
 
@@ -109,9 +247,7 @@ class SiteSettings(_Frozen):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(
-                f"unknown time zone {value!r} (use a name such as Africa/Bamako)"
-            ) from err
+            raise _problem("time_zone", got=repr(value)) from err
         return value
 
     @property
@@ -137,14 +273,27 @@ class FeedSettings(_Frozen):
             try:
                 re.compile(pattern)
             except re.error as err:
-                raise ValueError(f"invalid regular expression {pattern!r}: {err}") from err
+                raise _problem("regex", got=repr(pattern), error=str(err)) from err
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        value = value.strip()
+        scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):", value)
+        if scheme and len(scheme.group(1)) > 1:
+            if scheme.group(1).lower() not in {"http", "https", "file"}:
+                raise _problem("bad_scheme", got=repr(value))
+            return value
+        if _HOST_WITHOUT_SCHEME.match(value):
+            raise _problem("no_scheme", got=repr(value), fixed=f"https://{value}")
         return value
 
     @field_validator("every")
     @classmethod
     def _not_too_often(cls, value: timedelta) -> timedelta:
         if value < timedelta(seconds=30):
-            raise ValueError("polling more often than every 30s is not allowed")
+            raise _problem("too_often")
         return value
 
     @property
@@ -199,6 +348,12 @@ class ChannelSettings(_Frozen):
     max_age: Duration | None = timedelta(days=2)
     teaser_length: int | None = Field(default=None, ge=40, le=4000)
     rescrape: bool = True
+    show_title: bool | None = None
+    """None: the title is shown, except in a Facebook link post, whose card shows it already."""
+    show_date: bool = True
+    """Show the publication date on a post that goes out hours after the article."""
+    credit: Literal["source", "author", "none"] = "source"
+    """"Source : L'Aube" for a reprint; `author` also names the author of the site's own."""
     # The manager's schedule (bot/delivery/plan_settings.py; PRODUCT.md "Planning posts").
     slots: Slots = None
     order: Literal["newest", "oldest"] = "newest"
@@ -215,39 +370,34 @@ class ChannelSettings(_Frozen):
             return value
         value = str(value).strip()
         if not re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{3,}|-?\d+", value):
-            raise ValueError(
-                f"expected @username or a numeric chat id such as -100..., got {value!r}"
-            )
+            raise _problem("chat", got=repr(value))
         return value
 
     @model_validator(mode="after")
     def _type_fields(self) -> ChannelSettings:
-        problems = []
+        problems: list[tuple[str, dict[str, Any]]] = []
         if self.type is ChannelType.TELEGRAM and not self.chat:
-            problems.append("a telegram channel needs `chat` (@username or -100... id)")
+            problems.append(("needs_chat", {}))
         if self.type is ChannelType.FACEBOOK:
             if not self.page_id:
-                problems.append("a facebook channel needs `page_id`")
+                problems.append(("needs_page", {}))
             if self.token is None or not self.token.get_secret_value():
-                problems.append(
-                    'a facebook channel needs `token` (for example "${FACEBOOK_PAGE_TOKEN}")'
-                )
+                problems.append(("needs_token", {}))
         if self.template is not None:
-            from bot.content.render import check_template  # settings load before content
-
             try:
                 check_template(self.template, channel_type=self.type)
             except ValueError as err:
-                problems.append(f"template: {err}")
-        problems += plan_problems(
+                problems.append(("template", {"error": str(err)}))
+        for problem in plan_problems(
             channel_type=self.type.value,
             quiet_hours=self.quiet_hours,
             slots=self.slots,
             roundup=self.roundup,
             priority=self.priority,
-        )
+        ):
+            problems.append(("worded", {"text": problem}))  # already in French, with its key
         if problems:
-            raise ValueError("; ".join(problems))
+            raise _Problem(*problems)
         return self
 
     @property
@@ -287,6 +437,23 @@ class FacebookSettings(_Frozen):
     timeout: Duration = timedelta(seconds=20)
 
 
+class WebSettings(_Frozen):
+    """The dashboard, /healthz and /metrics on one port (and the Telegram webhook, if any)."""
+
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, gt=0, lt=65536)
+    base_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://[^\s/]+(/\S*)?$")
+
+    @property
+    def secure(self) -> bool:
+        """Behind https: session cookies get the Secure flag."""
+        return self.base_url.startswith("https://")
+
+
+class LoggingSettings(_Frozen):
+    format: Literal["text", "json"] = "text"
+
+
 class Settings(_Frozen):
     site: SiteSettings = SiteSettings()
     storage: str = DEFAULT_STORAGE
@@ -299,17 +466,46 @@ class Settings(_Frozen):
         try:
             backend = sa.make_url(value).get_backend_name()
         except (sa.exc.ArgumentError, ValueError) as err:
-            raise ValueError(
-                "not a database URL (sqlite:///data/relais.db or postgresql+psycopg://…)"
-            ) from err
+            raise _problem("database") from err
         if backend not in {"sqlite", "postgresql"}:
-            raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+            raise _problem("database_kind", got=repr(backend))
         return value
 
     feeds: tuple[FeedSettings, ...] = ()
     channels: tuple[ChannelSettings, ...] = ()
     telegram: TelegramSettings = TelegramSettings()
     facebook: FacebookSettings = FacebookSettings()
+    web: WebSettings | None = None
+    logging: LoggingSettings = LoggingSettings()
+
+    @model_validator(mode="after")
+    def _facebook_invites_to_telegram(self) -> Settings:
+        """A Facebook channel without a `cta` invites readers to the site's public Telegram
+        channel (they are on the Page already), else to the site."""
+        chat = next(
+            (
+                c.chat
+                for c in self.channels
+                if c.type is ChannelType.TELEGRAM and c.chat and c.chat.startswith("@")
+            ),
+            None,
+        )
+        if not any(c.type is ChannelType.FACEBOOK and c.cta is None for c in self.channels):
+            return self
+        cta = default_cta(
+            self.site.language,
+            self.site.name,
+            facebook=True,
+            telegram_chat=chat,
+            site_url=self.site.url,
+        )
+        channels = tuple(
+            c.model_copy(update={"cta": cta})
+            if c.type is ChannelType.FACEBOOK and c.cta is None
+            else c
+            for c in self.channels
+        )
+        return self.model_copy(update={"channels": channels})
 
     def channel(self, channel_id: str) -> ChannelSettings:
         for channel in self.channels:
@@ -324,7 +520,7 @@ class Settings(_Frozen):
         raise KeyError(feed_id)
 
 
-def _cross_references(data: Mapping[str, Any]) -> list[str]:
+def _cross_references(data: Mapping[str, Any], language: str) -> list[str]:
     """Problems between keys (duplicate ids, unknown feeds), found even when other keys are
     invalid, so that every problem is reported at once."""
     problems: list[str] = []
@@ -333,20 +529,19 @@ def _cross_references(data: Mapping[str, Any]) -> list[str]:
     feed_ids = [str(f.get("id")) for f in feeds]
     for kind, ids in (("feeds", feed_ids), ("channels", [str(c.get("id")) for c in channels])):
         for dup in sorted({i for i in ids if ids.count(i) > 1}):
-            problems.append(f"{kind}: id {dup!r} is used more than once")
+            problems.append(f"{kind}: {_say(language, 'duplicate_id', got=repr(dup))}")
     for index, channel in enumerate(data.get("channels") or []):
         if not isinstance(channel, dict):
             continue
         refs = channel.get("feeds")
         for ref in refs if isinstance(refs, list) else []:
             if str(ref) not in feed_ids:
-                problems.append(f"channels[{index}].feeds: unknown feed {ref!r}")
+                problems.append(
+                    f"channels[{index}].feeds: {_say(language, 'unknown_feed', got=repr(ref))}"
+                )
     telegram = data.get("telegram") if isinstance(data.get("telegram"), dict) else {}
     if any(c.get("type") == "telegram" for c in channels) and not (telegram or {}).get("token"):
-        problems.append(
-            "telegram.token: telegram channels need the bot token "
-            "(for example ${TELEGRAM_BOT_TOKEN})"
-        )
+        problems.append(f"telegram.token: {_say(language, 'needs_bot_token')}")
     return problems
 
 
@@ -362,20 +557,101 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def _substitute(value: Any, env: Mapping[str, str], path: str, problems: list[str]) -> Any:
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        model = _inner_model(arg)
+        if model is not None:
+            return model
+    return None
+
+
+def _keys_beside(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model holding the last part of `loc` accepts (for "did you mean")."""
+    model: type[BaseModel] | None = Settings
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part)
+        model = _inner_model(field.annotation) if field is not None else None
+    return list(model.model_fields) if model is not None else []
+
+
+_RANGES = {"greater_than": ("more_than", "gt"), "greater_than_equal": ("min", "ge")}
+_RANGES["less_than_equal"] = ("max", "le")
+_SIMPLE = {
+    "missing": "missing",
+    "string_type": "text",
+    "int_type": "integer",
+    "int_parsing": "integer",
+    "int_from_float": "integer",
+    "float_type": "number",
+    "float_parsing": "number",
+    "bool_type": "boolean",
+    "bool_parsing": "boolean",
+    "tuple_type": "list",
+    "list_type": "list",
+    "model_type": "mapping",
+    "model_attributes_type": "mapping",
+    "dict_type": "mapping",
+}
+
+
+def _worded(error: ErrorDetails, language: str) -> str:
+    """One pydantic error in the manager's words, by a table of error types."""
+    kind, loc = error["type"], tuple(error["loc"])
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    got = repr(error.get("input"))
+    problem = ctx.get("error")
+    if kind == "value_error" and isinstance(problem, _Problem):
+        return problem.words(language)
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        close = difflib.get_close_matches(key, _keys_beside(loc), n=1, cutoff=0.6)
+        suggestion = _say(language, "did_you_mean", suggestion=close[0]) if close else ""
+        return _say(language, "unknown_key", key=key) + suggestion
+    if kind in ("literal_error", "enum"):
+        choices = str(ctx.get("expected", ""))
+        if language == "fr":
+            choices = choices.replace(" or ", " ou ")
+        return _say(language, "choice", got=got, choices=choices)
+    if kind == "string_pattern_mismatch":
+        field = str(loc[-1]) if loc else ""
+        return _say(language, field if field in ("first_run", "id") else "pattern", got=got)
+    if kind in _RANGES:
+        key, bound = _RANGES[kind]
+        return _say(language, key, limit=ctx.get(bound))
+    if kind in _SIMPLE:
+        return _say(language, _SIMPLE[kind], got=got)
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _language_of(raw: Mapping[str, Any]) -> str:
+    """The site's language, read before validation: the manager's messages are in it."""
+    site = raw.get("site")
+    language = site.get("language") if isinstance(site, dict) else None
+    return language if language in _MESSAGES else "fr"
+
+
+def _substitute(
+    value: Any, env: Mapping[str, str], path: str, problems: list[str], language: str
+) -> Any:
     if isinstance(value, dict):
         return {
-            k: _substitute(v, env, f"{path}.{k}" if path else str(k), problems)
+            k: _substitute(v, env, f"{path}.{k}" if path else str(k), problems, language)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_substitute(v, env, f"{path}[{i}]", problems) for i, v in enumerate(value)]
+        return [
+            _substitute(v, env, f"{path}[{i}]", problems, language) for i, v in enumerate(value)
+        ]
     if isinstance(value, str):
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in env or env[name] == "":
-                problems.append(f"{path}: environment variable {name} is not set")
+                problems.append(f"{path}: {_say(language, 'env_missing', name=name)}")
                 return match.group(0)  # already reported: keep the key from failing twice
             return env[name]
 
@@ -391,61 +667,75 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _refusal(source: str, problems: list[str], language: str) -> ConfigError:
+    return ConfigError(source, problems, header=_say(language, "header", count=len(problems)))
+
+
 def settings_from_mapping(
     raw: Any, *, source: str = "config", env: Mapping[str, str] | None = None
 ) -> Settings:
-    """Validate an already-loaded YAML tree; raise ConfigError listing every problem."""
+    """Validate an already-loaded YAML tree; raise ConfigError listing every problem, worded
+    in the site's language (French unless `site.language` says otherwise)."""
     environ = dict(os.environ if env is None else env)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(
-            source, ["(top level): expected a mapping of keys such as site, feeds, channels"]
-        )
+        raise _refusal(source, [f"(top level): {_say('fr', 'not_a_mapping')}"], "fr")
+    language = _language_of(raw)
     problems: list[str] = []
-    data = _substitute(raw, environ, "", problems)
+    data = _substitute(raw, environ, "", problems, language)
     if environ.get("DATABASE_URL"):
         data["storage"] = environ["DATABASE_URL"]
     if isinstance(data.get("storage"), str):
         data["storage"] = normalise_database_url(data["storage"])
-    problems += _cross_references(data)
+    problems += _cross_references(data, language)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as err:
         for error in err.errors(include_url=False):
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"{_key_path(tuple(error['loc']))}: {message}")
+            problems.append(f"{_key_path(tuple(error['loc']))}: {_worded(error, language)}")
         if environ.get("DATABASE_URL"):
+            renamed = _say(language, "from_database_url") + ":"
             problems = [
-                p.replace("storage:", "storage (from DATABASE_URL):", 1)
-                if p.startswith("storage:")
-                else p
+                p.replace("storage:", renamed, 1) if p.startswith("storage:") else p
                 for p in problems
             ]
-        raise ConfigError(source, problems) from None
+        raise _refusal(source, problems, language) from None
     if problems:
-        raise ConfigError(source, problems)
+        raise _refusal(source, problems, language)
     return settings
 
 
 def load_settings(path: str | Path, *, env: Mapping[str, str] | None = None) -> Settings:
-    """Read the YAML file (and a `.env` beside it) into settings."""
+    """Read the YAML file (and a `.env` beside it) into settings. An empty file is refused:
+    it is a mistake, not a configuration."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(
-            str(path), ["the file does not exist (copy config/relais.example.yaml)"]
-        ) from None
+        raise _refusal(str(path), [_say("fr", "missing_file")], "fr") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(str(path), [f"cannot be read: {err}"]) from None
+        raise _refusal(str(path), [_say("fr", "unreadable", error=err)], "fr") from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise ConfigError(str(path), [f"is not valid YAML: {err}"]) from None
+        raise _refusal(str(path), [_yaml_problem(err)], "fr") from None
+    if raw is None or raw == {}:
+        raise _refusal(str(path), [_say("fr", "empty")], "fr")
     environ: dict[str, str] = {}
     dotenv_path = path.parent / ".env"
     if dotenv_path.is_file():
         environ.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
     environ.update(os.environ if env is None else env)
     return settings_from_mapping(raw, source=str(path), env=environ)
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """A YAML error as "ligne 3, colonne 9 : …", without PyYAML's "<unicode string>"."""
+    mark = getattr(err, "problem_mark", None)
+    what = " ".join(
+        str(part) for part in (getattr(err, "context", None), getattr(err, "problem", None)) if part
+    ) or str(err).replace('"<unicode string>", ', "")
+    if mark is None:
+        return _say("fr", "yaml", line="?", column="?", error=what)
+    return _say("fr", "yaml", line=mark.line + 1, column=mark.column + 1, error=what)

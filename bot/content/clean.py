@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from functools import lru_cache
 from html.parser import HTMLParser
 
+from bot.content.sentences import sentence_ends
+from bot.content.text import fold, strip_accents, title_key
+
 __all__ = [
     "clean_paragraphs",
-    "fold",
+    "credited_source",
     "html_to_paragraphs",
     "normalise_text",
-    "title_key",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -66,44 +68,6 @@ def normalise_text(text: str, *, keep_newlines: bool = False) -> str:
     return _SPACE_RUN.sub(_one_space, text).strip()
 
 
-_APOSTROPHES = str.maketrans(
-    {
-        "’": "'",
-        "‘": "'",
-        "ʼ": "'",
-        "`": "'",
-        "´": "'",
-        "«": '"',
-        "»": '"',
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "–": "-",
-        "—": "-",
-        "−": "-",
-        "‐": "-",
-        "‑": "-",
-        "\u00a0": " ",
-        "\u202f": " ",
-        "\n": " ",
-    }
-)
-
-
-@lru_cache(maxsize=4096)
-def fold(text: str) -> str:
-    """Lower case, no accents, one kind of apostrophe, quote and dash, single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.casefold().translate(_APOSTROPHES).split())
-
-
-@lru_cache(maxsize=4096)
-def title_key(text: str) -> str:
-    """The words of a text, folded: what two spellings of the same title have in common."""
-    return " ".join(re.findall(r"[^\W_]+", fold(text)))
-
-
 # ---------------------------------------------------------------------------------------------
 # HTML → paragraphs
 # ---------------------------------------------------------------------------------------------
@@ -120,14 +84,41 @@ _DROPPED = frozenset(
 )
 
 
+# Elements that hold no text of their own; they never open a skipped span.
+_VOID = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()  # noqa: SIM905
+)
+# A class naming a caption or a credit: wp-caption, wp-caption-text, figure__caption,
+# photo-credit, legende… (one of the words of a class name, split at "-" and "_").
+_CAPTION_CLASS_WORDS = frozenset(
+    "caption captions credit credits legende légende legend copyright".split()  # noqa: SIM905
+)
+_FOOTNOTE_CALL = re.compile(r"^\s*[\[(]?\s*\d{1,3}\s*[\])]?\s*$")
+
+
+def _is_caption(attrs: list[tuple[str, str | None]]) -> bool:
+    for name, value in attrs:
+        if name == "class" and value:
+            words = re.split(r"[\s_-]+", value.casefold())
+            if any(word in _CAPTION_CLASS_WORDS for word in words):
+                return True
+    return False
+
+
 class _ParagraphParser(HTMLParser):
-    """Collects text into paragraphs; one <br> is a line break, two in a row a paragraph break."""
+    """Collects text into paragraphs; one <br> is a line break, two in a row a paragraph break.
+
+    Skipped: the elements of `_DROPPED`, any element whose class names a caption or a credit
+    (old WordPress ``<div class="wp-caption">``, ``<p class="wp-caption-text">``), with all they
+    contain; and footnote calls (``<sup>1</sup>``, ``<sup>[2]</sup>``).
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.paragraphs: list[str] = []
         self._buffer: list[str] = []
-        self._skipping: list[str] = []
+        self._skipping: list[str] = []  # the open elements of a skipped span, outermost first
+        self._in_sup = 0
 
     def _flush(self) -> None:
         text = "".join(self._buffer)
@@ -145,19 +136,26 @@ class _ParagraphParser(HTMLParser):
             self._buffer = [current, "\n"]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _DROPPED:
+        if self._skipping:
+            if tag not in _VOID:
+                self._skipping.append(tag)
+        elif tag in _DROPPED or (tag not in _VOID and _is_caption(attrs)):
+            if tag in _BLOCKS or tag == "figcaption":
+                self._flush()
             self._skipping.append(tag)
-        elif self._skipping:
-            return
         elif tag == "br":
             self._break_line()
+        elif tag == "sup":
+            self._in_sup += 1
         elif tag in _BLOCKS:
             self._flush()
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br" and not self._skipping:
+        if self._skipping:
+            return
+        if tag == "br":
             self._break_line()
-        elif tag in _BLOCKS and not self._skipping:
+        elif tag in _BLOCKS:
             self._flush()
 
     def handle_endtag(self, tag: str) -> None:
@@ -165,16 +163,20 @@ class _ParagraphParser(HTMLParser):
             if tag in self._skipping:
                 while self._skipping.pop() != tag:
                     pass
-            elif tag == "figure" and self._skipping[-1] == "figcaption":
-                self._skipping.pop()
-            return
-        if tag in _BLOCKS:
+                return
+            # The end of an element opened before the skipped one (an unclosed <figcaption>
+            # before </figure>): the skipped span ends with it.
+            self._skipping.clear()
+        if tag == "sup":
+            self._in_sup = max(0, self._in_sup - 1)
+        elif tag in _BLOCKS:
             self._flush()
 
     def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            data = data.translate(_CHAR_MAP).replace("\n", " ")
-            self._buffer.append(_COLLAPSIBLE.sub(" ", data))
+        if self._skipping or (self._in_sup and _FOOTNOTE_CALL.match(data)):
+            return
+        data = data.translate(_CHAR_MAP).replace("\n", " ")
+        self._buffer.append(_COLLAPSIBLE.sub(" ", data))
 
     def close(self) -> None:
         super().close()
@@ -343,6 +345,16 @@ _FAMILIES: dict[str, tuple[int, re.Pattern[str]]] = {
         r"|leave a (?:comment|reply)|ajouter un commentaire|signaler (?:une erreur|un abus)"
         r"|no media source currently available"
         r"|connect with us|share this|like this|j'aime ceci|aimer ceci|l'info en continu)\b",
+        r"^\W{0,4}vos (?:reactions|commentaires)\W*(?:\(\d+\))?\W*$",
+    ),
+    # A site's own links, where a page (not a feed) is cleaned: /post, /preview.
+    "site-links": _family(
+        120,
+        r"^\W{0,4}(?:mentions legales|conditions generales(?: d'utilisation| de vente)?"
+        r"|charte (?:des commentaires|de moderation)|politique de confidentialite"
+        r"|gestion des cookies|plan du site|nous contacter|contactez-nous|qui sommes-nous"
+        r"|abonnements?(?: institutionnels| numeriques)?|s'abonner|se connecter)\W*$",
+        r"^\W{0,4}les opinions exprimees .{0,80}n'engagent que leurs auteurs\b",
     ),
 }
 
@@ -474,24 +486,86 @@ _MONTHS_TEXT = (
     r"|d[ée]cembre|janv|f[ée]vr|f[ée]v|avr|juil|sept|oct|nov|d[ée]c)\.?"
 )
 _DAYS_TEXT = r"(?i:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+# A place (or a site or agency name), an optional date, an agency in brackets, then a dash:
+# "BAMAKO (AFP) -", "GAO (AMAP) –", "Bamako, 12 avr (AMAP) -", "SIKASSO, 12 avril 2024 (AMAP) –",
+# "Kati (AMAP) –", "Bamako, le 12 mai 2024 –". A capitalised word and a comma are not enough:
+# "Le jeudi 4 avril 2024, Son Excellence…" and "Ce lundi 6 mai 2024, Bamako…" keep their date.
+_NOT_A_PLACE = (
+    r"(?!(?i:le|la|les|l|ce|cette|ces|cet|un|une|des|depuis|dès|des|hier|aujourd|demain|en|au"
+    r"|aux|dans|lors|après|avant|pour|par|selon)\b)(?!" + _DAYS_TEXT + r"\b)"
+)
+_PLACE = rf"{_NOT_A_PLACE}[{_CAPITAL}][\w'’.-]*(?:\s+[{_CAPITAL}][\w'’.-]*){{0,2}}"
+_DATELINE_DATE = (
+    rf"(?:le\s+)?(?:{_DAYS_TEXT}\s+)?\d{{1,2}}(?:er|e)?\s+{_MONTHS_TEXT}(?:\s+\d{{4}})?"
+)
+_AGENCY = r"\(\s*[A-ZÀ-Þ][\w/ .&-]{1,20}\)"
 _DATELINES = (
-    # BAMAKO (AFP) - / GAO (AMAP) – / DAKAR - (capitals only, spaces around the dash)
+    # BAMAKO (AFP) - / Kati (AMAP) – / SIKASSO, 12 avril 2024 (AMAP) –
     re.compile(
-        rf"^[{_CAPITAL}][{_CAPITAL}'’ .-]{{2,30}}?"
-        rf"(?:\s*\([\w/ .-]{{2,20}}\)\s*{_DASH}?|\s+{_DASH})\s*" + _AFTER_DATELINE
+        rf"^{_PLACE}(?:\s*,\s*{_DATELINE_DATE})?\s*{_AGENCY}\s*(?:{_DASH}|:)?\s*" + _AFTER_DATELINE
+    ),
+    # Bamako, le 12 mai 2024 – Le ministre…
+    re.compile(rf"^{_PLACE}\s*,\s*{_DATELINE_DATE}\s*{_DASH}\s*" + _AFTER_DATELINE),
+    # DAKAR - Le… (a place in capitals, a spaced dash; not an acronym in apposition,
+    # "L’AES - Alliance des États du Sahel - a tenu…")
+    re.compile(
+        rf"^(?!\w+['’])[{_CAPITAL}]{{3,}}(?:[ -][{_CAPITAL}]{{2,}}){{0,2}}\s+{_DASH}\s+"
+        rf"(?![^-–—]{{1,80}}\s{_DASH}\s+[a-zà-ÿ])" + _AFTER_DATELINE
     ),
     # (AMAP) – Le ministre…
-    re.compile(rf"^\(\s*[{_CAPITAL}][\w/ .-]{{1,20}}\)\s*{_DASH}\s*" + _AFTER_DATELINE),
-    # Bamako, le 12 mai 2024 – Le ministre…
-    re.compile(
-        rf"^[{_CAPITAL}][\w'’ -]{{1,30}},?\s+(?:le\s+)?(?:{_DAYS_TEXT}\s+)?\d{{1,2}}(?:er|e)?\s+"
-        rf"{_MONTHS_TEXT}\s+\d{{4}}\s*(?:{_DASH}|:|,)\s*" + _AFTER_DATELINE
-    ),
+    re.compile(rf"^{_AGENCY}\s*{_DASH}\s*" + _AFTER_DATELINE),
     # Bamada.net-Cette rencontre… / maliactu.net – Le…
     re.compile(
         r"^[\w-]+\.(?i:com|net|org|ml|info|fr|africa|sn|ci|bf|ne|tv|media|news|example)"
         r"\s*(?:[-–—:|]|/)\s*" + _AFTER_DATELINE
     ),
+)
+
+# An image's file name glued to the lead: "A60P6882-660x380En écoutant…", "IMG_2041.jpgLe…".
+_IMAGE_NAME_PREFIX = re.compile(
+    r"^(?:[\w.-]*?-\d{2,4}x\d{2,4}(?:\.(?i:jpe?g|png|gif|webp))?|[\w.-]+?\.(?i:jpe?g|png|gif|webp))"
+    r"\s*" + _AFTER_DATELINE
+)
+
+# A photo caption glued to the lead without markup: a name-and-title fragment, no verb and no
+# full stop, running into a capitalised sentence: "Le Président du CNT, l’Honorable Malick DIAW
+# La cérémonie solennelle…", "Moussa Mara Ancien premier ministre du Mali Ils constituent…".
+_CAPTION_BOUNDARY = re.compile(
+    rf"(?<=[^\W\d_])\s+(?=(?:Le|La|Les|Un|Une|Des|Il|Elle|Ils|Elles|On|Nous|Ce|Cette|Ces|Cet"
+    rf"|Sous|Depuis|Dans|Au|Aux|En|Après|Avant|Lors|Pour|Selon|À|Face|Hier|Ainsi|Alors)\s"
+    rf"|[LCD]['’][{_CAPITAL}a-zà-ÿ])"
+)
+_CAPTION_VERBS = frozenset(
+    """a ai as ont est sont était étaient avait avaient sera seront fait font été dit va vont
+    peut doit""".split()  # noqa: SIM905
+)
+
+
+def _strip_glued_caption(text: str) -> str:
+    """The paragraph without a caption glued in front of its first sentence, if it has one."""
+    for boundary in _CAPTION_BOUNDARY.finditer(text, 0, 160):
+        caption, rest = text[: boundary.start()], text[boundary.end() :]
+        words = caption.split()
+        last = re.sub(r"^[ldLD]['’]", "", words[-1])
+        if (
+            2 <= len(words) <= 18
+            and last[:1].isupper()
+            and len(rest) >= MIN_REST
+            and not re.search(r"[!?:;«»\"“”()\[\]]", caption)
+            and sentence_ends(caption) == [len(caption)]
+            and not any(word.casefold() in _CAPTION_VERBS for word in words)
+            and sentence_ends(rest)[0] > 20
+        ):
+            return rest
+    return text
+
+
+MIN_REST = 60
+"""What must follow a glued caption for it to be taken for one: a real sentence."""
+
+# A footnote call glued to a word or a punctuation mark: "démocratie(1)", "ici [2]", "loi¹".
+_FOOTNOTE = re.compile(
+    r"(?<=[^\W\d_]|[.,;:!?»”%])(?:\(\d{1,2}\)|\s?\[\d{1,2}\])|(?<=[^\s\dm])[¹²³⁴⁵⁶⁷⁸⁹⁰]+"
 )
 
 
@@ -507,6 +581,18 @@ def _strip_dateline(text: str, site_name: str) -> str:
     return text
 
 
+def _end_of_truncated(text: str, *, whole: bool = False) -> str:
+    """A paragraph the feed cut ("…sans concertation et […]"): up to its last full sentence
+    when it has one (unless `whole`), else what is left with an ellipsis (never the site's
+    "read more" link)."""
+    if not text or text[-1] in '.!?…»"”':
+        return text
+    ends = sentence_ends(text)
+    if len(ends) > 1 and not whole:
+        return text[: ends[-2]].rstrip()
+    return text.rstrip(" ,;:-–—") + "…"
+
+
 def _strip_glued(text: str, site_name: str) -> str:
     """Remove what real feeds glue to the start or the end of a paragraph; repeat until stable."""
     previous = None
@@ -517,13 +603,14 @@ def _strip_glued(text: str, site_name: str) -> str:
         text = _CTA_SUFFIX.sub("", text).strip()
         text = _FOOTER_SUFFIX.sub("", text).strip()
         text = _RIGHTS_SUFFIX.sub("", text).strip()
-        truncated = _TRUNCATION_SUFFIX.sub("", text).strip()
-        if truncated != text:
-            # The paragraph was cut by the feed: say so with an ellipsis, not with the site's link.
-            text = truncated
-            if text and text[-1] not in '.!?…»"”':
-                text = text.rstrip(" ,;:-–—") + "…"
+        mark = _TRUNCATION_SUFFIX.search(text)
+        if mark:
+            # "[…]" or "Lire la suite" is the feed's cut; a bare "…" may be the author's.
+            feed_cut = bool(re.search(r"[\[(\w]", mark.group(0)))
+            text = _end_of_truncated(text[: mark.start()].strip(), whole=not feed_cut)
         text = _strip_dateline(text, site_name).strip()
+        text = _IMAGE_NAME_PREFIX.sub("", text, count=1)
+    text = _strip_glued_caption(text)
     text = _strip_trailing_credit(text)
     inline = _INLINE_CROSSLINK.search(text)
     if inline and inline.start() > 0:
@@ -542,15 +629,10 @@ def _compile_extra(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(compiled)
 
 
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _matches_extra(text: str, extra: Sequence[re.Pattern[str]]) -> bool:
     if not extra:
         return False
-    bare = _strip_accents(text)
+    bare = strip_accents(text)
     return any(p.search(text) or p.search(bare) for p in extra)
 
 
@@ -577,6 +659,45 @@ def boilerplate_family(line: str, *, site_name: str = "") -> str | None:
     return None
 
 
+_VOCATIVE = (
+    r"(?:Excellences?|Monsieur|Madame|Mesdames|Messieurs|Mesdemoiselles|Honorables?|Chers|Cher"
+    r"|Chères|Chère|Distingués|Distinguées|Mes chers|Mes chères)\b"
+)
+# List bullets of a flattened list (related links, a speech's salutations, which are often
+# written "- Monsieur le Ministre,"): each item becomes a line.
+_BULLET = re.compile(
+    rf"(?:^|[ \t\u00a0]+)(?:[➢✓✔•▪►➤◆●■□◦]|[-–](?=[ \t\u00a0]+{_VOCATIVE}))(?:[ \t\u00a0]+|$)"
+)
+# One item of a speech's salutations: "Monsieur le Premier ministre, Chef du Gouvernement ;",
+# "- Chers Confrères,", "Mesdames et Messieurs." — a vocative and no verb.
+_SALUTATIONS = (
+    re.compile(rf"^[\s\-–—]*{_VOCATIVE}[^.;!?:«»]{{0,200}}?\s*;\s*"),  # up to a semicolon
+    re.compile(
+        rf"^[\s\-–—]*{_VOCATIVE}[^.;!?:«»]{{0,200}}?"
+        rf"(?:\s*,\s*(?=[\-–—]|{_VOCATIVE}|[A-ZÀ-Þ])|\s*\.\s+|\s*[.,]?\s*$)"
+    ),
+)
+_SPEECH_VERBS = re.compile(
+    r"\b(?:a|ai|ont|est|sont|suis|sommes|voudrais|voudrait|permettez|remercie|salue|souhaite"
+    r"|était|avait|fait|va|vais|allons|devons|peut|doit)\b",
+    re.IGNORECASE,
+)
+
+
+def _strip_salutations(text: str) -> str:
+    """A speech's opening salutations removed ("Monsieur le Premier ministre ; Mesdames et
+    Messieurs. Il y a quelques semaines…" → "Il y a quelques semaines…"); "" when the paragraph
+    is nothing else."""
+    while True:
+        for pattern in _SALUTATIONS:
+            match = pattern.match(text)
+            if match and not _SPEECH_VERBS.search(match.group(0)):
+                text = text[match.end() :].lstrip(" -–—,;")
+                break
+        else:
+            return text
+
+
 def _strip_title_prefix(paragraph: str, title_words: list[str]) -> str | None:
     """When a paragraph starts with the whole title, the rest of it; else None."""
     if not title_words:
@@ -588,7 +709,7 @@ def _strip_title_prefix(paragraph: str, title_words: list[str]) -> str | None:
         if title_key(match.group(0)) != expected:
             return None
     end = words[len(title_words) - 1].end()
-    rest = paragraph[end:].lstrip(' .:;,!?-–—|»"”\u00a0\u202f')
+    rest = paragraph[end:].lstrip(' .:;,!?-–—|»"”)]\u00a0\u202f')
     return rest if len(rest) >= 40 and rest[0].isupper() else None
 
 
@@ -639,8 +760,8 @@ def clean_paragraphs(
     in_crosslinks = 0
     for paragraph in paragraphs:
         lines: list[str] = []
-        for raw_line in paragraph.split("\n"):
-            line = normalise_text(raw_line)
+        for raw_line in _BULLET.sub("\n", paragraph).split("\n"):
+            line = _FOOTNOTE.sub("", normalise_text(raw_line))
             if not line or _matches_extra(line, extra):
                 continue
             if _is_title(line, key):
@@ -666,7 +787,32 @@ def clean_paragraphs(
         rest = _strip_title_prefix(text, title_words)
         if rest is not None:
             text = rest
+        text = _strip_salutations(text)
+        if not text:
+            continue
         if kept and kept[-1] == text:
             continue
         kept.append(text)
     return kept
+
+
+_SOURCE_LINE = re.compile(r"^\W{0,4}sources?\s*:\s*(?P<source>.{2,60}?)[\s.]*$", re.IGNORECASE)
+
+
+def credited_source(paragraphs: Sequence[str], *, site_name: str = "") -> str:
+    """The outlet a reprint credits in a "Source : L'Aube" line (the last one), else "".
+
+    A source that is the site itself ("Source : Sahel-Actu avec l'AMAP" on Sahel-Actu) is not
+    a reprint.
+    """
+    for paragraph in reversed(paragraphs):
+        for line in reversed(paragraph.split("\n")):
+            match = _SOURCE_LINE.match(normalise_text(line))
+            if not match:
+                continue
+            source = match.group("source").strip(" -–—:")
+            site = title_key(site_name)
+            if site and (title_key(source).startswith(site) or site.startswith(title_key(source))):
+                return ""
+            return source
+    return ""

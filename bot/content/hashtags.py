@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from bot.content.text import fold
+
 __all__ = ["MAX_HASHTAGS", "hashtag", "hashtags"]
 
 MAX_HASHTAGS = 5
@@ -21,8 +23,20 @@ _USELESS = frozenset(
         "uncategorized",
         "uncategorised",
         "a la une",
+        "la une",
         "une",
+        "accueil",
+        "home",
+        "homepage",
+        "page d'accueil",
         "featured",
+        "featured posts",
+        "en vedette",
+        "vedette",
+        "selection",
+        "top",
+        "latest",
+        "dernieres nouvelles",
         "slider",
         "headline",
         "headlines",
@@ -40,18 +54,11 @@ _USELESS = frozenset(
 )
 
 
-def _key(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join(
-        "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split()
-    )
-
-
 def hashtag(category: str) -> str | None:
     """ "Société civile" → "#SociétéCivile"; None for what cannot be a useful hashtag."""
     text = unicodedata.normalize("NFC", category).strip().lstrip("#")
     words = _WORD.findall(text)
-    if not words or _key(" ".join(words)) in _USELESS:
+    if not words or fold(" ".join(words)) in _USELESS:
         return None
     tag = "".join(word[0].upper() + word[1:] for word in words)
     if tag.isdigit() or len(tag) > _MAX_LENGTH:
@@ -72,8 +79,8 @@ def hashtags(categories: Iterable[str], extra: Iterable[str] = ()) -> list[str]:
         out = []
         for item in items:
             tag = hashtag(item)
-            if tag is not None and _key(tag) not in seen:
-                seen.add(_key(tag))
+            if tag is not None and fold(tag) not in seen:
+                seen.add(fold(tag))
                 out.append(tag)
         return out
 

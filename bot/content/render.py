@@ -2,167 +2,44 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from functools import lru_cache
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from jinja2 import StrictUndefined, Template, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
-from bot.content.clean import normalise_text
+from bot.content.clean import credited_source, html_to_paragraphs, normalise_text
 from bot.content.hashtags import hashtags as make_hashtags
 from bot.content.teaser import article_teaser, cut_at_word, make_teaser
+from bot.content.telegram_html import (
+    TELEGRAM_CAPTION_LIMIT,
+    TELEGRAM_MESSAGE_LIMIT,
+    escape_html,
+    telegram_length,
+    validate_telegram_html,
+)
+from bot.content.templates import TemplateContext, compile_template, render_template
+from bot.content.wording import default_cta, format_date, strings
+from bot.feeds.identity import TRACKING_PARAMS
 from bot.models import Article, ChannelType, ConsolePost, FacebookPost, Post, TelegramPost
 from bot.settings import ChannelSettings, SiteSettings, Utm
 
 __all__ = [
     "FACEBOOK_MESSAGE_LIMIT",
-    "TELEGRAM_CAPTION_LIMIT",
-    "TELEGRAM_MESSAGE_LIMIT",
+    "LATE",
     "Rendered",
-    "check_template",
-    "default_cta",
-    "escape_html",
+    "clean_title",
+    "posted_link",
     "preview_record",
     "render",
     "render_post",
-    "telegram_length",
-    "validate_telegram_html",
     "with_utm",
 ]
 
-TELEGRAM_MESSAGE_LIMIT = 4096
-TELEGRAM_CAPTION_LIMIT = 1024
 FACEBOOK_MESSAGE_LIMIT = 63206
-
-Language = Literal["fr", "en"]
-
-_STRINGS: dict[str, dict[str, str]] = {
-    "fr": {
-        "button": "Lire l'article",
-        "cta": "📲 Suivez {name} pour ne rien rater de l'actualité",
-        "link_line": "👉 Lire l'article\u00a0: {link}",
-    },
-    "en": {
-        "button": "Read the article",
-        "cta": "📲 Follow {name} so you never miss a story",
-        "link_line": "👉 Read the article: {link}",
-    },
-}
-
-
-def _strings(site: SiteSettings) -> dict[str, str]:
-    return _STRINGS.get(site.language, _STRINGS["fr"])
-
-
-def default_cta(site: SiteSettings) -> str:
-    """The call to action used when a channel sets none, in the site's language."""
-    return _strings(site)["cta"].format(name=site.name)
-
-
-# ---------------------------------------------------------------------------------------------
-# Telegram HTML
-# ---------------------------------------------------------------------------------------------
-
-
-def escape_html(text: str) -> str:
-    """Text → Telegram HTML: only &amp; &lt; &gt; &quot;, the named entities Telegram accepts."""
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    )
-
-
-_TAG_RE = re.compile(r"<[^>]*>")
-
-
-def telegram_length(html_text: str) -> int:
-    """The length Telegram checks: the text after entity parsing, in UTF-16 code units."""
-    text = html.unescape(_TAG_RE.sub("", html_text))
-    return len(text.encode("utf-16-le")) // 2
-
-
-_TOKEN = re.compile(
-    r"<(?P<close>/?)(?P<tag>[A-Za-z][\w-]*)(?P<attrs>(?:\s+[^<>]*?)?)\s*(?P<selfclose>/?)>"
-    r"|&(?P<entity>#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|lt|gt|amp|quot);"
-    r"|(?P<bare>[<>&])"
-)
-_ATTR = re.compile(r"""([A-Za-z][\w-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
-_ALLOWED_ATTRS: dict[str, frozenset[str]] = {
-    "b": frozenset(),
-    "strong": frozenset(),
-    "i": frozenset(),
-    "em": frozenset(),
-    "u": frozenset(),
-    "ins": frozenset(),
-    "s": frozenset(),
-    "strike": frozenset(),
-    "del": frozenset(),
-    "tg-spoiler": frozenset(),
-    "span": frozenset({"class"}),
-    "a": frozenset({"href"}),
-    "tg-emoji": frozenset({"emoji-id"}),
-    "code": frozenset({"class"}),
-    "pre": frozenset(),
-    "blockquote": frozenset({"expandable"}),
-    "tg-time": frozenset({"unix", "format"}),
-}
-
-
-def _check_attrs(tag: str, raw: str) -> None:
-    attrs: dict[str, str] = {}
-    rest = _ATTR.sub("", raw).strip()
-    if rest:
-        raise ValueError(f"malformed attributes in <{tag}>: {raw.strip()!r}")
-    for match in _ATTR.finditer(raw):
-        name = match.group(1).lower()
-        if name not in _ALLOWED_ATTRS[tag]:
-            raise ValueError(f"Telegram does not allow the attribute {name!r} on <{tag}>")
-        attrs[name] = next((g for g in match.groups()[1:] if g is not None), "")
-    if tag == "a":
-        href = html.unescape(attrs.get("href", ""))
-        if not re.match(r"(?i)^(?:https?://|tg://)", href.strip()):
-            raise ValueError(f"a link in a post must be http(s) or tg://, got {href!r}")
-    if tag == "span" and attrs.get("class") != "tg-spoiler":
-        raise ValueError('Telegram allows <span> only as <span class="tg-spoiler">')
-    if tag == "code" and "class" in attrs and not attrs["class"].startswith("language-"):
-        raise ValueError('Telegram allows <code class="language-..."> only')
-
-
-def validate_telegram_html(html_text: str) -> None:
-    """Raise ValueError unless `html_text` is HTML that Telegram's parse mode accepts.
-
-    Only Telegram's tags with their attributes, balanced and properly nested; every ``<``,
-    ``>`` and ``&`` of the text escaped; only the named entities &lt; &gt; &amp; &quot; (numeric
-    ones are fine).
-    """
-    stack: list[str] = []
-    for match in _TOKEN.finditer(html_text):
-        if match.group("bare"):
-            raise ValueError(f"unescaped {match.group('bare')!r} at offset {match.start()}")
-        tag = match.group("tag")
-        if tag is None:
-            continue
-        tag = tag.lower()
-        if tag not in _ALLOWED_ATTRS:
-            raise ValueError(f"Telegram does not allow the tag <{tag}>")
-        if match.group("selfclose"):
-            raise ValueError(f"Telegram does not allow self-closing <{tag}/>")
-        if match.group("close"):
-            if match.group("attrs").strip():
-                raise ValueError(f"a closing </{tag}> cannot have attributes")
-            if not stack or stack[-1] != tag:
-                raise ValueError(f"</{tag}> does not close the last open tag")
-            stack.pop()
-        else:
-            _check_attrs(tag, match.group("attrs"))
-            stack.append(tag)
-    if stack:
-        raise ValueError(f"<{stack[-1]}> is never closed")
+LATE = timedelta(hours=3)
+"""A post that goes out this long after its article was published shows the publication date."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,146 +57,93 @@ def _is_http_url(url: str | None) -> bool:
     return parts.scheme.lower() in {"http", "https"} and bool(parts.netloc)
 
 
-def with_utm(url: str, utm: Utm | None) -> str:
-    """`url` with utm_source/utm_medium/utm_campaign set from `utm`.
+def _is_tracking(param: str) -> bool:
+    name = unquote_plus(param.split("=", 1)[0]).strip().lower()
+    return name.startswith("utm_") or name in TRACKING_PARAMS
 
-    Any utm_* parameter already there is removed (it describes someone else's campaign); the
-    other query parameters, their order and encoding, and the fragment are kept. Without `utm`
-    (or with no value in it) the URL is returned unchanged.
+
+def with_utm(url: str, utm: Utm | None) -> str:
+    """`url` without anyone's tracking, plus the channel's utm_source/medium/campaign if any.
+
+    Every tracking parameter already there is removed (`utm_*` of the feed, such as
+    `utm_source=rss`, `fbclid`, `gclid`…: they describe someone else's campaign); the other
+    query parameters, their order and encoding, and the fragment are kept.
     """
-    if utm is None:
-        return url
     params = [
         (name, value)
         for name, value in (
-            ("utm_source", utm.source),
-            ("utm_medium", utm.medium),
-            ("utm_campaign", utm.campaign),
+            ("utm_source", utm.source if utm else None),
+            ("utm_medium", utm.medium if utm else None),
+            ("utm_campaign", utm.campaign if utm else None),
         )
         if value
     ]
-    if not params:
-        return url
     parts = urlsplit(url)
-    kept = [
-        p
-        for p in parts.query.split("&")
-        if p and not unquote_plus(p.split("=", 1)[0]).strip().lower().startswith("utm_")
-    ]
-    query = "&".join([*kept, urlencode(params, quote_via=quote)])
-    return urlunsplit(parts._replace(query=query))
+    kept = [p for p in parts.query.split("&") if p and not _is_tracking(p)]
+    if params:
+        kept.append(urlencode(params, quote_via=quote))
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
-def _article_link(article: Article, channel: ChannelSettings) -> str:
+def posted_link(article: Article, channel: ChannelSettings | None = None) -> str:
+    """The link every post of the article carries (button, card, text): the article's own
+    link without tracking parameters, plus the channel's `utm` if it sets one.
+
+    Raises ValueError for a link that is not http(s)."""
     if not _is_http_url(article.url):
         raise ValueError(f"refusing to post an article whose link is not http(s): {article.url!r}")
-    return with_utm(article.url, channel.utm)
+    return with_utm(article.url, channel.utm if channel else None)
 
 
 # ---------------------------------------------------------------------------------------------
-# Templates
+# What a post says besides the teaser
 # ---------------------------------------------------------------------------------------------
 
-
-@lru_cache(maxsize=2)
-def _environment(autoescape: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(
-        autoescape=autoescape,
-        undefined=StrictUndefined,
-        keep_trailing_newline=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-@lru_cache(maxsize=64)
-def _compile(source: str, autoescape: bool) -> Template:
-    try:
-        return _environment(autoescape).from_string(source)
-    except TemplateError as err:
-        line = getattr(err, "lineno", None)
-        where = f" (line {line})" if line else ""
-        raise ValueError(f"template syntax error{where}: {err.message or err}") from err
-
-
-# What a user template may raise while rendering: Jinja's own errors (undefined variables, unsafe
-# attributes refused by the sandbox), and the ordinary errors of the expressions it evaluates.
-_TEMPLATE_FAILURES = (
-    TemplateError,
-    ArithmeticError,
-    LookupError,
-    TypeError,
-    ValueError,
-    RecursionError,
+_CODE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# The tags a feed leaves in titles; "<réclament>" in a title is a word, not markup.
+_TAG = re.compile(
+    r"</?(?i:a|abbr|b|big|br|cite|code|del|div|em|font|h[1-6]|i|img|ins|mark|p|q|s|small|span"
+    r"|strike|strong|sub|sup|u)\b[^<>]{0,200}>"
 )
+# "&" or "+" with nothing to join on one side: "Budget 2027 : & les chiffres", "… et &".
+_ORPHAN = re.compile(r"(^|[:;,–—-])[\s\u00a0\u202f]*[&+][\s\u00a0\u202f]*|[\s\u00a0\u202f]*[&+]$")
+_DANGLING = re.compile(r"[\s\u00a0\u202f]*(?:&|\+|et|and|[,;:/–—-])[\s\u00a0\u202f]*(…|\.\.\.)$")
 
 
-def _render_template(template: Template, variables: Mapping[str, Any]) -> str:
-    try:
-        text = template.render(variables).strip()
-    except _TEMPLATE_FAILURES as err:
-        message = getattr(err, "message", None) or str(err)
-        raise ValueError(f"the template cannot be rendered: {message}") from err
-    # Autoescaping writes ' and " as numeric references; Telegram reads them, people read better.
-    return text.replace("&#39;", "'").replace("&#34;", "&quot;")
+def clean_title(title: str) -> str:
+    """A title as readers see it: no markup or script left by a hostile feed, no "&" with
+    nothing to join, no connector dangling before a final ellipsis ("Budget 2027 : <b>les
+    chiffres</b> & …" → "Budget 2027 : les chiffres…")."""
+    text = normalise_text(_TAG.sub(" ", _CODE.sub(" ", title)))
+    text = _DANGLING.sub("…", text)
+    text = _ORPHAN.sub(lambda m: f"{m.group(1)} " if m.group(1) else "", text)
+    return normalise_text(text)
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
-    """What a post is made of, before any escaping."""
-
-    title: str
-    link: str
-    cta: str
-    hashtags: tuple[str, ...]
-    author: str
-    categories: tuple[str, ...]
-    site_name: str
-    site_url: str
-    published: datetime | None
-
-    def variables(self, title: str, teaser: str) -> dict[str, Any]:
-        return {
-            "title": title,
-            "teaser": teaser,
-            "link": self.link,
-            "cta": self.cta,
-            "hashtags": list(self.hashtags),
-            "hashtags_text": " ".join(self.hashtags),
-            "author": self.author,
-            "categories": list(self.categories),
-            "site": {"name": self.site_name, "url": self.site_url},
-            "published": self.published,
-        }
+def _credit(article: Article, channel: ChannelSettings, site: SiteSettings) -> str:
+    """ "Source : L'Aube" for a reprint; with `credit: author`, else the author's byline."""
+    if channel.credit == "none":
+        return ""
+    words = strings(site.language)
+    for html_text in (article.content_html, article.summary_html):
+        source = credited_source(html_to_paragraphs(html_text), site_name=site.name)
+        if source:
+            return words["source_line"].format(source=source)
+    author = normalise_text(article.author or "")
+    if channel.credit == "author" and author and author.casefold() != site.name.casefold():
+        return words["author_line"].format(author=author)
+    return ""
 
 
-_SAMPLE = _Context(
-    title="Titre de l'article",
-    link="https://example.org/article?utm_source=relais",
-    cta="📲 Suivez-nous",
-    hashtags=("#Mali", "#Économie"),
-    author="Awa Traoré",
-    categories=("Mali", "Économie"),
-    site_name="Exemple",
-    site_url="https://example.org",
-    published=datetime(2026, 11, 2, 8, 30),
-)
-
-
-def check_template(source: str, *, channel_type: ChannelType | None = None) -> None:
-    """Raise ValueError when `source` is not a usable post template.
-
-    Catches syntax errors, unknown variables and what the sandbox refuses, by rendering it once
-    with sample values; for a Telegram channel also checks that the result is Telegram HTML.
-    """
-    telegram = channel_type is ChannelType.TELEGRAM
-    template = _compile(source, telegram)
-    text = _render_template(template, _SAMPLE.variables(_SAMPLE.title, "Le chapeau de l'article."))
-    if telegram:
-        try:
-            validate_telegram_html(text)
-        except ValueError as err:
-            raise ValueError(f"the template does not produce valid Telegram HTML: {err}") from err
+def _late_date(
+    article: Article, channel: ChannelSettings, site: SiteSettings, now: datetime | None
+) -> str:
+    """The publication date, when the post goes out `LATE` after it (quiet hours, a queue)."""
+    if not channel.show_date or now is None or article.published is None:
+        return ""
+    if now - article.published < LATE:
+        return ""
+    return format_date(article.published.astimezone(site.tz), site.language)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,38 +158,50 @@ def _join_blocks(*blocks: str) -> str:
     return "\n\n".join(b for b in blocks if b)
 
 
-def _telegram_builtin(ctx: _Context) -> _Builder:
+def _meta_line(ctx: TemplateContext, site: SiteSettings) -> str:
+    date = strings(site.language)["date_line"].format(date=ctx.published_text)
+    parts = [ctx.source] if ctx.source else []
+    if ctx.published_text:
+        parts.append(date)
+    return " · ".join(parts)
+
+
+def _telegram_builtin(ctx: TemplateContext, meta: str) -> _Builder:
     def build(title: str, teaser: str) -> str:
         tail = "\n".join(
             x for x in (escape_html(ctx.cta), escape_html(" ".join(ctx.hashtags))) if x
         )
         head = f"<b>{escape_html(title)}</b>" if title else ""
-        return _join_blocks(head, escape_html(teaser), tail)
+        info = f"<i>{escape_html(meta)}</i>" if meta else ""
+        return _join_blocks(head, escape_html(teaser), info, tail)
 
     return build
 
 
-def _facebook_builtin(ctx: _Context, link_line: str) -> _Builder:
+def _facebook_builtin(
+    ctx: TemplateContext, meta: str, link_line: str, *, title_shown: bool
+) -> _Builder:
     def build(title: str, teaser: str) -> str:
         tail = "\n".join(x for x in (ctx.cta, " ".join(ctx.hashtags)) if x)
-        return _join_blocks(title, teaser, link_line, tail)
+        head = title if title_shown or not teaser else ""
+        return _join_blocks(head, teaser, meta, link_line, tail)
 
     return build
 
 
-def _console_builtin(ctx: _Context) -> _Builder:
+def _console_builtin(ctx: TemplateContext, meta: str) -> _Builder:
     def build(title: str, teaser: str) -> str:
         tail = "\n".join(x for x in (ctx.link, ctx.cta, " ".join(ctx.hashtags)) if x)
-        return _join_blocks(title, teaser, tail)
+        return _join_blocks(title, teaser, meta, tail)
 
     return build
 
 
-def _custom(ctx: _Context, source: str, *, telegram: bool) -> _Builder:
-    template = _compile(source, telegram)
+def _custom(ctx: TemplateContext, source: str, *, telegram: bool) -> _Builder:
+    template = compile_template(source, telegram)
 
     def build(title: str, teaser: str) -> str:
-        text = _render_template(template, ctx.variables(title, teaser))
+        text = render_template(template, ctx.variables(title, teaser))
         if telegram:
             try:
                 validate_telegram_html(text)
@@ -443,16 +279,20 @@ class Rendered:
 
 
 def _buttons(
-    channel: ChannelSettings, ctx: _Context, strings: Mapping[str, str], title: str, teaser: str
+    channel: ChannelSettings,
+    ctx: TemplateContext,
+    words: Mapping[str, str],
+    title: str,
+    teaser: str,
 ) -> tuple[tuple[tuple[str, str], ...], ...]:
     configured = (
-        channel.buttons if channel.buttons is not None else ((strings["button"], "{{ link }}"),)
+        channel.buttons if channel.buttons is not None else ((words["button"], "{{ link }}"),)
     )
     rows = []
     variables = ctx.variables(title, teaser)
     for label_source, url_source in configured:
-        label = _render_template(_compile(label_source, False), variables)
-        url = _render_template(_compile(url_source, False), variables)
+        label = render_template(compile_template(label_source, False), variables)
+        url = render_template(compile_template(url_source, False), variables)
         if not label:
             raise ValueError(f"button {label_source!r} has an empty label")
         if not (_is_http_url(url) or url.startswith("tg://")):
@@ -468,25 +308,33 @@ def render(
     *,
     extra_patterns: Sequence[str] = (),
     shorter: bool = False,
+    now: datetime | None = None,
+    teaser: str | None = None,
 ) -> Rendered:
     """The post this channel gets for this article, and the teaser used in it.
 
     `shorter` is the second attempt after the platform refused the length: half the budget.
+    `now` is when the post goes out: a post `LATE` after the article shows its date.
+    `teaser`: an admin's own text for this post, used instead of the article's lead.
     Raises ValueError for an article link that is not http(s) and for a template that fails.
     """
-    strings = _strings(site)
-    link = _article_link(article, channel)
+    words = strings(site.language)
+    link = posted_link(article, channel)
     budget = channel.teaser_budget // 2 if shorter else channel.teaser_budget
-    teaser = article_teaser(
-        article, max(budget, 1), site_name=site.name, extra_patterns=extra_patterns
-    )
+    if teaser is None:
+        teaser = article_teaser(
+            article, max(budget, 1), site_name=site.name, extra_patterns=extra_patterns
+        )
+    else:
+        teaser = normalise_text(teaser, keep_newlines=True)
     categories = make_hashtags(
         article.categories if channel.hashtags else (), channel.extra_hashtags
     )
-    ctx = _Context(
-        title=normalise_text(article.title),
+    published_text = _late_date(article, channel, site, now)
+    ctx = TemplateContext(
+        title=clean_title(article.title),
         link=link,
-        cta=default_cta(site)
+        cta=default_cta(site.language, site.name)
         if channel.cta is None
         else normalise_text(channel.cta, keep_newlines=True),
         hashtags=tuple(categories),
@@ -495,7 +343,10 @@ def render(
         site_name=site.name,
         site_url=site.url,
         published=article.published,
+        source=_credit(article, channel, site),
+        published_text=published_text,
     )
+    meta = _meta_line(ctx, site)
     image = article.image if _is_http_url(article.image) else None
     photo = image if channel.photo_mode == "auto" else None
 
@@ -503,7 +354,7 @@ def render(
         build = (
             _custom(ctx, channel.template, telegram=True)
             if channel.template
-            else _telegram_builtin(ctx)
+            else _telegram_builtin(ctx, meta)
         )
         limit = TELEGRAM_CAPTION_LIMIT if photo else TELEGRAM_MESSAGE_LIMIT
         text, teaser = _fit(build, ctx.title, teaser, limit, telegram_length)
@@ -512,16 +363,18 @@ def render(
             method="sendPhoto" if photo else "sendMessage",
             text=text,
             photo=photo,
-            buttons=_buttons(channel, ctx, strings, ctx.title, teaser),
+            buttons=_buttons(channel, ctx, words, ctx.title, teaser),
             link=link,
             silent=channel.silent,
         )
     elif channel.type is ChannelType.FACEBOOK:
-        link_line = strings["link_line"].format(link=link) if photo else ""
+        link_line = words["link_line"].format(link=link) if photo else ""
+        # A link post's card shows the title already; a photo post has no card.
+        title_shown = channel.show_title if channel.show_title is not None else bool(photo)
         build = (
             _custom(ctx, channel.template, telegram=False)
             if channel.template
-            else _facebook_builtin(ctx, link_line)
+            else _facebook_builtin(ctx, meta, link_line, title_shown=title_shown)
         )
         text, teaser = _fit(build, ctx.title, teaser, FACEBOOK_MESSAGE_LIMIT, len)
         post = FacebookPost(
@@ -531,7 +384,7 @@ def render(
         build = (
             _custom(ctx, channel.template, telegram=False)
             if channel.template
-            else _console_builtin(ctx)
+            else _console_builtin(ctx, meta)
         )
         post = ConsolePost(text=build(ctx.title, teaser))
     if not (post.text if isinstance(post, TelegramPost | ConsolePost) else post.message).strip():
@@ -546,23 +399,35 @@ def render_post(
     *,
     extra_patterns: Sequence[str] = (),
     shorter: bool = False,
+    now: datetime | None = None,
+    teaser: str | None = None,
 ) -> Post:
     """The post this channel gets for this article (see `render`)."""
-    return render(article, channel, site, extra_patterns=extra_patterns, shorter=shorter).post
+    done = render(
+        article,
+        channel,
+        site,
+        extra_patterns=extra_patterns,
+        shorter=shorter,
+        now=now,
+        teaser=teaser,
+    )
+    return done.post
 
 
 def preview_record(
     feed_id: str, channel: ChannelSettings, article: Article, post: Post, teaser: str
 ) -> dict[str, Any]:
-    """One line of `relais preview --json`, exactly as PRODUCT.md describes it."""
+    """One line of `relais preview --json`, exactly as PRODUCT.md describes it; `article.url`
+    is the link posts carry, before the channel's `utm`."""
     return {
         "feed": feed_id,
         "channel": channel.id,
         "type": channel.type.value,
         "article": {
             "id": article.key,
-            "url": article.url,
-            "title": article.title,
+            "url": posted_link(article),
+            "title": clean_title(article.title),
             "published": article.published.isoformat() if article.published else None,
             "author": article.author,
             "categories": list(article.categories),

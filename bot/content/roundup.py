@@ -7,17 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.content.clean import normalise_text
-from bot.content.render import (
+from bot.content.render import _largest_fitting, clean_title, posted_link, with_utm
+from bot.content.teaser import cut_at_word
+from bot.content.telegram_html import (
     TELEGRAM_MESSAGE_LIMIT,
-    _article_link,
-    _largest_fitting,
-    default_cta,
     escape_html,
     telegram_length,
     validate_telegram_html,
-    with_utm,
 )
-from bot.content.teaser import cut_at_word
+from bot.content.wording import default_cta
 from bot.models import Article, ChannelType, ConsolePost, FacebookPost, Post, TelegramPost
 from bot.settings import ChannelSettings, SiteSettings
 
@@ -71,11 +69,11 @@ def render_roundup(
         raise ValueError("a roundup needs at least one article")
     heading = roundup_heading(site, at)
     cta = (
-        default_cta(site)
+        default_cta(site.language, site.name)
         if channel.cta is None
         else normalise_text(channel.cta, keep_newlines=True)
     )
-    items = [(normalise_text(a.title), _article_link(a, channel)) for a in articles]
+    items = [(clean_title(a.title), posted_link(a, channel)) for a in articles]
     longest = max(len(title) for title, _ in items)
 
     if channel.type is ChannelType.TELEGRAM:

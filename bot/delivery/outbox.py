@@ -271,7 +271,8 @@ class Outbox:
     ) -> Answer:
         """Render, then publish: the platform's result, or what went wrong, as a value."""
         try:
-            post = self._render(channel, article, shorter=shorter)
+            teaser = self.storage.teaser_edit(delivery.id)  # an admin's own text, if any
+            post = self._render(channel, article, shorter=shorter, teaser=teaser)
         except ValueError as err:  # a template or a link this article cannot go out with
             return NotRendered(str(err))
         try:
@@ -369,13 +370,22 @@ class Outbox:
                 self.storage.resolve_found(delivery_id, result, now)
             del self._unrecorded[delivery_id]
 
-    def _render(self, channel: ChannelSettings, article: Article, *, shorter: bool) -> Post:
+    def _render(
+        self,
+        channel: ChannelSettings,
+        article: Article,
+        *,
+        shorter: bool,
+        teaser: str | None = None,
+    ) -> Post:
         return render_post(
             article,
             channel,
             self.settings.site,
             extra_patterns=self._strip.get(article.feed_id, ()),
             shorter=shorter,
+            teaser=teaser,
+            now=self.clock.now(),  # a post going out late says when the article was published
         )
 
     def pause(self, channel: ChannelSettings, reason: str, *, platform_wide: bool = False) -> None:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from bot.content.text import fold
 from bot.delivery.plan_settings import PrioritySettings
-from bot.delivery.route import fold
 from bot.models import Article
 
 

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.content.text import fold
 from bot.models import Article, SkipReason
 from bot.settings import ChannelSettings, Filter
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form: 'Sécurité' → 'securite'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _matches(filt: Filter, categories: Sequence[str], text: str) -> bool:

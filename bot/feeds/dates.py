@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
+
+from bot.content.text import fold
 
 __all__ = ["parse_localised_date"]
 
@@ -37,13 +38,8 @@ _DATE = re.compile(
 )
 
 
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if unicodedata.category(char) != "Mn")
-
-
 def _month(name: str) -> int | None:
-    key = _strip_accents(name).lower()
+    key = fold(name)
     for length in (4, 3):
         if key[:length] in _MONTHS:
             return _MONTHS[key[:length]]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Sequence
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import idna
+
+from bot.content.text import title_key
 
 __all__ = [
     "TRACKING_PARAMS",
@@ -39,7 +40,6 @@ _EDGE_JUNK = "".join(chr(c) for c in range(0x21)) + "\u00a0\u200b\ufeff"
 _SECRET_PARAM = re.compile(
     r"(?i)^(?:.*token.*|.*secret.*|.*passw.*|.*key|key.*|sig|signature|auth.*|code|session.*|sid)$"
 )
-_FOLD = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ı": "i"})
 
 
 def _normalise_escapes(text: str, safe: frozenset[str]) -> str:
@@ -221,14 +221,7 @@ def normalise_title(title: str) -> str:
 
     `« L’Armée malienne » : bilan…` and `l'armee malienne - bilan` give the same string.
     """
-    folded = unicodedata.normalize("NFKD", title.casefold().translate(_FOLD))
-    out: list[str] = []
-    for char in folded:
-        category = unicodedata.category(char)
-        if category == "Mn":
-            continue
-        out.append(char if category[0] in "LNM" else " ")
-    return " ".join("".join(out).split())
+    return title_key(title)
 
 
 def redact_url(url: str) -> str:

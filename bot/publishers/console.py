@@ -6,7 +6,8 @@ import itertools
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.models import FacebookPost, Post, PublishResult, ReconcileOutcome, Reconciliation
+from bot.content.describe import describe_post
+from bot.models import Post, PublishResult, ReconcileOutcome, Reconciliation
 
 
 class ConsolePublisher:
@@ -19,7 +20,7 @@ class ConsolePublisher:
 
     async def publish(self, post: Post) -> PublishResult:
         number = next(self._ids)
-        body = post.message if isinstance(post, FacebookPost) else post.text
+        body = "\n".join(describe_post(post))
         self._write(f"── {self.channel_id} #{number} ──\n{body}\n")
         return PublishResult(remote_id=f"{self.channel_id}-{number}")
 

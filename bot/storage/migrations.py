@@ -74,12 +74,22 @@ STEPS.append(_v2_reader_bot)
 LATEST = 1 + len(STEPS)
 
 
-def _v3_several_instances(conn: sa.Connection) -> None:
-    """2 → 3: instances' heartbeats, the bot's handled updates, PostgreSQL's NOTIFY triggers."""
+def _v3_dashboard(conn: sa.Connection) -> None:
+    """2 → 3: the web dashboard's tables (audit log, used login links, edited teasers, alerts)."""
+    for table in (tables.audit_log, tables.login_nonces, tables.teaser_edits, tables.alert_log):
+        table.create(conn)
+
+
+STEPS.append(_v3_dashboard)
+LATEST = 1 + len(STEPS)
+
+
+def _v4_several_instances(conn: sa.Connection) -> None:
+    """3 → 4: instances' heartbeats, the bot's handled updates, PostgreSQL's NOTIFY triggers."""
     tables.instances.create(conn)
     tables.handled_updates.create(conn)
     work_signal.install(conn)
 
 
-STEPS.append(_v3_several_instances)
+STEPS.append(_v4_several_instances)
 LATEST = 1 + len(STEPS)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from bot.storage.articles import ArticlesPart
 from bot.storage.broadcasts import BroadcastsPart
 from bot.storage.channels import ChannelsPart, DeliveriesPart
+from bot.storage.dashboard import DashboardPart
 from bot.storage.database import Database
 from bot.storage.feeds import FeedsPart
 from bot.storage.leases import LeasesPart
@@ -24,6 +25,7 @@ class Storage(
     ReadersPart,
     BroadcastsPart,
     SearchPart,
+    DashboardPart,
     LeasesPart,
 ):
     """Reads and writes; each public method is one transaction."""

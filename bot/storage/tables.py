@@ -212,6 +212,50 @@ article_search = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
 )
 
+# ---- schema version 3: the web dashboard -------------------------------------------------------
+
+# Every action taken on the dashboard (and the logins), with its author: a Telegram admin's id.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("author", sa.BigInteger, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.Text, nullable=False, server_default=""),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_audit_log_at", "at"),
+)
+
+# The nonce of every login link used: a link works once (its signature alone would not say so).
+login_nonces = sa.Table(
+    "login_nonces",
+    metadata,
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=False),
+)
+
+# A teaser an admin rewrote for one delivery; the outbox renders it instead of the article's lead.
+teaser_edits = sa.Table(
+    "teaser_edits",
+    metadata,
+    sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), primary_key=True),
+    sa.Column("teaser", sa.Text, nullable=False),
+    sa.Column("author", sa.BigInteger, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# Every alert the admins were sent (dead feed, refused token, …), for the dashboard's "Aujourd'hui".
+alert_log = sa.Table(
+    "alert_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Index("ix_alert_log_at", "at"),
+)
+
 # ---- several instances (docs/design.md, "Several instances") --------------------------------
 
 # Each running instance renews its row (a heartbeat): the `sending` rows of a worker whose row

@@ -1,4 +1,4 @@
-"""Admin commands (/status /queue /pause /resume /retry /skip /post /preview), for admins only."""
+"""Admin commands (/status /queue /pause /resume /retry /skip /post /preview /web), admins only."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.ext import CommandHandler, filters
 
-from bot.content.render import escape_html
+from bot.content.describe import describe_post_html
 from bot.feeds.identity import allowed_hosts, site_host
-from bot.models import Delivery, DeliveryState, FacebookPost, TelegramPost
+from bot.models import Delivery, DeliveryState
 from bot.preview import render_for
 from bot.telegram_bot.context import BotContext, clean_input, send
 from bot.telegram_bot.handlers import argument
@@ -67,6 +67,7 @@ class AdminHandlers:
             ("skip", self.skip),
             ("post", self.post),
             ("preview", self.preview),
+            ("web", self.web),
         ):
             app.add_handler(CommandHandler(name, self._admin_only(name, callback), filters=private))
 
@@ -275,27 +276,30 @@ class AdminHandlers:
         strip = {f.id: f.strip for f in settings.feeds}.get(article.feed_id, ())
         shown = 0
         for channel in settings.channels:
-            rendered = render_for(article.feed_id, article, channel, settings, strip)
-            if rendered is None or rendered.post is None:
+            item = render_for(article.feed_id, article, channel, settings, strip)
+            if item is None or item.rendered is None:
                 continue
             head = text(lang, "preview_title", channel=channel.id, type=channel_kind(channel))
-            post = rendered.post
-            if isinstance(post, TelegramPost):
-                body = post.text  # already Telegram HTML, as the channel would get it
-                if post.photo:
-                    body += f"\n\n🖼 {escape_html(post.photo)}"
-            elif isinstance(post, FacebookPost):
-                body = escape_html(post.message)
-                if post.link:
-                    body += f"\n\n🔗 {escape_html(post.link)}"
-            else:
-                body = escape_html(post.text)
+            body = describe_post_html(item.rendered.post)
             await send(update, context, fit([head, "", Html(body)]))
             shown += 1
             if shown >= PREVIEW_CHANNELS:
                 break
         if not shown:
             await send(update, context, text(lang, "preview_none"))
+
+    async def web(self, update: Update, context: Any) -> None:
+        """A one-time dashboard login link for this admin (sent without a link preview, so
+        that Telegram's preview fetch never touches it)."""
+        lang = self.ctx.lang(update)
+        user = update.effective_user
+        if self.ctx.settings.web is None or user is None:
+            await send(update, context, text(lang, "web_off"))
+            return
+        from bot.web.server import login_link
+
+        link = login_link(self.ctx.settings, self.ctx.storage, user.id, self.ctx.clock.now())
+        await send(update, context, text(lang, "web_link", link=link))
 
 
 __all__ = ["AdminHandlers", "allowed_hosts", "check_url"]

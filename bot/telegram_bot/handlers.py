@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.content.render import escape_html
+from bot.content.telegram_html import escape_html
 from bot.models import Subscription, Topic
 from bot.telegram_bot.context import BotContext, clean_input, send, topic_token
 from bot.telegram_bot.messages import Html, Lang, as_lang, text

@@ -6,8 +6,8 @@ import difflib
 import re
 from collections.abc import Sequence
 
-from bot.content.clean import fold
 from bot.content.teaser import article_paragraphs
+from bot.content.text import fold
 from bot.models import Article
 
 # How much of an article's cleaned text is searchable: the title, categories and author always,

@@ -49,7 +49,7 @@ READER_COMMANDS = (
     "start",
     "stop",
 )
-ADMIN_COMMANDS = ("status", "queue", "pause", "resume", "retry", "skip", "post", "preview")
+ADMIN_COMMANDS = ("status", "queue", "pause", "resume", "retry", "skip", "post", "preview", "web")
 ALLOWED_UPDATES = ["message", "callback_query"]  # not channel posts, not inline queries
 IDLE_WAKE = timedelta(seconds=30)  # the run loop looks at digests at least this often
 MIN_WAIT = 0.5  # seconds between two rounds at least
@@ -269,7 +269,8 @@ class ReaderBot:
         (`updates`, this instance owns the bot) start answering: `start_updates`.
         Raises a Relais error (never quoting the token) when Telegram refuses the token."""
         webhook = self.settings.telegram.webhook
-        if webhook is not None and importlib.util.find_spec("tornado") is None:
+        on_dashboard = webhook is not None and self.settings.web is not None
+        if webhook is not None and not on_dashboard and importlib.util.find_spec("tornado") is None:
             raise WebhookUnavailableError(
                 "telegram.webhook needs python-telegram-bot's webhook server: install "
                 "python-telegram-bot[webhooks] (tornado), or remove telegram.webhook to use "
@@ -293,10 +294,20 @@ class ReaderBot:
         assert updater is not None  # the builder always makes one
         if not self.settings.telegram.commands or updater.running:
             return
-        if self._several:
+        on_dashboard = webhook is not None and self.settings.web is not None
+        if self._several and webhook is None:  # a webhook delivers from Telegram's own offset
             await confirm_offset(self.bot, self.storage, ALLOWED_UPDATES)
         await register_commands(self.bot, self.settings)
-        if webhook is not None:
+        if webhook is not None and on_dashboard:  # the dashboard's port receives the updates
+            secret = webhook.secret_token.get_secret_value() if webhook.secret_token else None
+            await self.bot.set_webhook(
+                url=webhook.url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+            log.info("reader bot: webhook %s, served by the dashboard", webhook.url)
+        elif webhook is not None:
             secret = webhook.secret_token.get_secret_value() if webhook.secret_token else None
             await updater.start_webhook(
                 listen=webhook.listen,
@@ -335,6 +346,10 @@ class ReaderBot:
             await self.application.stop()
         if self._owns_bot:
             await self.application.shutdown()
+
+    async def feed_update(self, data: dict[str, Any]) -> None:
+        """One update that Telegram posted to the webhook (when the dashboard serves it)."""
+        await self.application.update_queue.put(Update.de_json(data, self.bot))
 
     async def __aenter__(self) -> ReaderBot:
         await self.start()

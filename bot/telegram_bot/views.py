@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.content.render import TELEGRAM_MESSAGE_LIMIT, escape_html, telegram_length
+from bot.content.telegram_html import TELEGRAM_MESSAGE_LIMIT, escape_html, telegram_length
 from bot.models import (
     Article,
     ChannelCounts,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content.clean import clean_paragraphs, fold, html_to_paragraphs, normalise_text, title_key
+from bot.content.clean import clean_paragraphs, html_to_paragraphs, normalise_text
+from bot.content.text import fold, title_key
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
@@ -90,6 +91,46 @@ HTML_CASES = [
     pytest.param("<p>&nbsp;</p><p>Vrai texte.</p>", ["Vrai texte."], id="nbsp-only-paragraph"),
     pytest.param(
         "<p>Non fermé<p>Suivant</div></span>", ["Non fermé", "Suivant"], id="malformed-html"
+    ),
+    # captions and credits (issue 10)
+    pytest.param(
+        '<div id="attachment_88" style="width: 650px" class="wp-caption aligncenter">'
+        '<img src="https://sahel-actu.example/wp-content/uploads/conseil.jpg" width="640" />'
+        '<p class="wp-caption-text">Le ministre Moussa Diallo à Kayes</p></div>'
+        "<p>Le ministre a inauguré lundi le nouveau centre de santé de Kayes.</p>",
+        ["Le ministre a inauguré lundi le nouveau centre de santé de Kayes."],
+        id="old-wordpress-caption-block",
+    ),
+    pytest.param(
+        '<p class="wp-caption-text">Photo : la foire de Ségou</p><p>La foire ouvre jeudi.</p>',
+        ["La foire ouvre jeudi."],
+        id="caption-paragraph-alone",
+    ),
+    pytest.param(
+        "<figure><img src='a.jpg'><figcaption>Les élus de Gao</figure><p>La session a repris.</p>",
+        ["La session a repris."],
+        id="unclosed-figcaption",
+    ),
+    pytest.param(
+        '<p><span class="photo-credit">© AMAP / Issa Konaté</span>Le fleuve a atteint sa cote '
+        "d’alerte.</p>",
+        ["Le fleuve a atteint sa cote d’alerte."],
+        id="credit-class",
+    ),
+    pytest.param(
+        '<div class="image-legende"><div>Vue du barrage</div></div><p>Le barrage est plein.</p>',
+        ["Le barrage est plein."],
+        id="legende-class-with-nested-div",
+    ),
+    pytest.param(
+        "<p>La loi de 2019<sup>1</sup> prévoit un quota<sup>[2]</sup> de 30 %.</p>",
+        ["La loi de 2019 prévoit un quota de 30 %."],
+        id="footnote-calls-in-sup",
+    ),
+    pytest.param(
+        "<p>Les fonctions <sup>x</sup> restent.</p>",
+        ["Les fonctions x restent."],
+        id="sup-that-is-not-a-footnote",
     ),
 ]
 
@@ -279,6 +320,151 @@ CLEAN_CASES = [
         "photo-prefix",
         ["(Photo d'illustration) Sur la scène internationale, le Mali fait parler de lui."],
         ["Sur la scène internationale, le Mali fait parler de lui."],
+    ),
+    # captions glued to the lead without markup (issue 10)
+    case(
+        "caption-glued-title-and-name",
+        [
+            "Le Président du Conseil régional, l’Honorable Fatoumata SIDIBÉ La session budgétaire "
+            "s’est ouverte lundi à Sikasso en présence des élus des sept cercles."
+        ],
+        [
+            "La session budgétaire s’est ouverte lundi à Sikasso en présence des élus des sept "
+            "cercles."
+        ],
+    ),
+    case(
+        "caption-glued-name-then-role",
+        [
+            "Aminata Touré Ancienne ministre de la Santé Elle a plaidé mardi pour la gratuité des "
+            "soins des enfants de moins de cinq ans."
+        ],
+        ["Elle a plaidé mardi pour la gratuité des soins des enfants de moins de cinq ans."],
+    ),
+    case(
+        "caption-glued-rank-and-elision",
+        [
+            "Le chef d’état-major, Gén. Oumar DIARRA, au camp de Kati L’inspection des unités a "
+            "duré deux jours et s’est achevée par une prise d’armes."
+        ],
+        ["L’inspection des unités a duré deux jours et s’est achevée par une prise d’armes."],
+    ),
+    case(
+        "prose-with-a-name-is-not-a-caption",
+        [
+            "Le ministre de la Santé Aminata Touré a plaidé mardi à Kayes pour la gratuité des "
+            "soins des enfants."
+        ],
+        [
+            "Le ministre de la Santé Aminata Touré a plaidé mardi à Kayes pour la gratuité des "
+            "soins des enfants."
+        ],
+    ),
+    case(
+        "image-file-name-glued",
+        ["DSC04127-750x430Les habitants de Kati ont reçu mardi les premiers kits scolaires."],
+        ["Les habitants de Kati ont reçu mardi les premiers kits scolaires."],
+    ),
+    case(
+        "image-file-with-extension-glued",
+        ["marche_medine.jpgLe marché de Médine rouvre après trois semaines de travaux."],
+        ["Le marché de Médine rouvre après trois semaines de travaux."],
+    ),
+    # datelines go, the date of a sentence stays (issue 10)
+    case(
+        "dateline-city-agency-en-dash",
+        ["GAO (AMAP) – Les éleveurs de la région ont reçu des aliments pour bétail."],
+        ["Les éleveurs de la région ont reçu des aliments pour bétail."],
+    ),
+    case(
+        "dateline-city-short-date-agency",
+        ["Bamako, 12 avr (AMAP) - Le Premier ministre a reçu les syndicats de l’éducation."],
+        ["Le Premier ministre a reçu les syndicats de l’éducation."],
+    ),
+    case(
+        "dateline-capitals-full-date-agency",
+        ["SIKASSO, 12 avril 2024 (AMAP) – La campagne cotonnière démarre avec retard."],
+        ["La campagne cotonnière démarre avec retard."],
+    ),
+    case(
+        "dateline-town-agency",
+        ["Kati (AMAP) – Le nouveau préfet a pris ses fonctions jeudi."],
+        ["Le nouveau préfet a pris ses fonctions jeudi."],
+    ),
+    case(
+        "date-of-a-sentence-le-jeudi",
+        ["Le jeudi 4 avril 2024, Son Excellence le Président a reçu les élus de Mopti."],
+        ["Le jeudi 4 avril 2024, Son Excellence le Président a reçu les élus de Mopti."],
+    ),
+    case(
+        "date-of-a-sentence-ce-lundi",
+        ["Ce lundi 6 mai 2024, Bamako a accueilli les ministres de la santé de la sous-région."],
+        ["Ce lundi 6 mai 2024, Bamako a accueilli les ministres de la santé de la sous-région."],
+    ),
+    case(
+        "date-of-a-sentence-day-first",
+        ["Mardi 7 mai 2024, Seydou KEÏTA a inauguré son usine de jus de mangue à Kati."],
+        ["Mardi 7 mai 2024, Seydou KEÏTA a inauguré son usine de jus de mangue à Kati."],
+    ),
+    case(
+        "acronym-in-apposition-is-not-a-dateline",
+        ["L’AES - Alliance des États du Sahel - a tenu sa première session à Niamey."],
+        ["L’AES - Alliance des États du Sahel - a tenu sa première session à Niamey."],
+    ),
+    # truncated sources, footnotes, speeches (issue 10)
+    case(
+        "feed-cut-ends-at-last-full-sentence",
+        [
+            "Le gouvernement a adopté le texte mercredi. Les syndicats dénoncent une réforme "
+            "menée sans concertation et […]"
+        ],
+        ["Le gouvernement a adopté le texte mercredi."],
+    ),
+    case(
+        "feed-cut-without-full-sentence",
+        ["Les syndicats dénoncent une réforme menée sans concertation et [&#8230;]"],
+        ["Les syndicats dénoncent une réforme menée sans concertation et…"],
+    ),
+    case(
+        "authors-ellipsis-kept",
+        ["Le ministre l’a dit. La saison des pluies, elle, reste incertaine..."],
+        ["Le ministre l’a dit. La saison des pluies, elle, reste incertaine…"],
+    ),
+    case(
+        "footnote-calls-in-text",
+        ["Le code minier(1) fixe la part de l’État à 35 % [2]. Elle était de 20 %¹."],
+        ["Le code minier fixe la part de l’État à 35 %. Elle était de 20 %."],
+    ),
+    case(
+        "units-keep-their-superscript",
+        ["Le nouveau marché couvre 2 500 m² près du fleuve, selon la mairie de Mopti."],
+        ["Le nouveau marché couvre 2 500 m² près du fleuve, selon la mairie de Mopti."],
+    ),
+    case(
+        "speech-salutations",
+        [
+            "➢ Monsieur le Premier ministre, Chef du Gouvernement ; ➢ Honorables députés ; "
+            "➢ Mesdames et Messieurs. Je voudrais d’abord saluer la mémoire des victimes de Mopti."
+        ],
+        ["Je voudrais d’abord saluer la mémoire des victimes de Mopti."],
+    ),
+    case(
+        "speech-salutations-with-hyphens",
+        [
+            "- Monsieur le Ministre de la Communication, - Chers confrères, Distingués invités, "
+            "Avant tout propos, je salue la présence des doyens de la presse."
+        ],
+        ["Avant tout propos, je salue la présence des doyens de la presse."],
+    ),
+    case(
+        "prose-addressing-someone-stays",
+        ["Monsieur le Premier ministre a reçu mardi les syndicats de l’éducation à la Primature."],
+        ["Monsieur le Premier ministre a reçu mardi les syndicats de l’éducation à la Primature."],
+    ),
+    case(
+        "page-links",
+        [LEAD, "Mentions légales", "Charte des commentaires", "Vos réactions (4)"],
+        [LEAD],
     ),
     # per-feed patterns
     case(

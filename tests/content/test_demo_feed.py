@@ -9,8 +9,9 @@ from typing import Any
 import feedparser
 import pytest
 
-from bot.content.render import render, telegram_length
-from bot.content.teaser import article_teaser
+from bot.content.render import render
+from bot.content.teaser import OVERRUN, article_teaser
+from bot.content.telegram_html import telegram_length
 from bot.models import Article, ChannelType, TelegramPost
 from bot.settings import ChannelSettings, SiteSettings
 
@@ -116,7 +117,8 @@ def test_the_demo_feed_is_shaped_like_wordpress() -> None:
 def test_every_demo_item_has_a_clean_teaser(item: Article, budget: int) -> None:
     teaser = article_teaser(item, budget, site_name=SITE.name)
     assert teaser
-    assert len(teaser) <= budget
+    assert len(teaser) <= OVERRUN * budget
+    assert teaser[-1] in '.!?…»"”)', f"neither a whole sentence nor a marked cut: {teaser!r}"
     for marker in BOILERPLATE:
         assert marker not in teaser, f"{marker!r} left in {teaser!r}"
     assert item.title not in teaser

@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.content.render import (
-    check_template,
-    preview_record,
-    render,
-    render_post,
-    telegram_length,
-    with_utm,
-)
+from bot.content.render import preview_record, render, render_post, with_utm
+from bot.content.telegram_html import telegram_length
+from bot.content.templates import check_template
 from bot.models import Article, ChannelType, ConsolePost, FacebookPost, TelegramPost
 from bot.settings import ChannelSettings, SiteSettings, Utm
 
@@ -167,12 +162,25 @@ def test_facebook_link_post() -> None:
     post = render_post(
         make_article(image="https://sahel-actu.example/i.jpg"), facebook(utm=UTM), FR
     )
+    # the link card shows the title: the message does not repeat it (issue 10)
     assert post == FacebookPost(
         endpoint="feed",
-        message=f"{TITLE}\n\n{LEAD}\n\n{CTA_FR}\n#Économie #FinancesPubliques",
+        message=f"{LEAD}\n\n{CTA_FR}\n#Économie #FinancesPubliques",
         link=LINK,
         url=None,
     )
+
+
+def test_facebook_link_post_with_the_title_when_asked() -> None:
+    post = render_post(make_article(), facebook(utm=UTM, show_title=True), FR)
+    assert isinstance(post, FacebookPost)
+    assert post.message.startswith(f"{TITLE}\n\n{LEAD}\n\n")
+
+
+def test_facebook_post_without_teaser_keeps_its_title() -> None:
+    post = render_post(make_article(content_html="<p>Par Sahel-Actu</p>"), facebook(), FR)
+    assert isinstance(post, FacebookPost)
+    assert post.message.startswith(f"{TITLE}\n\n")
 
 
 def test_facebook_photo_post_puts_the_link_in_the_text() -> None:
@@ -210,7 +218,9 @@ def test_title_alone_when_no_usable_text() -> None:
     result = render(item, telegram(cta=""), FR)
     assert result.teaser == ""
     assert isinstance(result.post, TelegramPost)
-    assert result.post.text == f"<b>{TITLE}</b>\n\n#Économie #FinancesPubliques"
+    assert result.post.text == (
+        f"<b>{TITLE}</b>\n\n<i>Source\u00a0: AMAP</i>\n\n#Économie #FinancesPubliques"
+    )
 
 
 def test_an_empty_post_is_refused() -> None:
@@ -277,20 +287,24 @@ def test_with_utm(url: str, utm: Utm | None, expected: str) -> None:
 @pytest.mark.parametrize(
     ("title", "shown"),
     [
-        ("<script>alert(1)</script>", "<script>alert(1)</script>"),
-        ("Le </b> du budget", "Le </b> du budget"),
-        ("Tom & Jerry &", "Tom & Jerry &"),
-        ("<b>unclosed", "<b>unclosed"),
+        # markup a feed left in a title is not text a reader can read: it goes, its words stay
+        ("Alerte <script>alert(1)</script> crue", "Alerte crue"),
+        ("Le </b> du budget", "Le du budget"),
+        ("Tom & Jerry &", "Tom & Jerry"),
+        ("Budget 2027 : & les chiffres", "Budget 2027 : les chiffres"),
+        ("Tom & Jerry", "Tom & Jerry"),
+        ("<b>unclosed", "unclosed"),
         (
             'Budget 2027 : <script>alert("x")</script> & les </b> chiffres',
-            'Budget 2027 : <script>alert("x")</script> & les </b> chiffres',
+            "Budget 2027 : les chiffres",
         ),
+        # a connector left dangling before the source's ellipsis goes too (issue 10)
+        ("Budget 2027 : <b>les chiffres</b> & …", "Budget 2027 : les chiffres…"),
+        ("Mali : les résultats du bac et...", "Mali : les résultats du bac…"),
+        ("Inflation <2 % à Bamako", "Inflation <2 % à Bamako"),
         # entities left over from a double-encoding feed are decoded once, like in teasers
         ("&lt;déjà échappé&gt; &amp; &nbsp; &#8217;", "<déjà échappé> &\u00a0’"),
-        (
-            '<a href="javascript:alert(1)">clic</a> \' "',
-            '<a href="javascript:alert(1)">clic</a> \' "',
-        ),
+        ('<a href="javascript:alert(1)">clic</a> \' "', "clic ' \""),
     ],
 )
 @pytest.mark.parametrize("image", [None, "https://sahel-actu.example/i.jpg"])
@@ -347,7 +361,7 @@ def test_custom_telegram_template_escapes_the_variables_but_keeps_its_tags() -> 
     post = render_post(item, telegram(template=TEMPLATE, utm=UTM), FR)
     assert isinstance(post, TelegramPost)
     assert post.text == (
-        "<b>Tom &amp; Jerry &lt;b&gt;</b>\n<i>Awa « O'Neil »</i>, 30/11/2026\n\n"
+        "<b>Tom &amp; Jerry</b>\n<i>Awa « O'Neil »</i>, 30/11/2026\n\n"
         f'{LEAD}\n\n<a href="{html.escape(LINK)}">Sahel-Actu</a> #Économie #FinancesPubliques'
     )
     assert_telegram_html(post.text)
@@ -413,7 +427,9 @@ def test_templates_producing_html_telegram_refuses(source: str) -> None:
 def test_safe_filter_cannot_smuggle_a_hostile_title() -> None:
     with pytest.raises(ValueError, match="Telegram"):
         render_post(
-            make_article(title="<script>x</script>"), telegram(template="{{ title|safe }}"), FR
+            make_article(title="Les prix < 500 F & plus"),
+            telegram(template="{{ title|safe }}"),
+            FR,
         )
 
 
@@ -552,7 +568,115 @@ def test_preview_record_for_facebook_and_no_date() -> None:
     assert record["article"]["author"] is None
     assert record["post"] == {
         "endpoint": "feed",
-        "message": f"{TITLE}\n\n{LEAD}\n\n{CTA_FR}\n#Économie #FinancesPubliques",
+        "message": f"{LEAD}\n\n{CTA_FR}\n#Économie #FinancesPubliques",
         "link": URL,
         "url": None,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Links carry the channel's tracking only; dates, credits and calls to action (issue 10)
+# ---------------------------------------------------------------------------------------------
+
+FEED_LINK = "https://sahel-actu.example/2026/11/30/budget/?utm_source=rss&utm_medium=rss&p=7"
+
+
+@pytest.mark.parametrize(
+    ("factory", "utm", "expected"),
+    [
+        (facebook, None, "https://sahel-actu.example/2026/11/30/budget/?p=7"),
+        (
+            facebook,
+            {"source": "facebook"},
+            "https://sahel-actu.example/2026/11/30/budget/?p=7&utm_source=facebook",
+        ),
+        (telegram, None, "https://sahel-actu.example/2026/11/30/budget/?p=7"),
+    ],
+)
+def test_every_posted_link_carries_the_channels_tracking_only(
+    factory: Any, utm: dict[str, str] | None, expected: str
+) -> None:
+    item = make_article(url=FEED_LINK + "&fbclid=IwAR0x", image="https://sahel-actu.example/i.jpg")
+    result = render(item, factory(utm=utm, photo="auto"), FR)
+    post = result.post
+    if isinstance(post, TelegramPost):
+        assert post.link == expected and post.buttons[0][0][1] == expected
+    else:
+        assert isinstance(post, FacebookPost)
+        assert post.link == expected and expected in post.message
+    record = preview_record("site", factory(utm=utm), item, post, result.teaser)
+    assert record["article"]["url"] == "https://sahel-actu.example/2026/11/30/budget/?p=7"
+
+
+PUBLISHED = datetime(2026, 11, 30, 7, 15, tzinfo=UTC)
+BAMAKO_SITE = FR.model_copy(update={"timezone": "Africa/Bamako"})
+
+
+@pytest.mark.parametrize(
+    ("now", "show_date", "shown"),
+    [
+        (datetime(2026, 11, 30, 8, 0, tzinfo=UTC), True, None),  # on time: no date
+        (datetime(2026, 11, 30, 16, 0, tzinfo=UTC), True, "🕒 Publié le 30 novembre 2026 à 7 h 15"),
+        (datetime(2026, 11, 30, 16, 0, tzinfo=UTC), False, None),
+        (None, True, None),  # no sending time known (a preview)
+    ],
+)
+def test_a_late_post_shows_the_publication_date(
+    now: datetime | None, show_date: bool, shown: str | None
+) -> None:
+    item = make_article(published=PUBLISHED, content_html=f"<p>{LEAD}</p>")
+    for channel in (telegram(show_date=show_date), facebook(show_date=show_date)):
+        post = render(item, channel, BAMAKO_SITE, now=now).post
+        text = post.text if isinstance(post, TelegramPost) else post.message  # type: ignore[union-attr]
+        if shown is None:
+            assert "Publié" not in text
+        else:
+            assert shown in text
+
+
+@pytest.mark.parametrize(
+    ("body", "author", "credit", "line"),
+    [
+        (f"<p>{LEAD}</p><p>Source : L’Aube</p>", None, "source", "Source\u00a0: L’Aube"),
+        (f"<p>{LEAD}</p><p>Source : Sahel-Actu avec l’AMAP</p>", None, "source", None),
+        (f"<p>{LEAD}</p>", "Awa Traoré", "source", None),
+        (f"<p>{LEAD}</p>", "Awa Traoré", "author", "Par Awa Traoré"),
+        (f"<p>{LEAD}</p><p>Source : L’Aube</p>", "Awa Traoré", "author", "Source\u00a0: L’Aube"),
+        (f"<p>{LEAD}</p><p>Source : L’Aube</p>", None, "none", None),
+    ],
+)
+def test_a_reprint_credits_its_source(
+    body: str, author: str | None, credit: str, line: str | None
+) -> None:
+    item = make_article(content_html=body, author=author)
+    post = render_post(item, telegram(credit=credit), FR)
+    assert isinstance(post, TelegramPost)
+    if line is None:
+        assert "Source" not in post.text and "Par " not in post.text
+    else:
+        assert f"<i>{line}</i>" in post.text
+
+
+def test_facebook_default_cta_invites_to_the_telegram_channel() -> None:
+    from bot.settings import settings_from_mapping
+
+    def settings(channels: list[dict[str, Any]]) -> Any:
+        return settings_from_mapping(
+            {
+                "site": {"name": "Sahel-Actu", "url": "https://www.sahel-actu.example"},
+                "channels": channels,
+                "telegram": {"token": "x"},
+            },
+            env={},
+        )
+
+    fb = {"id": "fb", "type": "facebook", "page_id": "1", "token": "t"}
+    tg = {"id": "tg", "type": "telegram", "chat": "@sahel_actu"}
+    both = settings([tg, fb])
+    assert both.channel("fb").cta == (
+        "📲 Rejoignez Sahel-Actu sur Telegram pour ne rien rater de l'actualité\u00a0: "
+        "https://t.me/sahel_actu"
+    )
+    assert both.channel("tg").cta is None  # the built-in Telegram call to action
+    assert settings([fb]).channel("fb").cta == "📲 Toute l'actualité sur sahel-actu.example"
+    assert settings([tg, {**fb, "cta": "Abonnez-vous"}]).channel("fb").cta == "Abonnez-vous"

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.content.teaser import article_teaser, cut_at_word, make_teaser, split_sentences
+from bot.content.sentences import split_sentences
+from bot.content.teaser import article_teaser, cut_at_word, make_teaser
 from bot.models import Article
 
 # Each lead is written as its expected sentences; the splitter must find them again.
@@ -81,6 +82,21 @@ SENTENCES = [
     ["Ils étaient sept.", "Trois sont rentrés."],
     ["👉 Le conseil a adopté le texte.", "👉 La séance est levée à 18 h."],
     ["La ville a été fondée en 500 av. J.-C. selon les archéologues.", "Les fouilles continuent."],
+    # Malian ranks and titles (issue 10)
+    ["Le Col.-Maj. Daouda Sagara a été installé jeudi à Kidal.", "Il succède au Col. Touré."],
+    ["Le Col. Maj. Ismaël Wagué a présidé la cérémonie de Kati.", "Elle a duré deux heures."],
+    ["Le Gén. de brigade Kèba Sangaré a visité l’EMIA vendredi.", "Les élèves l’ont accueilli."],
+    ["Le Cdt. Moussa Diarra et le Lt. Awa Coulibaly sont décorés.", "La cérémonie a eu lieu hier."],
+    ["Le Capt. Sidibé et l’Adj. Koné ont reçu S.E. M. l’Ambassadeur.", "Ils ont parlé sécurité."],
+    ["Me Traoré et le Pr. Diakité ont témoigné devant la Cour.", "L’audience reprend lundi."],
+    ["L’Hon. Malick Diaw a ouvert la session d’avril.", "Les conseillers siègent un mois."],
+    ["Le Sgt-Chef Dembélé a été promu.", "Sa famille était présente."],
+    # words that are abbreviations only sometimes end a sentence before a sentence's first word
+    ["Deux jeunes ont été condamnés pour vol.", "Le procès a duré trois jours."],
+    ["La réunion a commencé à 10 h.", "Elle s’est achevée vers midi."],
+    ["Il a été condamné au titre de l’art. 12 du code pénal.", "Il fera appel."],
+    ["Le débit a atteint son niveau min. Mardi, il est remonté."],
+    ["La séance est levée à 18 h.", "Selon le président, elle reprendra demain."],
 ]
 
 
@@ -111,6 +127,16 @@ LONG_SENTENCE = (
     "a présenté lundi devant la commission des lois un texte qui transfère aux conseils "
     "régionaux la gestion des écoles fondamentales, des centres de santé communautaires et "
     "des pistes rurales."
+)
+
+RANK_LEAD = (
+    "Le Col.-Maj. Daouda Sagara a été installé jeudi à la tête de la 7e région militaire, lors "
+    "d’une cérémonie au camp de Kidal. Il succède au Col. Ismaël Touré."
+)
+QUOTED = (
+    "Le président de la commission a déclaré devant la presse que « les élections se tiendront "
+    "à la date prévue » et que le fichier électoral serait révisé dans les quarante-cinq jours "
+    "qui viennent, avec l’appui des partenaires techniques et financiers du pays, sans délai."
 )
 
 TEASER_CASES = [
@@ -145,6 +171,19 @@ TEASER_CASES = [
     pytest.param(
         [LEAD, "Un second paragraphe qui ne doit pas venir."], 400, LEAD, id="only-the-lead"
     ),
+    # whole sentences (issue 10)
+    pytest.param([RANK_LEAD], 120, RANK_LEAD.split(" Il ")[0], id="rank-does-not-end-the-lead"),
+    pytest.param([LONG_SENTENCE], 200, LONG_SENTENCE, id="long-sentence-runs-to-end-whole"),
+    pytest.param(
+        [f"{LONG_SENTENCE} {S2}"], 200, LONG_SENTENCE, id="overrun-keeps-one-sentence-only"
+    ),
+    pytest.param([QUOTED], 100, QUOTED[: QUOTED.index("»") + 1] + "…", id="cut-after-guillemet"),
+    pytest.param(
+        [f"{S1} Si les contentieux ont pesé, les militaires, comme leurs vOlivier Vallée"],
+        400,
+        S1,
+        id="lead-cut-by-the-source-ends-at-its-last-sentence",
+    ),
 ]
 
 
@@ -153,7 +192,7 @@ def test_make_teaser(paragraphs: list[str], budget: int, expected: str) -> None:
     assert make_teaser(paragraphs, budget) == expected
 
 
-@pytest.mark.parametrize("budget", [40, 100, 150, 200])
+@pytest.mark.parametrize("budget", [40, 100, 150, 171])
 def test_long_first_sentence_is_cut_at_a_word(budget: int) -> None:
     teaser = make_teaser([LONG_SENTENCE], budget)
     assert teaser.endswith("…")

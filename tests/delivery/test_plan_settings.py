@@ -87,14 +87,14 @@ def test_every_key_at_once() -> None:
     ("channel", "expected"),
     [
         ({"slots": {"mon-fry": ["09:00"]}}, "channels[0].slots: jour inconnu 'mon-fry'"),
-        ({"slots": {"mon-fri": ["9h30"]}}, "channels[0].slots: mon-fri: expected a time as HH:MM"),
+        ({"slots": {"mon-fri": ["9h30"]}}, "channels[0].slots: mon-fri: heure attendue"),
         ({"slots": {"mon-fri": 9}}, "channels[0].slots: mon-fri: attendu une liste d'heures"),
         ({"slots": {"mon-fri": ["09:00"], "fri": ["10:00"]}}, "le jour fri a déjà ses créneaux"),
         ({"slots": {"mon-fri": []}}, "channels[0].slots: aucun créneau"),
         ({"slots": ["09:00"]}, "channels[0].slots: attendu des créneaux par jour"),
         ({"order": "random"}, "channels[0].order:"),
         ({"roundup": {"at": []}}, "channels[0].roundup: roundup.at : donnez au moins une heure"),
-        ({"roundup": {"at": ["25:00"]}}, "channels[0].roundup.at[0]: expected a time as HH:MM"),
+        ({"roundup": {"at": ["25:00"]}}, "channels[0].roundup.at[0]: heure attendue"),
         (
             {"roundup": {"at": ["07:00"], "min_items": 5, "max_items": 4}},
             "min_items (5) dépasse max_items (4)",
@@ -128,7 +128,7 @@ def test_errors_name_the_key(channel, expected) -> None:
 
 def test_the_example_config_documents_every_schedule_key() -> None:
     from bot.settings import load_settings
-    from tests.core.test_settings import ENV, EXAMPLE
+    from tests.test_settings import ENV, EXAMPLE
 
     tg = load_settings(EXAMPLE, env=ENV).channels[0]
     assert tg.slots is not None and tg.slots.on(0) == (T(7, 30), T(9), T(12, 30), T(18), T(21))

@@ -24,10 +24,10 @@ import yaml
 
 from bot.models import FeedState
 from bot.storage.store import Storage
-from tests import clock_shift
+from tests import builders, clock_shift
 
 ROOT = Path(__file__).resolve().parents[2]
-SITE = "https://sahel-actu.example"
+SITE = builders.SAHEL_ACTU.url
 TOPIC, TOPIC_LABEL = "securite", "Sécurité"
 FIRST_READER = 700_000
 
@@ -104,17 +104,14 @@ def site_config(
     telegram: dict[str, Any] | None = None,
     graph_url: str | None = None,
 ) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "site": {"name": "Sahel-Actu", "url": SITE},
-        "storage": db_url,
-        "feeds": [{"id": "sahel", "url": feed_url, "first_run": "all", "every": "1m"}],
-        "channels": list(channels),
-    }
+    """The shared site (tests/builders.py) on `db_url`, its feed polled every minute."""
+    sections: dict[str, Any] = {"storage": db_url}
     if telegram is not None:
-        config["telegram"] = telegram
+        sections["telegram"] = telegram
     if graph_url is not None:
-        config["facebook"] = {"graph_url": graph_url, "version": "v25.0", "timeout": "5s"}
-    return config
+        sections["facebook"] = {"graph_url": graph_url, "version": "v25.0", "timeout": "5s"}
+    feed = {"id": "sahel", "url": feed_url, "first_run": "all", "every": "1m"}
+    return builders.site_config(feeds=[feed], channels=channels, **sections)
 
 
 def prepare(db_url: str, feed_url: str, readers: int) -> list[int]:

@@ -1,0 +1,67 @@
+"""The one text fold: how Relais compares words (routing, cleaning, search, topics, hashtags)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = ["fold", "strip_accents", "title_key"]
+
+# One kind of apostrophe, quote and dash, and plain spaces: what a reader types and what a
+# WordPress feed prints (’ « » – and no-break spaces) compare equal.
+_UNIFORM = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "ʼ": "'",
+        "`": "'",
+        "´": "'",
+        "«": '"',
+        "»": '"',
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "–": "-",
+        "—": "-",
+        "−": "-",
+        "‐": "-",
+        "‑": "-",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\n": " ",
+        # Letters that no decomposition takes apart: "cœur" is written "coeur" too.
+        "œ": "oe",
+        "Œ": "OE",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "ł": "l",
+        "ı": "i",
+    }
+)
+
+
+def strip_accents(text: str) -> str:
+    """`text` without its combining marks, case kept: 'Ségou' → 'Segou', 'KEÏTA' → 'KEITA'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=8192)
+def fold(text: str) -> str:
+    """Lower case, no accents, one kind of apostrophe, quote and dash, single spaces.
+
+    'Coup d’État — « Ségou »' → 'coup d'etat - "segou"'. Every comparison of words in Relais
+    goes through this function, so that a rule, a query and an article always agree.
+    """
+    bare = strip_accents(text.translate(_UNIFORM))
+    return " ".join(bare.casefold().translate(_UNIFORM).split())
+
+
+@lru_cache(maxsize=4096)
+def title_key(text: str) -> str:
+    """The words of a text, folded: what two spellings of the same title have in common."""
+    return " ".join(re.findall(r"[^\W_]+", fold(text)))
