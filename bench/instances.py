@@ -39,11 +39,11 @@ from tests.e2e.cluster import (
     rss,
     site_config,
     telegram_channel,
-    wait_for,
 )
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.graph_api import GraphApiServer, TokenInfo
 from tests.fakes.telegram_api import FakeTelegram, message_update
+from tests.waiting import wait_until
 
 POSTGRES = os.environ.get(
     "RELAIS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -94,7 +94,9 @@ def limit_bound(instances: int, posts: int, readers: int, workdir: Path) -> Drai
         try:
             for _ in range(instances):
                 cluster.start()
-            seconds = wait_for(lambda: drained(storage), 3600, every=0.5)
+            start = time.monotonic()
+            wait_until(lambda: drained(storage), 3600, step=0.5)
+            seconds = time.monotonic() - start
             counts = storage.broadcast_counts()
             sent = counts.get("sent", 0)
             if set(counts) != {"sent"}:
@@ -134,9 +136,9 @@ def not_limit_bound(instances: int, pages: int, each: int, latency: float, workd
         try:
             for _ in range(instances):
                 cluster.start()
-            wait_for(lambda: storage.deliveries(), 60)  # the first poll (every instance polls)
+            wait_until(lambda: storage.deliveries(), 60)  # the first poll (every instance polls)
             first = time.monotonic()
-            wait_for(lambda: drained(storage), 3600, every=0.2)
+            wait_until(lambda: drained(storage), 3600, step=0.2)
             seconds = time.monotonic() - first
         finally:
             cluster.stop()
@@ -160,7 +162,7 @@ def takeover(workdir: Path) -> tuple[float, float]:
         try:
             for _ in range(3):
                 cluster.start()
-            wait_for(cluster.leader, 60)
+            wait_until(cluster.leader, 60)
             leader = cluster.leader()
             assert leader is not None
             time.sleep(2)  # settled
@@ -168,7 +170,7 @@ def takeover(workdir: Path) -> tuple[float, float]:
             killed = time.monotonic()
             tg.set_chat(990_001, type="private", bot_status=None)
             tg.push_update(message_update("/help", chat_id=990_001))
-            wait_for(lambda: tg.messages(990_001), 120, every=0.05)
+            wait_until(lambda: tg.messages(990_001), 120, step=0.05)
             bot = time.monotonic() - killed
         finally:
             cluster.stop()
@@ -192,12 +194,12 @@ def takeover(workdir: Path) -> tuple[float, float]:
         storage = Storage.open(db)
         try:
             holder = cluster.start()
-            wait_for(lambda: storage.deliveries(states=[S.SENDING]), 60, every=0.05)
+            wait_until(lambda: storage.deliveries(states=[S.SENDING]), 60, step=0.05)
             cluster.start()  # the instance that will take over
             time.sleep(1)
             cluster.kill(holder)
             killed = time.monotonic()
-            wait_for(lambda: not storage.deliveries(states=[S.SENDING]) or None, 300, every=0.2)
+            wait_until(lambda: not storage.deliveries(states=[S.SENDING]) or None, 300, step=0.2)
             rows = time.monotonic() - killed
         finally:
             cluster.stop()

@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -205,13 +204,3 @@ class Cluster:
 
     def logs(self) -> str:
         return "\n".join(f"--- {i.log.name} (pid {i.pid})\n{i.text()}" for i in self.instances)
-
-
-def wait_for(check: Callable[[], object], timeout: float, *, every: float = 0.1) -> float:
-    """Wait until `check()` is true; the seconds it took. AssertionError after `timeout`."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if check():
-            return time.monotonic() - start
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout} s")

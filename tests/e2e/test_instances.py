@@ -19,9 +19,10 @@ import pytest
 
 from bot.models import DeliveryState
 from bot.storage.store import Storage
-from tests.e2e.cluster import Cluster, prepare, rss, site_config, telegram_channel, wait_for
+from tests.e2e.cluster import Cluster, prepare, rss, site_config, telegram_channel
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, message_update
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -86,7 +87,7 @@ def kill_leader(cluster: Cluster) -> float:
 
 
 def wait_for_leader(cluster: Cluster):
-    wait_for(cluster.leader, TAKEOVER)
+    wait_until(cluster.leader, TAKEOVER)
     leader = cluster.leader()
     assert leader is not None
     return leader
@@ -110,17 +111,17 @@ def test_three_instances_keep_the_limits_through_kills(tmp_path: Path, postgres_
         try:
             for _ in range(3):
                 cluster.start()
-            wait_for(lambda: channel_posts(tg) >= 8, 60)
+            wait_until(lambda: channel_posts(tg) >= 8, 60)
             kill_leader(cluster)  # during the channels' posts
             wait_for_leader(cluster)
             ask(tg, askers[0])
-            wait_for(lambda: answered(tg, askers[0]), TAKEOVER)
-            wait_for(lambda: storage.broadcast_counts().get("sent", 0) >= 150, 120)
+            wait_until(lambda: answered(tg, askers[0]), TAKEOVER)
+            wait_until(lambda: storage.broadcast_counts().get("sent", 0) >= 150, 120, step=0.2)
             kill_leader(cluster)  # during the broadcast
             wait_for_leader(cluster)
             ask(tg, askers[1])
-            wait_for(lambda: answered(tg, askers[1]), TAKEOVER)
-            wait_for(lambda: settled(storage), 180, every=0.5)
+            wait_until(lambda: answered(tg, askers[1]), TAKEOVER)
+            wait_until(lambda: settled(storage), 180, step=0.5)
             # The admin's part: an uncertain post that did not reach its channel goes again.
             posted = {
                 name: set(numbers(tg.messages(chat))) for name, (chat, _n) in CHANNELS.items()
@@ -130,7 +131,7 @@ def test_three_instances_keep_the_limits_through_kills(tmp_path: Path, postgres_
                 number = int(NUMBER.search(storage.article(d.article_key).title).group(1))
                 if number not in posted[d.channel_id]:
                     assert storage.mark_queued(d.id, now, "/retry", now)
-            wait_for(lambda: settled(storage), 120, every=0.5)
+            wait_until(lambda: settled(storage), 120, step=0.5)
         finally:
             cluster.stop()
             logs = cluster.logs()
@@ -161,12 +162,12 @@ def test_the_bots_owner_killed_another_answers_within_30_s(
                 cluster.start()
             wait_for_leader(cluster)
             ask(tg, [900_001, 900_002])
-            wait_for(lambda: answered(tg, [900_001, 900_002]), TAKEOVER)
+            wait_until(lambda: answered(tg, [900_001, 900_002]), TAKEOVER)
             leader = wait_for_leader(cluster)
             cluster.kill(leader)
             killed = time.monotonic()
             ask(tg, [900_003, 900_004, 900_005])
-            wait_for(lambda: answered(tg, [900_003, 900_004, 900_005]), TAKEOVER)
+            wait_until(lambda: answered(tg, [900_003, 900_004, 900_005]), TAKEOVER)
             takeover = time.monotonic() - killed
             new_leader = cluster.leader()
         finally:
