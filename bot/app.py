@@ -22,8 +22,10 @@ from bot.delivery.ingest import Poller
 from bot.delivery.outbox import Outbox, PublisherFactory
 from bot.delivery.post_url import PostUrl
 from bot.delivery.token_pause import TokenWatch
+from bot.delivery.wakeups import Wakeups
 from bot.errors import CredentialsError, StorageError
 from bot.feeds.fetch import Fetcher
+from bot.leadership import Leadership
 from bot.models import ChannelType
 from bot.publishers.base import Publisher
 from bot.publishers.console import ConsolePublisher
@@ -128,6 +130,7 @@ class App:
         self.fetcher = fetcher or Fetcher(user_agent=user_agent)
         self.alerts = Alerts(notifiers if notifiers is not None else [LogNotifier()])
         self.poller = Poller(storage, settings, self.fetcher, clock=self.clock, alerts=self.alerts)
+        self.leadership = Leadership(storage, worker=worker, clock=self.clock)
         self.outbox = Outbox(
             storage,
             settings,
@@ -135,6 +138,7 @@ class App:
             clock=self.clock,
             alerts=self.alerts,
             worker=worker,
+            sends_telegram=self.leadership.leads,
         )
         self.metrics = ServiceMetrics()  # the poller and the outbox tell it what they do
         self.poller.observe, self.outbox.observe = self.metrics.polled, self.metrics.decided
@@ -145,6 +149,8 @@ class App:
             settings, storage, self.outbox, clock=self.clock, alerts=self.alerts
         )
         with_reader = reader_bot and self.services.telegram_bot is not None
+        reader = self._reader_bot(worker, wake) if with_reader else None
+        wakes = [wake.set] + ([reader.wake] if reader is not None else [])
         self.service = ServiceLoop(
             settings,
             storage,
@@ -153,8 +159,10 @@ class App:
             poller=self.poller,
             outbox=self.outbox,
             tokens=self.tokens,
-            reader=self._reader_bot(worker, wake) if with_reader else None,
+            reader=reader,
             wake=wake,
+            leadership=self.leadership,
+            wakeups=Wakeups(storage.engine.url, wakes) if storage.is_postgres else None,
         )
 
     def _approvals(self) -> ApprovalRound | None:
@@ -190,9 +198,11 @@ class App:
             clock=self.clock,
             hooks=hooks,
             worker=worker,
+            owns=self.leadership.leads,
         )
 
     async def aclose(self) -> None:
+        self.leadership.close()
         await self.outbox.aclose()
         await self.fetcher.aclose()
         for closer in self.services.closers:

@@ -70,4 +70,8 @@ def setup_logging(level: int, secrets: Iterable[str] = (), *, json_lines: bool =
     # With max_retries=0 the rate limiter logs a traceback for every 429 it passes on; the
     # outbox already logs each one, with what it will do about it.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+    # A 502 with an HTML body: python-telegram-bot logs an ERROR with a traceback for the JSON
+    # it cannot read, then raises; the outbox (or the updater's error callback) logs one warning
+    # line for it, with what happens next.
+    logging.getLogger("telegram.request.BaseRequest").setLevel(logging.CRITICAL)
     logging.getLogger("uvicorn.error").setLevel(max(level, logging.WARNING))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -20,8 +21,10 @@ from bot.delivery.alerts import Alerts
 from bot.delivery.ingest import Poller, PollReport
 from bot.delivery.outbox import Outbox, RoundReport
 from bot.delivery.token_pause import TokenWatch
+from bot.delivery.wakeups import Wakeups
 from bot.errors import StorageError
 from bot.feeds.backoff import waiting_until
+from bot.leadership import Leadership
 from bot.models import FeedState
 from bot.settings import FeedSettings, Settings
 from bot.storage.store import Storage
@@ -37,6 +40,7 @@ ONCE_ROUNDS = 10
 TOKEN_EVERY = timedelta(days=1)  # Facebook tokens are checked at start and then this often
 POLL_JITTER = 0.1  # a feed's polls are spread by this share of its interval
 TOKEN_JOB = "facebook-tokens"
+UPDATES_KEPT = timedelta(days=1)  # the bot's handled updates are forgotten after this
 
 
 def poll_job_id(feed_id: str) -> str:
@@ -48,6 +52,13 @@ def first_poll(state: FeedState | None, now: datetime) -> datetime:
     if state is not None and state.next_poll is not None and state.next_poll > now:
         return state.next_poll
     return now
+
+
+def polled_elsewhere(state: FeedState | None, now: datetime) -> datetime | None:
+    """Several instances: when the feed's recorded next poll is still ahead, another instance
+    polled it (or a Retry-After holds it): the time to look again; None: poll now."""
+    due = first_poll(state, now)
+    return due if due > now else None
 
 
 def delivery_wait(now: datetime, next_due: datetime | None) -> float:
@@ -79,6 +90,8 @@ class ServiceLoop:
         tokens: TokenWatch,
         reader: ReaderBot | None,
         wake: asyncio.Event,
+        leadership: Leadership | None = None,
+        wakeups: Wakeups | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -90,6 +103,9 @@ class ServiceLoop:
         self.reader = reader
         self._wake = wake
         self.last_round: datetime | None = None  # /healthz: when a delivery round last ended
+        # Several instances (docs/design.md): who leads, and NOTIFY's wake-ups.
+        self.leadership = leadership or Leadership(storage, worker=outbox.worker, clock=clock)
+        self.wakeups = wakeups
 
     def wake(self) -> None:
         """The outbox has new work (a /retry, a /resume, a /post): deliver now."""
@@ -145,6 +161,7 @@ class ServiceLoop:
         (listed in `waiting`), unless `force`.
         """
         self._configure_channels()
+        await self.leadership.tick()  # Telegram only if no `relais run` leads
         if check_tokens:
             await self.tokens.check_all()
         reports = await self.poll_all(force=force)
@@ -156,8 +173,9 @@ class ServiceLoop:
                 break
             await self.clock.sleep(wait)
             total.add(await self.outbox.deliver_due())
-        if self.reader is not None:
+        if self.reader is not None and self.leadership.is_leader:
             await self.reader.deliver_broadcasts()
+        self.leadership.close()
         return reports, total
 
     # ---- `relais run` -------------------------------------------------------------------
@@ -165,7 +183,9 @@ class ServiceLoop:
     async def serve(self, stop: asyncio.Event) -> None:
         """Poll on schedule, deliver continuously, until `stop` is set."""
         self._configure_channels()
-        await self.tokens.check_all()
+        self.leadership.on_elected = self._elected
+        self.leadership.on_deposed = self._deposed
+        self.leadership.on_beat = self._take_over_dead
         scheduler = self._scheduler()
         scheduler.start()
         log.info(
@@ -175,13 +195,48 @@ class ServiceLoop:
             ", reader bot on" if self.reader is not None else "",
         )
         reader_task = None
+        background: list[asyncio.Task[None]] = []
         try:
             reader_task = await self._start_reader(stop)
+            await self.leadership.tick()  # SQLite: elected now, tokens checked before a round
+            background.append(asyncio.create_task(self.leadership.run(stop)))
+            if self.wakeups is not None:
+                background.append(asyncio.create_task(self.wakeups.run(stop)))
             await self._delivery_loop(stop)
         finally:
             stop.set()  # whatever ended the loop, the reader's loop ends with it
             scheduler.shutdown(wait=False)
             await self._finish(reader_task)
+            await asyncio.gather(*background, return_exceptions=True)
+            self.leadership.close()
+
+    async def _elected(self) -> None:
+        """This instance leads: the once-a-day checks, the bot's updates, Telegram's queue."""
+        self._prune_updates()
+        await self.tokens.check_all()
+        if self.reader is not None:
+            await self.reader.start_updates()
+            self.reader.wake()
+        self._wake.set()
+
+    def _prune_updates(self) -> None:
+        if self.storage.is_postgres:
+            with contextlib.suppress(StorageError):
+                self.storage.prune_updates(self.clock.now() - UPDATES_KEPT)
+
+    async def _take_over_dead(self) -> None:
+        """A dead instance's `sending` rows are taken over as soon as its lease ends, not at
+        this loop's next round (PostgreSQL only: a live worker's rows are never touched)."""
+        found = bool(self.outbox.recover())
+        if self.reader is not None:
+            found = any(self.reader.recover().values()) or found
+        if found:
+            self._wake.set()
+            await self.alerts.flush()
+
+    async def _deposed(self) -> None:
+        if self.reader is not None:
+            await self.reader.stop_updates()
 
     def _scheduler(self) -> Any:
         """The token job and one poll job per feed (each feed at its own interval)."""
@@ -212,6 +267,13 @@ class ServiceLoop:
         return scheduler
 
     async def _poll_job(self, feed: FeedSettings, scheduler: Any) -> None:
+        if self.leadership.several:  # another instance may have polled it: its pace holds
+            ahead = polled_elsewhere(self.storage.feed_state(feed.id), self.clock.now())
+            if ahead is not None:
+                spread = feed.every * POLL_JITTER * random.random()
+                with contextlib.suppress(Exception):
+                    scheduler.modify_job(poll_job_id(feed.id), next_run_time=ahead + spread)
+                return
         report = await self.poller.poll(feed)
         await self.alerts.flush()
         self.announce([report])
@@ -220,6 +282,9 @@ class ServiceLoop:
                 scheduler.modify_job(poll_job_id(feed.id), next_run_time=report.next_poll)
 
     async def _token_job(self) -> None:
+        if not self.leadership.is_leader:
+            return  # once for the cluster: the leader checks
+        self._prune_updates()
         await self.tokens.check_all()
         self._wake.set()
 
@@ -254,7 +319,7 @@ class ServiceLoop:
         if self.reader is None:
             return None
         try:
-            await self.reader.start()
+            await self.reader.start(updates=False)  # the leader receives them (`_elected`)
             return asyncio.create_task(self.reader.run(stop))
         except Exception as err:  # the channels keep posting without the bot
             log.error("the reader bot could not start: %s", err)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -64,7 +65,15 @@ def postgres_base() -> str:
 @pytest.fixture
 def postgres_url(postgres_base: str) -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
-    schema = f"relais_test_{uuid.uuid4().hex[:12]}"
+    with fresh_schema(postgres_base) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_schema(postgres_base: str, prefix: str = "relais_test") -> Iterator[str]:
+    """A URL of `postgres_base` whose search_path is a new schema, dropped afterwards (the
+    fixture above; bench/instances.py too)."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(postgres_base)
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))

@@ -38,11 +38,18 @@ class _Poll(Generic[T]):
         return False
 
 
-def wait_until(check: Callable[[], T], timeout: float = TIMEOUT, *, what: str | None = None) -> T:
-    """Call `check` every few milliseconds (blocking) until it returns a truthy value."""
+def wait_until(
+    check: Callable[[], T],
+    timeout: float = TIMEOUT,
+    *,
+    what: str | None = None,
+    step: float = STEP,
+) -> T:
+    """Call `check` every few milliseconds (blocking; every `step` s for a check that queries
+    a database) until it returns a truthy value."""
     poll = _Poll(check, timeout, what)
     while not poll.done():
-        time.sleep(STEP)
+        time.sleep(step)
     return poll.value
 
 

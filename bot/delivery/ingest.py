@@ -159,6 +159,14 @@ class Poller:
             report.new = [i for i in report.new if i.article.key in recorded]
             report.edits = self._corrections(report.known, now, strip=feed.strip)
             await self._vanished(feed, report.carried, now)
+            if report.baseline:  # counted from what this instance's insert wrote
+                log.info(
+                    "feed %s: first poll, %d articles recorded, %d to post (first_run=%s)",
+                    feed.id,
+                    len(report.new),
+                    sum(1 for i in report.new if any(r is None for _c, r in i.decisions)),
+                    feed.first_run,
+                )
             if state.consecutive_errors >= ALERT_AFTER_ERRORS:
                 self.alerts.add(
                     "Flux rétabli",
@@ -244,13 +252,6 @@ class Poller:
             message += f", {len(more)} more channel(s) for articles seen in another feed"
         if baseline:
             message += f" (first poll: first_run={feed.first_run})"
-            log.info(
-                "feed %s: first poll, %d articles recorded, %d to post (first_run=%s)",
-                feed.id,
-                len(items),
-                sum(1 for i in items if i.article.key in (keep or ())),
-                feed.first_run,
-            )
         return PollReport(
             feed.id,
             "ok",

@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.clock import Clock
 from bot.content.render import render_post
@@ -23,6 +24,7 @@ from bot.delivery.queue_order import STALE_AT_SLOT
 from bot.delivery.removal import delete_refusal
 from bot.delivery.route import too_old
 from bot.delivery.schedule import local_midnight
+from bot.delivery.telegram_rates import PER_CHANNEL_PER_MINUTE, PER_CHANNEL_WINDOW, window_opens
 from bot.errors import PublishError, StorageError
 from bot.models import (
     Article,
@@ -48,8 +50,21 @@ log = logging.getLogger("relais.outbox")
 PublisherFactory = Callable[[ChannelSettings, str | None], Publisher]
 # Told of each decided outcome of an attempt, with its channel's id (the service's metrics).
 OutcomeObserver = Callable[[str, Outcome], None]
-# An uncertain Facebook post is looked for on the Page once its attempt is this old.
-RECONCILE_AFTER = timedelta(minutes=10)
+# A platform's per-channel rate, held through the database at the claim.
+RATES: Mapping[ChannelType, Callable[[Sequence[datetime]], datetime | None]] = {
+    ChannelType.TELEGRAM: partial(
+        window_opens, limit=PER_CHANNEL_PER_MINUTE, period=PER_CHANNEL_WINDOW
+    ),
+}
+# An uncertain Facebook post is looked for on the Page once its attempt is older than what the
+# POST could take (the request's timeout, `facebook.timeout`) plus this margin: Graph may still
+# finish a request its client gave up on, and reading "absent" too early would post it twice.
+RECONCILE_MARGIN = timedelta(minutes=1)
+
+
+def reconcile_after(request_timeout: timedelta) -> timedelta:
+    """How old an uncertain Facebook attempt must be before the Page is read for it."""
+    return request_timeout + RECONCILE_MARGIN
 
 
 @dataclass
@@ -121,6 +136,7 @@ class Outbox:
         worker: str = "relais",
         rand: Callable[[], float] = random.random,
         observe: OutcomeObserver | None = None,
+        sends_telegram: Callable[[], bool] = lambda: True,
     ) -> None:
         self.storage = storage
         self.settings = settings
@@ -131,6 +147,7 @@ class Outbox:
         self.alerts = alerts
         self.worker = worker
         self._rand = rand
+        self._sends_telegram = sends_telegram  # False: another instance leads (Several instances)
         self._strip: Mapping[str, tuple[str, ...]] = {f.id: f.strip for f in settings.feeds}
         self._unrecorded: dict[str, tuple[Sent, PublishResult]] = {}
         self.approvals: ApprovalRound | None = None  # set by the App when admins can approve
@@ -193,10 +210,11 @@ class Outbox:
         report = RoundReport()
         self.flush_unrecorded()
         self.recover()
-        await self.unpin_due()
-        channels = [c for c in self.settings.channels if not self._paused(c, report)]
-        if self.approvals is not None:
-            await self.approvals.run(channels)
+        channels = [c for c in self._ours() if not self._paused(c, report)]
+        if self._sends_telegram():  # pins and the admins' approval messages are Telegram's
+            await self.unpin_due()
+            if self.approvals is not None:
+                await self.approvals.run(channels)
         await self.reconcile(channels, report)
         results = await asyncio.gather(
             *(self._deliver_channel(c, report, stop) for c in channels), return_exceptions=True
@@ -212,6 +230,12 @@ class Outbox:
         await self.edit_due(report)
         await self.alerts.flush()
         return report
+
+    def _ours(self) -> list[ChannelSettings]:
+        """The channels this instance delivers: Telegram's only on the leader, which holds the
+        bot-wide limit for the cluster in its one rate limiter."""
+        telegram = self._sends_telegram()
+        return [c for c in self.settings.channels if telegram or c.type is not ChannelType.TELEGRAM]
 
     def _paused(self, channel: ChannelSettings, report: RoundReport) -> bool:
         if self.storage.channel_state(channel.id).paused:
@@ -246,6 +270,7 @@ class Outbox:
                 day_start=local_midnight(now, self.settings.site.tz),
                 decide=self._decide_for(channel, now),
                 worker=self.worker,
+                window=RATES.get(channel.type),
             )
             if turn.skipped:
                 log.info("channel %s: %s skipped: %s", channel.id, turn.skipped, STALE_AT_SLOT)
@@ -602,10 +627,11 @@ class Outbox:
     async def reconcile(self, channels: list[ChannelSettings], report: RoundReport) -> None:
         """Ask each platform that can tell whether an `unknown` post exists.
 
-        Only once the attempt is RECONCILE_AFTER old: a POST that timed out may still land on
+        Only once the attempt is `reconcile_after` old: a POST that timed out may still land on
         the Page a little later, and reading "absent" too early would post it twice.
         """
-        settled = self.clock.now() - RECONCILE_AFTER
+        wait = reconcile_after(self.settings.facebook.timeout)
+        settled = self.clock.now() - wait
         for channel in channels:
             if channel.type is ChannelType.TELEGRAM:
                 continue  # a bot cannot read a channel's history: admins decide (/retry)
@@ -613,7 +639,7 @@ class Outbox:
             for delivery in unknown:
                 attempted = delivery.attempted_at or delivery.created_at or self.clock.now()
                 if attempted > settled:
-                    report.note_next(attempted + RECONCILE_AFTER)
+                    report.note_next(attempted + wait)
                     continue
                 try:
                     article = self.storage.article(delivery.article_key)

@@ -122,6 +122,7 @@ class ChannelsPart(Part):
         day_start: datetime,
         decide: Decide,
         worker: str,
+        window: Callable[[Sequence[datetime]], datetime | None] | None = None,
     ) -> Turn:
         """The channel's next turn, decided and taken in one transaction (the channel row locked
         on PostgreSQL, so two workers never break a channel's pacing or make one roundup twice).
@@ -131,7 +132,9 @@ class ChannelsPart(Part):
         last roundup) go to `decide` (the pure `next_post.next_step`), and its step is applied
         here: a post or urgent post is taken (`sending`); a roundup row is created with the
         deliveries it covers (`covered`, in order) and taken; stale posts are skipped; a wait
-        comes back as `later`."""
+        comes back as `later`. `window` (a platform's rate, `telegram_rates.window_opens`)
+        gets the channel's latest attempts and says when one more send fits (Telegram's 20 a
+        minute per channel, held in the database for every instance)."""
         d = t.deliveries
         with self.db.tx() as conn:
             conn.execute(self._channel_row(channel_id, now))
@@ -140,6 +143,9 @@ class ChannelsPart(Part):
                 paused = paused.with_for_update()
             if conn.execute(paused).scalar_one():
                 return Turn()  # paused since the round began (an admin's /pause)
+            opens = window(_latest_attempts(conn, channel_id)) if window is not None else None
+            if opens is not None and opens > now:
+                return Turn(later=opens)  # the platform's per-channel rate: no send fits yet
             r = t.roundups
             retry = conn.execute(
                 sa.select(r.c.id, r.c.due_at)
@@ -482,6 +488,24 @@ def _roundup(conn: sa.Connection, roundup_id: int) -> Roundup | None:
         worker=row.worker,
         remote_id=row.remote_id,
     )
+
+
+RATE_WINDOW_ROWS = 50  # the latest attempts a platform's rate window is judged on
+
+
+def _latest_attempts(conn: sa.Connection, channel_id: str) -> list[datetime]:
+    """The channel's latest sends, posts and roundups alike, newest first."""
+    found: list[datetime] = []
+    for table in (t.deliveries, t.roundups):
+        c = table.c
+        found += conn.execute(
+            sa.select(c.attempted_at)
+            .where(c.channel_id == channel_id, c.state.in_([s.value for s in SENT_LIKE]))
+            .where(c.attempted_at.is_not(None))
+            .order_by(c.attempted_at.desc())
+            .limit(RATE_WINDOW_ROWS)
+        ).scalars()
+    return sorted(found, reverse=True)[:RATE_WINDOW_ROWS]
 
 
 class DeliveriesPart(Part):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from bot.errors import SchemaTooNewError, StorageError
-from bot.storage import tables
+from bot.storage import tables, work_signal
 
 Migration = Callable[[sa.Connection], None]
 _MIGRATION_LOCK = 0x52454C414953  # "RELAIS": the advisory lock key held while migrating
@@ -56,6 +56,7 @@ def migrate(conn: sa.Connection) -> tuple[int | None, int]:
         )
     if found is None:
         tables.metadata.create_all(conn)
+        work_signal.install(conn)
         _set_version(conn, LATEST)
         return None, LATEST
     for version in range(found, LATEST):
@@ -106,4 +107,15 @@ def _v4_planning(conn: sa.Connection) -> None:
 
 
 STEPS.append(_v4_planning)
+LATEST = 1 + len(STEPS)
+
+
+def _v5_several_instances(conn: sa.Connection) -> None:
+    """4 → 5: instances' heartbeats, the bot's handled updates, PostgreSQL's NOTIFY triggers."""
+    tables.instances.create(conn)
+    tables.handled_updates.create(conn)
+    work_signal.install(conn)
+
+
+STEPS.append(_v5_several_instances)
 LATEST = 1 + len(STEPS)

@@ -21,9 +21,13 @@ from bot.storage import tables as t
 
 QUEUED, SENDING = DeliveryState.QUEUED.value, DeliveryState.SENDING.value
 RECOVERED = "the process stopped while sending: outcome unknown"
-# A PostgreSQL worker leaves others' `sending` rows alone unless they are older than this (another
-# live worker may own them); SQLite has one instance, so every `sending` row there is dead.
-SENDING_LEASE = timedelta(minutes=5)
+# A PostgreSQL worker leaves others' `sending` rows alone while their worker's heartbeat (the
+# `instances` table, renewed every HEARTBEAT_EVERY) is younger than this: a dead worker's rows
+# are taken over within SENDING_LEASE plus one beat (bot/leadership.py looks at every beat), and
+# a database outage of 15 s costs no live worker its rows. SQLite has one instance, so every
+# `sending` row there is dead.
+SENDING_LEASE = timedelta(seconds=30)
+HEARTBEAT_EVERY = timedelta(seconds=5)
 
 
 def stale_before(now: datetime, *, is_postgres: bool) -> datetime | None:
@@ -129,11 +133,15 @@ def recover(
 ) -> list[int]:
     """Rows left in `sending` by a process that stopped become `unknown` (never sent again on
     their own: the message may have gone out). SQLite (one instance): every `sending` row;
-    PostgreSQL: only those claimed before `older_than` (another live worker has the others)."""
+    PostgreSQL: only those claimed before `older_than` by a worker whose heartbeat is older than
+    `older_than` too (a live worker renews its lease on everything it holds)."""
     c = queue.table.c
     cond = [c.state == SENDING]
     if older_than is not None:
-        cond.append(c.attempted_at < older_than)
+        alive = sa.exists().where(
+            t.instances.c.worker == c.worker, t.instances.c.renewed_at >= older_than
+        )
+        cond += [c.attempted_at < older_than, ~alive]
     recovered = conn.execute(
         queue.table.update()
         .where(*cond)

@@ -14,6 +14,7 @@ from bot.storage.dashboard import DashboardPart
 from bot.storage.database import Database
 from bot.storage.edits import EditsPart
 from bot.storage.feeds import FeedsPart
+from bot.storage.leases import LeasesPart
 from bot.storage.readers import ReadersPart, ReaderStore
 from bot.storage.search import SearchPart
 
@@ -29,6 +30,7 @@ class Storage(
     BroadcastsPart,
     SearchPart,
     DashboardPart,
+    LeasesPart,
 ):
     """Reads and writes; each public method is one transaction."""
 

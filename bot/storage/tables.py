@@ -308,3 +308,25 @@ edits = sa.Table(
     sa.UniqueConstraint("delivery_id", "version", name="uq_edit_delivery_version"),
     sa.Index("ix_edits_due", "state", "due_at"),
 )
+
+# ---- several instances (docs/design.md, "Several instances") --------------------------------
+
+# Each running instance renews its row (a heartbeat): the `sending` rows of a worker whose row
+# is stale are a dead process's (storage/outbox.py `recover`).
+instances = sa.Table(
+    "instances",
+    metadata,
+    sa.Column("worker", sa.String(WORKER_MAX), primary_key=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("renewed_at", UTCDateTime, nullable=False),
+)
+
+# The bot's updates, each claimed once before it is handled: a new owner of the bot (failover)
+# never handles one twice, and starts polling after the last one (the update offset).
+handled_updates = sa.Table(
+    "handled_updates",
+    metadata,
+    sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("worker", sa.String(WORKER_MAX), nullable=False),
+    sa.Column("handled_at", UTCDateTime, nullable=False),
+)

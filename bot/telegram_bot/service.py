@@ -36,6 +36,7 @@ from bot.telegram_bot.command_limit import CommandLimiter, Verdict
 from bot.telegram_bot.context import AdminHooks, BotContext, TopicCache, send
 from bot.telegram_bot.handlers import ReaderHandlers
 from bot.telegram_bot.messages import LANGUAGES, Lang, as_lang, text
+from bot.telegram_bot.update_owner import CLAIM_GROUP, claim_first, confirm_offset, polling_error
 
 log = logging.getLogger("relais.readers")
 
@@ -99,11 +100,14 @@ def build_application(
     readers: ReaderStore | None = None,
     limiter: CommandLimiter | None = None,
     concurrent_updates: int = 8,
+    claim_updates: str | None = None,
 ) -> RelaisApplication:
     """The python-telegram-bot Application with every reader and admin handler, the per-user
     command limit and the error handler, on `bot` (the ExtBot the publishers share; one from
     `make_bot` when None). No JobQueue: the service schedules its own work.
 
+    `claim_updates` (a worker name; several instances on PostgreSQL): each update is claimed in
+    the database before any handler, so that no two owners of the bot ever answer it twice.
     The handlers' shared context is in `application.bot_data["relais"]`."""
     bot = bot if bot is not None else make_bot(settings.telegram)
     application: RelaisApplication = (
@@ -126,6 +130,8 @@ def build_application(
         token=bot.token,
     )
     application.bot_data[CONTEXT_KEY] = ctx
+    if claim_updates is not None:
+        application.add_handler(claim_first(storage, claim_updates, clock), group=CLAIM_GROUP)
     application.add_handler(TypeHandler(Update, _gate(ctx)), group=-1)
     reader_handlers = ReaderHandlers(ctx)
     admin_handlers = AdminHandlers(ctx)
@@ -229,6 +235,7 @@ class ReaderBot:
         concurrent_updates: int = 8,
         limiter: CommandLimiter | None = None,
         rand: Callable[[], float] = random.random,
+        owns: Callable[[], bool] = lambda: True,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -239,6 +246,9 @@ class ReaderBot:
         redact_in_logs(self.bot.token, loggers=("relais.readers", "relais.admin"))
         self.poll_timeout = poll_timeout
         self._wake = asyncio.Event()
+        # Several instances: only the leader answers and sends (`owns`); updates are claimed.
+        self._owns = owns
+        self._several = storage.is_postgres
         self.application = build_application(
             settings,
             storage,
@@ -248,6 +258,7 @@ class ReaderBot:
             readers=self.readers,
             limiter=limiter,
             concurrent_updates=concurrent_updates,
+            claim_updates=worker if storage.is_postgres else None,
         )
         self.context: BotContext = self.application.bot_data[CONTEXT_KEY]
         self.broadcaster = Broadcaster(
@@ -265,11 +276,15 @@ class ReaderBot:
         self.context.topics.invalidate()
         self._wake.set()
 
+    def wake(self) -> None:
+        """New work for the broadcast loop (another instance queued it)."""
+        self._wake.set()
+
     # ---- lifecycle ----------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Check the token (getMe), register the commands, recover rows a stopped process left
-        in `sending`, and start answering (long polling, or the webhook when configured).
+    async def start(self, *, updates: bool = True) -> None:
+        """Check the token (getMe), recover rows a stopped process left in `sending`, and
+        (`updates`, this instance owns the bot) start answering: `start_updates`.
         Raises a Relais error (never quoting the token) when Telegram refuses the token."""
         webhook = self.settings.telegram.webhook
         on_dashboard = webhook is not None and self.settings.web is not None
@@ -285,10 +300,22 @@ class ReaderBot:
         if not self.settings.telegram.commands:
             log.info("telegram.commands is false: the bot answers no command")
             return
-        await register_commands(self.bot, self.settings)
         await self.application.start()
+        if updates:
+            await self.start_updates()
+
+    async def start_updates(self) -> None:
+        """Register the commands and receive updates (long polling, or the webhook): this
+        instance owns the bot now. After a failover, updates claimed already are confirmed."""
+        webhook = self.settings.telegram.webhook
         updater = self.application.updater
         assert updater is not None  # the builder always makes one
+        if not self.settings.telegram.commands or updater.running:
+            return
+        on_dashboard = webhook is not None and self.settings.web is not None
+        if self._several and webhook is None:  # a webhook delivers from Telegram's own offset
+            await confirm_offset(self.bot, self.storage, ALLOWED_UPDATES)
+        await register_commands(self.bot, self.settings)
         if webhook is not None and on_dashboard:  # the dashboard's port receives the updates
             secret = webhook.secret_token.get_secret_value() if webhook.secret_token else None
             await self.bot.set_webhook(
@@ -316,15 +343,23 @@ class ReaderBot:
                 poll_interval=0,
                 allowed_updates=ALLOWED_UPDATES,
                 drop_pending_updates=False,
+                error_callback=polling_error(self._describe),
             )
             log.info("reader bot: long polling")
+
+    async def stop_updates(self) -> None:
+        """Stop receiving updates (another instance owns the bot now)."""
+        updater = self.application.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+
+    def _describe(self, err: TelegramError) -> str:
+        return scrub(f"{type(err).__name__}: {err.message}", (self.bot.token,))
 
     async def stop(self) -> None:
         """Stop answering (the updates being handled finish first). A bot passed in by the
         caller is left open: its owner shuts it down after everything else that uses it."""
-        updater = self.application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        await self.stop_updates()
         if self.application.running:
             await self.application.stop()
         if self._owns_bot:
@@ -387,11 +422,12 @@ class ReaderBot:
             backlog = 0
             next_due: datetime | None = None
             try:
-                backlog = self.broadcaster.index_backlog()
-                await self.deliver_broadcasts(stop)
-                if not stop.is_set():
-                    await self.digest_tick(self.clock.now())
-                next_due = self.broadcaster.next_due()
+                if self._owns():  # else another instance sends, and NOTIFY wakes it
+                    backlog = self.broadcaster.index_backlog()
+                    await self.deliver_broadcasts(stop)
+                    if not stop.is_set():
+                        await self.digest_tick(self.clock.now())
+                    next_due = self.broadcaster.next_due()
             except StorageError as err:
                 log.error("reader bot round failed: %s", err)
             except Exception:

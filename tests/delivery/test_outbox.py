@@ -9,7 +9,7 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.delivery.alerts import Alerts
-from bot.delivery.outbox import RECONCILE_AFTER, Outbox
+from bot.delivery.outbox import Outbox, reconcile_after
 from bot.errors import (
     AuthError,
     ChatMovedError,
@@ -198,7 +198,7 @@ async def test_reconciliation(
     rig.pub("out").reconcile_answer = answer
     report = await rig.outbox.deliver_due()  # too early: a late POST may still land
     assert rig.states() == [DeliveryState.UNKNOWN] and report.reconciled == 0
-    rig.clock.advance(RECONCILE_AFTER)
+    rig.clock.advance(reconcile_after(rig.outbox.settings.facebook.timeout))
     report = await rig.outbox.deliver_due()
     assert rig.states() == [final]
     assert len(rig.pub("out").posts) == sends

@@ -11,10 +11,11 @@ import pytest
 
 from bot.app import App
 from bot.clock import FakeClock
-from bot.delivery.outbox import RECONCILE_AFTER
+from bot.delivery.outbox import reconcile_after
 from bot.feeds.identity import canonical_url
 from bot.models import DeliveryState
 from bot.settings import Settings
+from bot.storage.outbox import SENDING_LEASE
 from bot.storage.store import Storage
 from tests.builders import BASE, claim_due
 from tests.builders import settings as site_settings
@@ -147,10 +148,10 @@ async def test_crash_while_sending_is_reconciled_from_the_page(feeds, graph, db_
     graph.add_post(message=article.title, link=article.url, created_time=clock.now())
     await app.aclose()
     storage.close()
-    clock.advance(timedelta(minutes=6))  # past the lease: the stale claims become unknown
+    clock.advance(SENDING_LEASE + timedelta(seconds=1))  # the dead worker's claims: unknown
     _, report = await run_once(s, clock)
     assert report.reconciled == 0  # too early to read the Page: a late POST may still land
-    clock.advance(RECONCILE_AFTER)
+    clock.advance(reconcile_after(s.facebook.timeout))
     _, report = await run_once(s, clock)
     assert report.reconciled == 2
     links = posted_links(graph)

@@ -215,6 +215,8 @@ class _Handler(FakeHandler):
             form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
         endpoint, process = fake.handle_request(self.command, self.path, form)
         action = fake.scripted(endpoint)
+        if self.command == "POST" and endpoint == "feed" and fake.post_latency:
+            fake.pause(fake.post_latency)
         if isinstance(action, Delay):
             if action.process_first:
                 answer = process()
@@ -299,6 +301,7 @@ class GraphApiServer(FakeServer[RecordedRequest, Action]):
         self.version_mismatches: list[str] = []
         self.posts: list[FakePost] = []
         self.duplicate_detection = True
+        self.post_latency = 0.0  # seconds every POST to a Page's feed takes (a busy Graph API)
         self.default_page_size = 25
         self._counter = 9_000_000_000
         super().__init__()

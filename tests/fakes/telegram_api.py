@@ -35,6 +35,12 @@ What it does like Telegram:
   ``missing.jpg`` (404), ``page.html`` (an HTML page), ``redirect.png`` (302 to ``photo.png``);
   ``add_static`` adds more.
 
+Telegram's flood limits (``FakeTelegram(limits=True)``): at most 30 messages a second for the
+whole bot and 20 a minute in each group or channel, each a token bucket judged on arrival (the
+contract python-telegram-bot's AIORateLimiter keeps on its side); a message beyond them is
+answered 429 with ``retry_after``, counted in ``floods``. Messages: ``sendMessage``,
+``sendPhoto``, ``copyMessage``, ``forwardMessage``.
+
 Scripted failures: ``inject(method, reply, times=1, match=None)`` queues a ``Reply`` for the next
 matching call(s) of that method; see the ``Reply`` constructors (flood, bad_gateway, server_error,
 slow, close_after, drop, corpus, error, migrated...). Every call is recorded, thread-safe, before
@@ -623,6 +629,44 @@ class ApiError(Exception):
         return cls(load_error_body(name))
 
 
+MESSAGE_METHODS = frozenset({"sendMessage", "sendPhoto", "copyMessage", "forwardMessage"})
+BOT_WIDE_PER_SECOND = 30  # Telegram: about 30 messages a second, all chats together
+PER_GROUP_PER_MINUTE = 20  # Telegram: at most 20 messages a minute in one group or channel
+
+
+class TokenBucket:
+    """`capacity` tokens, refilled at `capacity / period` a second; `take` spends one."""
+
+    def __init__(self, capacity: int, period: float) -> None:
+        self.capacity = capacity
+        self.rate = capacity / period
+        self.tokens = float(capacity)
+        self.last: float | None = None
+
+    def _refill(self, now: float) -> None:
+        if self.last is not None:
+            self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is there (0: one is there now)."""
+        self._refill(now)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+@dataclass
+class Flood:
+    """A message answered 429 by the limits: when, to which chat, which limit."""
+
+    at: float
+    chat: int | str
+    limit: str
+    retry_after: int
+
+
 def _user(user_id: int, *, first_name: str = "Lecteur", is_bot: bool = False) -> dict[str, Any]:
     return {"id": user_id, "is_bot": is_bot, "first_name": first_name}
 
@@ -749,6 +793,7 @@ class FakeTelegram(FakeServer[Call, Reply]):
         bot_username: str = DEFAULT_BOT_USERNAME,
         bot_name: str = "Relais (tests)",
         long_poll_cap: float = 1.0,
+        limits: bool = False,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -772,6 +817,10 @@ class FakeTelegram(FakeServer[Call, Reply]):
         self._static: dict[str, StaticFile] = {}
         self._static_hits: list[str] = []
         self._add_default_static()
+        self.limits = limits
+        self._bot_bucket = TokenBucket(BOT_WIDE_PER_SECOND, 1.0)
+        self._group_buckets: dict[int | str, TokenBucket] = {}
+        self.floods: list[Flood] = []
 
     # -- lifecycle (start, stop, port: the base) ------------------------------------------------
 
@@ -935,7 +984,36 @@ class FakeTelegram(FakeServer[Call, Reply]):
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             raise ApiError.make(404, "Not Found")
+        if self.limits and method in MESSAGE_METHODS:
+            self._spend(params.get("chat_id"))
         return handler(params, files)
+
+    def _spend(self, chat: Any) -> None:
+        """Take a token from the bot's bucket and the group's, or answer 429 (taking none)."""
+        text = str(chat).strip()
+        group: int | str | None = None
+        if text.startswith("@"):
+            group = self._usernames.get(text[1:].lower(), text.lower())
+        elif re.fullmatch(r"-\d+", text):
+            group = int(text)
+        with self._lock:
+            now = time.monotonic()
+            buckets = [("bot-wide", self._bot_bucket)]
+            if group is not None:
+                bucket = self._group_buckets.setdefault(
+                    group, TokenBucket(PER_GROUP_PER_MINUTE, 60.0)
+                )
+                buckets.append(("per-chat", bucket))
+            for name, bucket in buckets:
+                wait = bucket.wait(now)
+                if wait > 0:
+                    retry = max(1, int(wait + 0.999))
+                    self.floods.append(Flood(time.time(), chat, name, retry))
+                    raise ApiError.make(
+                        429, f"Too Many Requests: retry after {retry}", retry_after=retry
+                    )
+            for _name, bucket in buckets:
+                bucket.take()
 
     def _static_file(self, name: str, *, hit: bool = False) -> StaticFile | None:
         with self._lock:

@@ -173,6 +173,13 @@ def _vanished(w: Walk) -> list[int]:
     return [d.id for d, _title, _url in w.store.vanished_posts("site", [], BASE)]
 
 
+def _prune_updates(w: Walk) -> None:
+    assert w.store.claim_update(6, "w1", BASE + timedelta(hours=1))
+    assert w.store.prune_updates(BASE + timedelta(minutes=1)) == 1  # 5 goes, the last one stays
+    assert w.store.last_update_id() == 6
+    assert w.store.prune_updates(BASE + timedelta(days=1)) == 0
+
+
 NOBODY = Verdict("skip", "x", BASE)
 
 
@@ -358,6 +365,15 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
             )
         ),
     ),
+    ("renew_lease", lambda w: w.store.renew_lease("w1", BASE) is None),
+    ("live_instances", lambda w: w.store.live_instances(BASE) == ["w1"]),
+    ("drop_lease", lambda w: w.store.drop_lease("w1") is None and not w.store.live_instances(BASE)),
+    (
+        "claim_update",
+        lambda w: w.store.claim_update(5, "w1", BASE) and not w.store.claim_update(5, "w2", BASE),
+    ),
+    ("last_update_id", lambda w: w.store.last_update_id() == 5),
+    ("prune_updates", _prune_updates),
 ]
 NOT_QUERIES = {"open", "close", "engine", "is_postgres", "readers"}  # opened and closed below
 

@@ -13,7 +13,11 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.delivery.telegram_rates import BOT_WIDE_PER_SECOND, PER_CHANNEL_PER_MINUTE
+from bot.delivery.telegram_rates import (
+    BOT_WIDE_BURST,
+    BOT_WIDE_PER_SECOND,
+    PER_CHANNEL_PER_MINUTE,
+)
 from bot.publishers.telegram.errors import InvalidTokenError, raise_translated
 from bot.publishers.telegram.updates import screen_payload
 from bot.secrets import redact_in_logs
@@ -117,8 +121,8 @@ def make_bot(
     )
     limiter = (
         AIORateLimiter(
-            overall_max_rate=BOT_WIDE_PER_SECOND,
-            overall_time_period=1,
+            overall_max_rate=BOT_WIDE_BURST,
+            overall_time_period=BOT_WIDE_BURST / BOT_WIDE_PER_SECOND,
             group_max_rate=PER_CHANNEL_PER_MINUTE,
             group_time_period=60,
             max_retries=0,

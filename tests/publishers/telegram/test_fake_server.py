@@ -516,3 +516,57 @@ def test_answers_have_every_field_the_spec_requires(tg: FakeTelegram) -> None:
     for size in photo["result"]["photo"]:
         assert missing(size, "PhotoSize") == set()
     assert missing(results["ChatFullInfo"]["accepted_gift_types"], "AcceptedGiftTypes") == set()
+
+
+# ---- Telegram's flood limits (FakeTelegram(limits=True)) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spent", "elapsed", "wait"),
+    [
+        (0, 0.0, 0.0),  # a full bucket
+        (20, 0.0, 3.0),  # empty: one token every 3 s at 20 a minute
+        (20, 1.5, 1.5),
+        (20, 3.0, 0.0),
+        (19, 0.0, 0.0),
+    ],
+)
+def test_token_bucket_of_a_group(spent: int, elapsed: float, wait: float) -> None:
+    bucket = fake_module.TokenBucket(20, 60.0)
+    bucket.wait(100.0)
+    for _ in range(spent):
+        bucket.take()
+    assert bucket.wait(100.0 + elapsed) == pytest.approx(wait)
+
+
+def _post(tg: FakeTelegram, chat: int | str) -> httpx.Response:
+    return httpx.post(f"{tg.base_url}{tg.token}/sendMessage", data={"chat_id": chat, "text": "x"})
+
+
+def test_limits_refuse_the_21st_post_of_a_minute_in_a_channel() -> None:
+    with FakeTelegram(limits=True) as tg:
+        tg.set_chat(CHANNEL_ID, username=CHANNEL.lstrip("@"), title="Sahel-Actu")
+        tg.set_chat(-1002, title="Autre canal")
+        answers = [_post(tg, CHANNEL if i % 2 else CHANNEL_ID).status_code for i in range(21)]
+        other = _post(tg, -1002)
+    assert answers == [200] * 20 + [429]  # '@name' and the id are one chat
+    assert other.status_code == 200  # each channel has its own minute
+    [flood] = tg.floods
+    assert flood.limit == "per-chat" and flood.retry_after >= 1
+    assert len(tg.messages(CHANNEL_ID)) == 20
+
+
+def test_limits_refuse_the_31st_message_of_a_second() -> None:
+    with FakeTelegram(limits=True) as tg:
+        for user in range(1, 41):
+            tg.set_chat(user, type="private", bot_status=None)
+        with httpx.Client() as client:
+            answers = [
+                client.post(
+                    f"{tg.base_url}{tg.token}/sendMessage", data={"chat_id": user, "text": "x"}
+                ).status_code
+                for user in range(1, 41)
+            ]
+    assert answers.count(429) >= 1  # 40 in well under a second
+    assert answers[:30] == [200] * 30
+    assert {f.limit for f in tg.floods} == {"bot-wide"}
