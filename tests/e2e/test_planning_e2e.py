@@ -19,6 +19,7 @@ from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, parse_html
+from tests.waiting import wait_until_async
 
 CHAT_ID = -1001987654321
 FAST = BotTimeouts(connect=2.0, read=2.0, write=2.0, media_write=2.0, pool=1.0)
@@ -361,6 +362,8 @@ async def test_approval_round_trip_edit_then_publish_and_timeout(server, tg, db_
         answers = [str(c.params.get("text")) for c in tg.calls("answerCallbackQuery")]
         assert answers[0].startswith("✅ Publier — par Awa")
         assert answers[1].startswith("Déjà décidé : ✅ Publier — par Awa")  # one answer stands
+        # The decision is shown to every admin after the button is answered: wait for the edits.
+        await wait_until_async(lambda: len(tg.calls("editMessageText")) >= 2)
         edited = [c.params for c in tg.calls("editMessageText")]
         assert {e["chat_id"] for e in edited} == {str(ADMIN), str(OTHER)}  # both admins see it
         [prompt] = await awa.press(f"ap:{ids[2]}:e", expect=1)
