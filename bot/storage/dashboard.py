@@ -22,6 +22,7 @@ SEARCH_MAX = 200  # characters of a history search
 # The deliveries the queue page lists: waiting, in flight, or needing an admin.
 OPEN_STATES = (
     DeliveryState.QUEUED,
+    DeliveryState.PENDING,  # waiting for an admin's approval
     DeliveryState.SENDING,
     DeliveryState.UNKNOWN,
     DeliveryState.FAILED,
@@ -242,7 +243,7 @@ class DashboardPart(Part):
         to the article's own lead. False when the delivery is sent, sending or skipped."""
         d, e = t.deliveries, t.teaser_edits
         editable = [DeliveryState.QUEUED.value, DeliveryState.FAILED.value]
-        editable.append(DeliveryState.UNKNOWN.value)
+        editable += [DeliveryState.UNKNOWN.value, DeliveryState.PENDING.value]
         with self.db.tx() as conn:
             state = conn.execute(
                 sa.select(d.c.state).where(d.c.id == delivery_id)

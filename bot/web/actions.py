@@ -1,4 +1,5 @@
-"""The queue's actions: publish now, move to the next slot, skip, retry, edit the teaser."""
+"""The queue's actions: publish now, move to the next slot, skip, retry, edit the teaser,
+and approve or refuse a post waiting for approval."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.delivery.approval import Answer, Verdict, after_verdict
 from bot.models import Delivery, DeliveryState
 from bot.web.base import Routes
 from bot.web.plan import next_slot_after
@@ -84,18 +86,37 @@ class ActionRoutes(Routes):
         ok = self.ctx.storage.mark_queued(delivery.id, now, "retried by admin", now)
         return self._done(ok, delivery, "done_retry", user)
 
+    def approve(self, delivery: Delivery, values: dict[str, str], user: int) -> str:
+        return self._answer(delivery, "publish", user, "done_approve")
+
+    def refuse(self, delivery: Delivery, values: dict[str, str], user: int) -> str:
+        return self._answer(delivery, "skip", user, "done_refuse")
+
+    def _answer(self, delivery: Delivery, answer: Answer, user: int, key: str) -> str:
+        """An approval answered from the dashboard: the same compare-and-set as the bot's
+        buttons, so an admin answering in Telegram at the same moment settles on one answer."""
+        verdict = Verdict(
+            answer, f"{word(self.ctx.lang, 'dashboard')} ({user})", self.ctx.clock.now()
+        )
+        state, due = after_verdict(verdict)
+        written, _ = self.ctx.storage.answer_pending(
+            delivery.id, verdict, state=DeliveryState(state), due=due
+        )
+        return self._done(written, delivery, key, user)
+
     def teaser(self, delivery: Delivery, values: dict[str, str], user: int) -> str:
         text = values.get("teaser", "").replace("\r\n", "\n").strip()[:TEASER_MAX]
         ok = self.ctx.storage.set_teaser(delivery.id, text, user, self.ctx.clock.now())
         return self._done(ok, delivery, "done_teaser", user, text[:200])
 
 
-# The queue's actions. Extension point: "approve" (a `pending` delivery) joins this table once
-# the outbox keeps posts waiting for approval (issue 14's storage half).
+# The queue's actions, by the name in their URL.
 ACTIONS: dict[str, Callable[[ActionRoutes, Delivery, dict[str, str], int], str]] = {
     "publish": ActionRoutes.publish_now,
     "move": ActionRoutes.move,
     "skip": ActionRoutes.skip,
     "retry": ActionRoutes.retry,
     "teaser": ActionRoutes.teaser,
+    "approve": ActionRoutes.approve,
+    "refuse": ActionRoutes.refuse,
 }

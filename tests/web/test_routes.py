@@ -11,11 +11,12 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.models import Article, DeliveryState
+from bot.models import Article, DeliveryState, Start
 from bot.storage.store import Storage
 from bot.web import auth
 from bot.web.app import create_app
-from tests.web.conftest import ADMIN, SITE, STRANGER, Client, World, client_for
+from tests.builders import new_article
+from tests.web.conftest import ADMIN, NOW, SITE, STRANGER, Client, World, client_for, make_article
 
 
 def body(response: httpx.Response) -> str:
@@ -34,7 +35,7 @@ PAGES = [
     "/subscribers",
 ]
 CLOSED_PORT = "postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=2"
-ACTIONS = ["publish", "move", "skip", "retry", "teaser"]
+ACTIONS = ["publish", "move", "skip", "retry", "teaser", "approve", "refuse"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -181,6 +182,30 @@ async def test_skip_and_retry(client: Client, world: World) -> None:
     refused = await act(client, queued, "retry")  # a skipped post cannot be retried
     assert "Impossible" in refused and "ignoré" in refused
     assert audit(world)[:2] == [(ADMIN, "retry", f"#{failed}"), (ADMIN, "skip", f"#{queued}")]
+
+
+async def test_approve_and_refuse_a_post_waiting_for_approval(client: Client, world: World) -> None:
+    """The queue shows posts waiting for approval with their two answers; the answer is the
+    bot buttons' compare-and-set, so a second answer (here or in Telegram) is refused."""
+    waiting = [
+        make_article(7, "Bamako : le conseil municipal adopte son budget"),
+        make_article(8, "Koulikoro : la campagne de vaccination prolongée"),
+    ]
+    pending = {"tg-main": Start(pending=True)}
+    world.storage.record([new_article(a, ["tg-main"], starts=pending) for a in waiting], NOW)
+    ids = {d.article_key: d.id for d in world.storage.deliveries(channel_id="tg-main")}
+    first, second = (ids[a.key] for a in waiting)
+    await client.login()
+    page = body(await client.http.get("/queue?channel=tg-main"))
+    assert f"/queue/{first}/approve" in page and f"/queue/{second}/refuse" in page
+    assert "approuvée" in await act(client, first, "approve")
+    approved = world.storage.delivery(first)
+    assert approved is not None and approved.state is DeliveryState.QUEUED
+    assert "Impossible" in await act(client, first, "refuse")  # already answered
+    assert "refusée" in await act(client, second, "refuse")
+    refused = world.storage.delivery(second)
+    assert refused is not None and refused.state is DeliveryState.SKIPPED
+    assert audit(world)[:2] == [(ADMIN, "refuse", f"#{second}"), (ADMIN, "approve", f"#{first}")]
 
 
 async def test_publish_now_and_move(client: Client, world: World) -> None:
