@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -78,7 +79,7 @@ class Poller:
 
         Never raises: whatever goes wrong is this feed's failure, recorded and reported.
         """
-        state = self._state(feed)
+        state = await asyncio.to_thread(self._state, feed)
         started = self.clock.now()
         try:
             return await self._poll(feed, state, started, write=write)
@@ -105,7 +106,10 @@ class Poller:
         if fetched.status == "not_modified":
             report = PollReport(feed.id, "not_modified", "not modified (304)")
         else:
-            report = self._ingest(feed, state, await parse_fetched(fetched, feed.id), started)
+            parsed = await parse_fetched(fetched, feed.id)
+            # Cleaning every new article for routing reads the database and takes CPU: off the
+            # event loop, so that a hostile feed never holds the other feeds or the reader bot.
+            report = await asyncio.to_thread(self._ingest, feed, state, parsed, started)
         now = self.clock.now()
         report.next_poll = next_poll(now, feed.every, 0, self._rand())
         unchanged = report.status == "not_modified"
@@ -125,7 +129,8 @@ class Poller:
             # The articles and the feed's state (baselined, ETag) in one transaction: a crash
             # between them would make the next poll take new articles for a first poll's.
             recorded = set(
-                self.storage.record(
+                await asyncio.to_thread(
+                    self.storage.record,
                     report.new,
                     now,
                     feed_state=new_state,

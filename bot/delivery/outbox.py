@@ -247,7 +247,8 @@ class Outbox:
     ) -> Answer:
         """Render, then publish: the platform's result, or what went wrong, as a value."""
         try:
-            post = self._render(channel, article, shorter=shorter)
+            # Cleaning and rendering take CPU (a long article): off the event loop.
+            post = await asyncio.to_thread(self._render, channel, article, shorter=shorter)
         except ValueError as err:  # a template or a link this article cannot go out with
             return NotRendered(str(err))
         try:
