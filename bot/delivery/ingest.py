@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
@@ -103,8 +104,12 @@ class Poller:
         )
         if fetched.permanent_redirect:
             log.info("feed %s moved permanently to %s", feed.id, fetched.permanent_redirect)
+        body_hash = hashlib.sha256(fetched.body).hexdigest() if fetched.status == "ok" else None
         if fetched.status == "not_modified":
             report = PollReport(feed.id, "not_modified", "not modified (304)")
+        elif body_hash == state.body_hash and state.baselined:
+            # A server without ETag sends the same bytes again: nothing to parse.
+            report = PollReport(feed.id, "not_modified", "not modified (same body)")
         else:
             parsed = await parse_fetched(fetched, feed.id)
             # Cleaning every new article for routing reads the database and takes CPU: off the
@@ -124,6 +129,7 @@ class Poller:
             consecutive_errors=0,
             failing_since=None,
             baselined=state.baselined or not unchanged,
+            body_hash=body_hash or state.body_hash,
         )
         if write:
             # The articles and the feed's state (baselined, ETag) in one transaction: a crash

@@ -70,4 +70,13 @@ def _v2_reader_bot(conn: sa.Connection) -> None:
 
 
 STEPS.append(_v2_reader_bot)
+
+
+def _v3_performance(conn: sa.Connection) -> None:
+    """2 → 3 (issue 12): the hash of each feed's last body, so that an unchanged body from a
+    server without ETag costs what a 304 does."""
+    conn.execute(sa.text("ALTER TABLE feeds ADD COLUMN body_hash VARCHAR(64)"))
+
+
+STEPS.append(_v3_performance)
 LATEST = 1 + len(STEPS)

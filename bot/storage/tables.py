@@ -73,6 +73,7 @@ feeds = sa.Table(
     sa.Column("consecutive_errors", sa.Integer, nullable=False, server_default="0"),
     sa.Column("baselined", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("failing_since", UTCDateTime),
+    sa.Column("body_hash", sa.String(64)),
 )
 
 articles = sa.Table(

@@ -15,6 +15,7 @@ class Route:
     status: int = 200
     content_type: str = "application/rss+xml; charset=UTF-8"
     headers: dict[str, str] = field(default_factory=dict)
+    send_etag: bool = True  # False: a server that never sends an ETag (so never a 304)
 
     @property
     def etag(self) -> str:
@@ -42,14 +43,18 @@ class FeedServer:
                     self.end_headers()
                     return
                 etag = route.etag
-                if route.status == 200 and self.headers.get("If-None-Match") == etag:
+                if (
+                    route.send_etag
+                    and route.status == 200
+                    and self.headers.get("If-None-Match") == etag
+                ):
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.end_headers()
                     return
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
-                if route.status == 200:
+                if route.status == 200 and route.send_etag:
                     self.send_header("ETag", etag)
                 for name, value in route.headers.items():
                     self.send_header(name, value)
