@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import logging
 import os
 import resource
@@ -34,7 +35,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ITEMS = 20
@@ -162,6 +163,11 @@ async def measure(feeds: int, rtt_ms: int, etag: bool, port: int) -> Figures:
     from bot.settings import load_settings
     from bot.storage.store import Storage
 
+    if os.environ.get("BENCH_WORKERS"):
+        from concurrent.futures import ThreadPoolExecutor
+
+        workers = int(os.environ["BENCH_WORKERS"])
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(workers))
     warnings = Counter()
     logging.getLogger().addHandler(warnings)
     logging.getLogger().setLevel(logging.INFO)
@@ -242,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.case:
         feeds, rtt, etag = args.case
-        print(run_case(feeds, rtt, bool(etag)), flush=True)
+        print(json.dumps(asdict(run_case(feeds, rtt, bool(etag)))), flush=True)
         return 0
     feeds_list, rtts = ([1000], [100]) if args.quick else (args.feeds, args.rtt)
     print("Relais polling benchmark (local feed server, emulated round trip)")
@@ -255,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for etag in (True, False):
                 case = [sys.executable, __file__, "--case", str(feeds), str(rtt), str(int(etag))]
                 out = subprocess.run(case, capture_output=True, text=True, check=True).stdout
-                f = eval(out.strip().splitlines()[-1], {"Figures": Figures})  # noqa: S307
+                f = Figures(**json.loads(out.strip().splitlines()[-1]))
                 print(
                     f"{f.feeds:>6} {f.rtt_ms:>5} {'yes' if f.etag else 'no':>5} "
                     f"{f.startup_s:>8.2f} {f.polls_per_s:>8.0f} {f.cpu_ms_per_poll:>11.2f} "

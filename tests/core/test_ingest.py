@@ -124,7 +124,7 @@ async def test_an_unchanged_body_without_etag_is_taken_like_a_304(
     await rig.poll()
     parses: list[str] = []
     monkeypatch.setattr(
-        "bot.delivery.ingest.parse_fetched", lambda fetched, feed_id: parses.append(feed_id)
+        "bot.delivery.ingest.parse_result", lambda fetched, feed_id: parses.append(feed_id)
     )
     report = await rig.poll()
     assert report.status == "not_modified" and report.new == [] and parses == []
