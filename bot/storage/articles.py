@@ -13,6 +13,7 @@ from bot.storage import rows
 from bot.storage import tables as t
 from bot.storage.database import Database, Part, chunks, digest
 from bot.storage.feeds import feed_state_upsert
+from bot.storage.topics import count_topics
 
 
 class ArticlesPart(Part):
@@ -146,6 +147,8 @@ class ArticlesPart(Part):
                 if conn.execute(stmt).first() is None:  # another worker recorded it first
                     continue
                 recorded.append(a.key)
+                if item.duplicate_of is None:
+                    count_topics(self.db, conn, a.categories)
                 for channel_id, skip_reason in item.decisions:
                     add_delivery(self.db, conn, a.key, channel_id, skip_reason, now)
         return recorded

@@ -74,8 +74,19 @@ STEPS.append(_v2_reader_bot)
 
 def _v3_performance(conn: sa.Connection) -> None:
     """2 → 3 (issue 12): the hash of each feed's last body, so that an unchanged body from a
-    server without ETag costs what a 304 does."""
+    server without ETag costs what a 304 does; the indexes of /latest and `relais history`;
+    the topic counts, counted once here from the articles recorded so far."""
+    from bot.storage import topics  # it builds on the database module, which imports this one
+
     conn.execute(sa.text("ALTER TABLE feeds ADD COLUMN body_hash VARCHAR(64)"))
+    for index in (*tables.PERFORMANCE_INDEXES, *_named(tables.deliveries, "ix_deliveries_updated")):
+        index.create(conn)
+    tables.topic_counts.create(conn)
+    topics.recount(conn)
+
+
+def _named(table: sa.Table, name: str) -> list[sa.Index]:
+    return [index for index in table.indexes if index.name == name]
 
 
 STEPS.append(_v3_performance)

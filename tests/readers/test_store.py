@@ -83,6 +83,22 @@ def test_topics_are_folded_and_counted(readers: ReaderStore, storage: Storage) -
     assert next(iter(topics)) == "politique"  # most used first
 
 
+def test_topic_counts_kept_as_articles_come_match_a_recount(
+    readers: ReaderStore, storage: Storage
+) -> None:
+    """/topics reads the counts kept at each recording (schema 3); they are what counting
+    every article again gives, and what the migration of an older database counts."""
+    from bot.storage import topics
+
+    record(storage, ARCHIVE)
+    kept = readers.topics(topic_key)
+    assert kept == readers.topics(lambda label: topic_key(label))  # counted from the articles
+    with storage.db.tx() as conn:
+        conn.execute(sa.delete(t.topic_counts))
+        topics.recount(conn)
+    assert readers.topics(topic_key) == kept and kept
+
+
 def test_forget_deletes_everything_about_a_reader(readers: ReaderStore) -> None:
     subscribe_many(readers, range(1, 3))
     readers.set_digest(1, 1, True, START)
