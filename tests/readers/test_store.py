@@ -151,6 +151,27 @@ def test_search_is_accent_and_case_insensitive(
     assert not more
 
 
+def test_the_search_index_is_built_from_the_texts_already_stored(
+    readers: ReaderStore, storage: Storage
+) -> None:
+    """The migration to schema 3 builds the full-text index of an existing database: FTS5 on
+    SQLite (rebuilt from the stored texts), a pg_trgm index on PostgreSQL."""
+    from bot.storage.search import FTS_TABLE, TRIGRAM_INDEX, create_search_index
+
+    found = [a.key for a in readers.search(["bamako"])[0]]
+    assert found
+    with storage.db.tx() as conn:
+        if storage.is_postgres:
+            conn.exec_driver_sql(f"DROP INDEX {TRIGRAM_INDEX}")
+        else:
+            conn.exec_driver_sql(f"DROP TABLE {FTS_TABLE}")
+        create_search_index(conn)
+        if storage.is_postgres:
+            indexes = sa.inspect(conn).get_indexes("article_search")
+            assert TRIGRAM_INDEX in {index["name"] for index in indexes}
+    assert [a.key for a in readers.search(["bamako"])[0]] == found
+
+
 def test_search_does_not_match_inside_words(readers: ReaderStore, storage: Storage) -> None:
     somalie = article(30, title="La Somalie et ses voisins", categories=("Monde",))
     record(storage, [somalie])
