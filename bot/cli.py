@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     history = sub.add_parser("history", help="the last deliveries")
     history.add_argument("--limit", type=int, default=20)
     history.add_argument("--json", action="store_true")
+    sub.add_parser("web", help="the dashboard alone over the same database (needs web: set)")
+    web_login = sub.add_parser("web-login", help="print a one-time dashboard login link")
+    web_login.add_argument("--admin", type=int, help="the admin's Telegram id (default: the first)")
     return parser
 
 
@@ -102,12 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "status": cmd_status,
         "history": cmd_history,
+        "web": cmd_web,
+        "web-login": cmd_web_login,
     }
     level = (
         logging.DEBUG
         if args.verbose
         else logging.INFO
-        if args.command == "run"
+        if args.command in {"run", "web"}
         else logging.WARNING
     )
     setup_logging(level)
@@ -134,7 +139,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
     settings = load_settings(args.config)
     level = logging.getLogger().level
-    setup_logging(level, secrets_of(settings))
+    setup_logging(level, secrets_of(settings), json_lines=settings.logging.format == "json")
     return settings
 
 
@@ -244,7 +249,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         return asyncio.run(dry_run(settings, print))
     if args.once:
         return asyncio.run(run_once(settings, print))
-    return asyncio.run(serve(settings))
+    return asyncio.run(serve(settings, Path(args.config)))
+
+
+# ---- the dashboard -----------------------------------------------------------------------
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from bot.web.server import run_dashboard
+
+    settings = _settings(args)
+    if settings.web is None:
+        print(f"relais: {args.config}: set web: {{listen, port, base_url}} first", file=sys.stderr)
+        return EXIT_USAGE
+    return asyncio.run(run_dashboard(settings, Path(args.config)))
+
+
+def cmd_web_login(args: argparse.Namespace) -> int:
+    from bot.clock import SystemClock
+    from bot.web.server import login_link
+
+    settings = _settings(args)
+    admins = settings.telegram.admins
+    if not admins:
+        print(
+            f"relais: {args.config}: telegram.admins is empty: nobody may log in", file=sys.stderr
+        )
+        return EXIT_USAGE
+    admin = args.admin if args.admin is not None else admins[0]
+    if admin not in admins:
+        print(f"relais: {admin} is not in telegram.admins", file=sys.stderr)
+        return EXIT_USAGE
+    storage = _open_storage(settings)
+    try:
+        print(login_link(settings, storage, admin, SystemClock().now()))
+    finally:
+        storage.close()
+    return EXIT_OK
 
 
 # ---- status and history ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.app import App, Services, refuse_ephemeral_sqlite
 from bot.delivery.alerts import LogNotifier, Notifier
@@ -113,13 +114,21 @@ async def dry_run(settings: Settings, out: Callable[[str], None]) -> int:
     return 0
 
 
-async def serve(settings: Settings) -> int:
+async def serve(settings: Settings, config_path: Path | None = None) -> int:
     stop = asyncio.Event()
     install_stop_signals(stop)
     app = await _open(settings)
+    web = None
+    if settings.web is not None:  # the dashboard, /healthz and /metrics on one port
+        from bot.web.server import serve_web
+
+        web = asyncio.create_task(serve_web(app, stop, config_path))
     try:
         await app.service.serve(stop)
     finally:
+        stop.set()
+        if web is not None:
+            await web
         await app.aclose()
         app.storage.close()
     return 0

@@ -120,6 +120,7 @@ class ServiceLoop:
         self.tokens = tokens
         self.reader = reader
         self._wake = wake
+        self.last_round: datetime | None = None  # /healthz: when a delivery round last ended
 
     def wake(self) -> None:
         """The outbox has new work (a /retry, a /resume, a /post): deliver now."""
@@ -246,6 +247,7 @@ class ServiceLoop:
         while not stop.is_set():
             self._wake.clear()  # a poll that ends during the round wakes the next one at once
             next_due = await self._delivery_round(stop)
+            self.last_round = self.clock.now()
             await self._sleep(stop, delivery_wait(self.clock.now(), next_due))
 
     async def _delivery_round(self, stop: asyncio.Event) -> datetime | None:

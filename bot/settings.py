@@ -445,6 +445,23 @@ class FetchSettings(_Frozen):
     per_host: int = Field(default=8, ge=1, le=256)
 
 
+class WebSettings(_Frozen):
+    """The dashboard, /healthz and /metrics on one port (and the Telegram webhook, if any)."""
+
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, gt=0, lt=65536)
+    base_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://[^\s/]+(/\S*)?$")
+
+    @property
+    def secure(self) -> bool:
+        """Behind https: session cookies get the Secure flag."""
+        return self.base_url.startswith("https://")
+
+
+class LoggingSettings(_Frozen):
+    format: Literal["text", "json"] = "text"
+
+
 class Settings(_Frozen):
     site: SiteSettings = SiteSettings()
     storage: str = DEFAULT_STORAGE
@@ -467,6 +484,8 @@ class Settings(_Frozen):
     telegram: TelegramSettings = TelegramSettings()
     facebook: FacebookSettings = FacebookSettings()
     fetch: FetchSettings = FetchSettings()
+    web: WebSettings | None = None
+    logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")
     def _facebook_invites_to_telegram(self) -> Settings:

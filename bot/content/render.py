@@ -317,19 +317,24 @@ def render(
     extra_patterns: Sequence[str] = (),
     shorter: bool = False,
     now: datetime | None = None,
+    teaser: str | None = None,
 ) -> Rendered:
     """The post this channel gets for this article, and the teaser used in it.
 
     `shorter` is the second attempt after the platform refused the length: half the budget.
     `now` is when the post goes out: a post `LATE` after the article shows its date.
+    `teaser`: an admin's own text for this post, used instead of the article's lead.
     Raises ValueError for an article link that is not http(s) and for a template that fails.
     """
     words = strings(site.language)
     link = posted_link(article, channel)
     budget = channel.teaser_budget // 2 if shorter else channel.teaser_budget
-    teaser = article_teaser(
-        article, max(budget, 1), site_name=site.name, extra_patterns=extra_patterns
-    )
+    if teaser is None:
+        teaser = article_teaser(
+            article, max(budget, 1), site_name=site.name, extra_patterns=extra_patterns
+        )
+    else:
+        teaser = normalise_text(teaser, keep_newlines=True)
     categories = make_hashtags(
         article.categories if channel.hashtags else (), channel.extra_hashtags
     )
@@ -403,11 +408,19 @@ def render_post(
     extra_patterns: Sequence[str] = (),
     shorter: bool = False,
     now: datetime | None = None,
+    teaser: str | None = None,
 ) -> Post:
     """The post this channel gets for this article (see `render`)."""
-    return render(
-        article, channel, site, extra_patterns=extra_patterns, shorter=shorter, now=now
-    ).post
+    done = render(
+        article,
+        channel,
+        site,
+        extra_patterns=extra_patterns,
+        shorter=shorter,
+        now=now,
+        teaser=teaser,
+    )
+    return done.post
 
 
 def preview_record(

@@ -54,6 +54,10 @@ class Alerts:
         self._notifiers = list(notifiers)
         self._pending: list[Alert] = []
 
+    def add_notifier(self, notifier: Notifier) -> None:
+        """One more destination for every alert from now on (the dashboard's journal)."""
+        self._notifiers.append(notifier)
+
     def add(self, group: str, text: str) -> None:
         self._pending.append(Alert(group, text))
 

@@ -247,8 +247,11 @@ class Outbox:
     ) -> Answer:
         """Render, then publish: the platform's result, or what went wrong, as a value."""
         try:
+            teaser = self.storage.teaser_edit(delivery.id)  # an admin's own text, if any
             # Cleaning and rendering take CPU (a long article): off the event loop.
-            post = await asyncio.to_thread(self._render, channel, article, shorter=shorter)
+            post = await asyncio.to_thread(
+                self._render, channel, article, shorter=shorter, teaser=teaser
+            )
         except ValueError as err:  # a template or a link this article cannot go out with
             return NotRendered(str(err))
         try:
@@ -346,13 +349,21 @@ class Outbox:
                 self.storage.resolve_found(delivery_id, result, now)
             del self._unrecorded[delivery_id]
 
-    def _render(self, channel: ChannelSettings, article: Article, *, shorter: bool) -> Post:
+    def _render(
+        self,
+        channel: ChannelSettings,
+        article: Article,
+        *,
+        shorter: bool,
+        teaser: str | None = None,
+    ) -> Post:
         return render_post(
             article,
             channel,
             self.settings.site,
             extra_patterns=self._strip.get(article.feed_id, ()),
             shorter=shorter,
+            teaser=teaser,
             now=self.clock.now(),  # a post going out late says when the article was published
         )
 

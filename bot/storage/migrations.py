@@ -75,8 +75,18 @@ def _v2_reader_bot(conn: sa.Connection) -> None:
 STEPS.append(_v2_reader_bot)
 
 
-def _v3_performance(conn: sa.Connection) -> None:
-    """2 → 3 (issue 12): the hash of each feed's last body, so that an unchanged body from a
+def _v3_dashboard(conn: sa.Connection) -> None:
+    """2 → 3: the web dashboard's tables (audit log, used login links, edited teasers, alerts)."""
+    for table in (tables.audit_log, tables.login_nonces, tables.teaser_edits, tables.alert_log):
+        table.create(conn)
+
+
+STEPS.append(_v3_dashboard)
+LATEST = 1 + len(STEPS)
+
+
+def _v4_performance(conn: sa.Connection) -> None:
+    """3 → 4 (issue 12): the hash of each feed's last body, so that an unchanged body from a
     server without ETag costs what a 304 does; the indexes of /latest and `relais history`;
     the topic counts, counted once here from the articles recorded so far."""
     # they build on the database module, which imports this one
@@ -95,5 +105,5 @@ def _named(table: sa.Table, name: str) -> list[sa.Index]:
     return [index for index in table.indexes if index.name == name]
 
 
-STEPS.append(_v3_performance)
+STEPS.append(_v4_performance)
 LATEST = 1 + len(STEPS)

@@ -36,7 +36,7 @@ _SQLITE_DDL = (
 
 def create_search_index(conn: sa.Connection) -> None:
     """The full-text index of the search texts, built from those already stored (a new
-    database, or the migration to schema 3). The texts are folded by Relais (lower case, no
+    database, or the migration to schema 4). The texts are folded by Relais (lower case, no
     accents), so neither engine needs to know French: SQLite's FTS5 matches word prefixes, and
     on PostgreSQL a trigram index serves the LIKE ' term' query unchanged. A PostgreSQL that
     refuses the pg_trgm extension (some managed hosts) keeps an unindexed search."""

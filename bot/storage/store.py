@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from bot.storage.articles import ArticlesPart
 from bot.storage.broadcasts import BroadcastsPart
 from bot.storage.channels import ChannelsPart, DeliveriesPart
+from bot.storage.dashboard import DashboardPart
 from bot.storage.database import Database
 from bot.storage.feeds import FeedsPart
 from bot.storage.readers import ReadersPart, ReaderStore
@@ -16,7 +17,14 @@ from bot.storage.search import SearchPart
 
 
 class Storage(
-    FeedsPart, ArticlesPart, ChannelsPart, DeliveriesPart, ReadersPart, BroadcastsPart, SearchPart
+    FeedsPart,
+    ArticlesPart,
+    ChannelsPart,
+    DeliveriesPart,
+    ReadersPart,
+    BroadcastsPart,
+    SearchPart,
+    DashboardPart,
 ):
     """Reads and writes; each public method is one transaction."""
 

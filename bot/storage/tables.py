@@ -101,7 +101,7 @@ articles = sa.Table(
     sa.Index("ix_articles_feed_title", "feed_id", "title_key", "first_seen"),
     sa.Index("ix_articles_published", "published"),
 )
-# /latest and /search order by this: newest first (schema 3).
+# /latest and /search order by this: newest first (schema 4).
 ARTICLE_DATE = sa.func.coalesce(articles.c.published, articles.c.first_seen)
 PERFORMANCE_INDEXES = (sa.Index("ix_articles_latest", ARTICLE_DATE.desc(), articles.c.key),)
 
@@ -127,7 +127,7 @@ deliveries = sa.Table(
     sa.UniqueConstraint("article_key", "channel_id", name="uq_delivery_article_channel"),
     sa.Index("ix_deliveries_due", "channel_id", "state", "due_at"),
     sa.Index("ix_deliveries_state", "state"),
-    sa.Index("ix_deliveries_updated", "updated_at", "id"),  # `relais history` (schema 3)
+    sa.Index("ix_deliveries_updated", "updated_at", "id"),  # `relais history` (schema 4)
 )
 
 channels = sa.Table(
@@ -177,7 +177,7 @@ subscriptions = sa.Table(
 )
 
 # The site's topics with their article counts, one row per spelling of each, kept as articles
-# are recorded so that /topics reads a few rows, not every article (schema 3).
+# are recorded so that /topics reads a few rows, not every article (schema 4).
 topic_counts = sa.Table(
     "topic_counts",
     metadata,
@@ -225,4 +225,48 @@ article_search = sa.Table(
     metadata,
     sa.Column("article_key", sa.String(64), sa.ForeignKey("articles.key"), primary_key=True),
     sa.Column("text", sa.Text, nullable=False),
+)
+
+# ---- schema version 3: the web dashboard -------------------------------------------------------
+
+# Every action taken on the dashboard (and the logins), with its author: a Telegram admin's id.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("author", sa.BigInteger, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.Text, nullable=False, server_default=""),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_audit_log_at", "at"),
+)
+
+# The nonce of every login link used: a link works once (its signature alone would not say so).
+login_nonces = sa.Table(
+    "login_nonces",
+    metadata,
+    sa.Column("nonce", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("used_at", UTCDateTime, nullable=False),
+)
+
+# A teaser an admin rewrote for one delivery; the outbox renders it instead of the article's lead.
+teaser_edits = sa.Table(
+    "teaser_edits",
+    metadata,
+    sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), primary_key=True),
+    sa.Column("teaser", sa.Text, nullable=False),
+    sa.Column("author", sa.BigInteger, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# Every alert the admins were sent (dead feed, refused token, …), for the dashboard's "Aujourd'hui".
+alert_log = sa.Table(
+    "alert_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Index("ix_alert_log_at", "at"),
 )

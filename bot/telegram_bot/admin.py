@@ -1,4 +1,4 @@
-"""Admin commands (/status /queue /pause /resume /retry /skip /post /preview), for admins only."""
+"""Admin commands (/status /queue /pause /resume /retry /skip /post /preview /web), admins only."""
 
 from __future__ import annotations
 
@@ -67,6 +67,7 @@ class AdminHandlers:
             ("skip", self.skip),
             ("post", self.post),
             ("preview", self.preview),
+            ("web", self.web),
         ):
             app.add_handler(CommandHandler(name, self._admin_only(name, callback), filters=private))
 
@@ -286,6 +287,19 @@ class AdminHandlers:
                 break
         if not shown:
             await send(update, context, text(lang, "preview_none"))
+
+    async def web(self, update: Update, context: Any) -> None:
+        """A one-time dashboard login link for this admin (sent without a link preview, so
+        that Telegram's preview fetch never touches it)."""
+        lang = self.ctx.lang(update)
+        user = update.effective_user
+        if self.ctx.settings.web is None or user is None:
+            await send(update, context, text(lang, "web_off"))
+            return
+        from bot.web.server import login_link
+
+        link = login_link(self.ctx.settings, self.ctx.storage, user.id, self.ctx.clock.now())
+        await send(update, context, text(lang, "web_link", link=link))
 
 
 __all__ = ["AdminHandlers", "allowed_hosts", "check_url"]

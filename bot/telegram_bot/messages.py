@@ -41,6 +41,7 @@ FR: dict[str, str] = {
     "cmd_skip": "Admin : abandonner une publication",
     "cmd_post": "Admin : publier l'article d'une URL",
     "cmd_preview": "Admin : aperçu de l'article d'une URL",
+    "cmd_web": "Admin : un lien de connexion au tableau de bord",
     # readers
     "welcome": "Bonjour {name} 👋\n\nJe suis le bot de <b>{site}</b>.\n\n{help}",
     "help": (
@@ -58,7 +59,7 @@ FR: dict[str, str] = {
     ),
     "admin_help": (
         "Administration : /status, /queue [canal], /pause [canal], /resume [canal], "
-        "/retry <i>n°</i>, /skip <i>n°</i>, /post <i>url</i>, /preview <i>url</i>"
+        "/retry <i>n°</i>, /skip <i>n°</i>, /post <i>url</i>, /preview <i>url</i>, /web"
     ),
     "latest_title": "🗞 <b>Les derniers articles de {site}</b>",
     "latest_more_title": "🗞 <b>{site} — articles {first} à {last}</b>",
@@ -200,6 +201,11 @@ FR: dict[str, str] = {
     "post_nothing": "« {title} » est déjà connu : rien de nouveau à publier (voir /queue).",
     "preview_title": "👁 <b>Aperçu pour {channel}</b> ({type})",
     "preview_none": "Aucun canal ne publierait cet article (filtres des canaux).",
+    "web_link": (
+        "🔑 Votre lien de connexion au tableau de bord, valable 10 minutes et une seule fois :\n"
+        "{link}\nNe le transférez à personne."
+    ),
+    "web_off": "Le tableau de bord n'est pas configuré (clé web: du fichier de configuration).",
     # publishers: what Telegram's and Facebook's refusals mean (plain text: see `plain`)
     "tg_error_token": (
         "Telegram refuse le jeton du bot (401/404) : vérifiez telegram.token (et "
@@ -421,6 +427,7 @@ EN: dict[str, str] = {
     "cmd_skip": "Admin: give up a post",
     "cmd_post": "Admin: post the article at a URL",
     "cmd_preview": "Admin: preview the article at a URL",
+    "cmd_web": "Admin: a login link to the dashboard",
     "welcome": "Hello {name} 👋\n\nI am the bot of <b>{site}</b>.\n\n{help}",
     "help": (
         "Here is what I can do:\n"
@@ -437,7 +444,7 @@ EN: dict[str, str] = {
     ),
     "admin_help": (
         "Admin: /status, /queue [channel], /pause [channel], /resume [channel], "
-        "/retry <i>no.</i>, /skip <i>no.</i>, /post <i>url</i>, /preview <i>url</i>"
+        "/retry <i>no.</i>, /skip <i>no.</i>, /post <i>url</i>, /preview <i>url</i>, /web"
     ),
     "latest_title": "🗞 <b>The latest from {site}</b>",
     "latest_more_title": "🗞 <b>{site} — articles {first} to {last}</b>",
@@ -563,6 +570,11 @@ EN: dict[str, str] = {
     "post_nothing": "“{title}” is already known: nothing new to post (see /queue).",
     "preview_title": "👁 <b>Preview for {channel}</b> ({type})",
     "preview_none": "No channel would post this article (channel filters).",
+    "web_link": (
+        "🔑 Your dashboard login link, valid for 10 minutes and once:\n{link}\n"
+        "Do not forward it to anyone."
+    ),
+    "web_off": "The dashboard is not configured (the web: key of the configuration file).",
     "tg_error_token": (
         "Telegram refused the bot token (401/404): check telegram.token (and telegram.api_url); "
         "every Telegram channel waits until it is fixed."

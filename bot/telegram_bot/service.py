@@ -48,7 +48,7 @@ READER_COMMANDS = (
     "start",
     "stop",
 )
-ADMIN_COMMANDS = ("status", "queue", "pause", "resume", "retry", "skip", "post", "preview")
+ADMIN_COMMANDS = ("status", "queue", "pause", "resume", "retry", "skip", "post", "preview", "web")
 ALLOWED_UPDATES = ["message", "callback_query"]  # not channel posts, not inline queries
 IDLE_WAKE = timedelta(seconds=30)  # the run loop looks at digests at least this often
 MIN_WAIT = 0.5  # seconds between two rounds at least
@@ -254,7 +254,8 @@ class ReaderBot:
         in `sending`, and start answering (long polling, or the webhook when configured).
         Raises a Relais error (never quoting the token) when Telegram refuses the token."""
         webhook = self.settings.telegram.webhook
-        if webhook is not None and importlib.util.find_spec("tornado") is None:
+        on_dashboard = webhook is not None and self.settings.web is not None
+        if webhook is not None and not on_dashboard and importlib.util.find_spec("tornado") is None:
             raise WebhookUnavailableError(
                 "telegram.webhook needs python-telegram-bot's webhook server: install "
                 "python-telegram-bot[webhooks] (tornado), or remove telegram.webhook to use "
@@ -270,7 +271,16 @@ class ReaderBot:
         await self.application.start()
         updater = self.application.updater
         assert updater is not None  # the builder always makes one
-        if webhook is not None:
+        if webhook is not None and on_dashboard:  # the dashboard's port receives the updates
+            secret = webhook.secret_token.get_secret_value() if webhook.secret_token else None
+            await self.bot.set_webhook(
+                url=webhook.url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+            log.info("reader bot: webhook %s, served by the dashboard", webhook.url)
+        elif webhook is not None:
             secret = webhook.secret_token.get_secret_value() if webhook.secret_token else None
             await updater.start_webhook(
                 listen=webhook.listen,
@@ -301,6 +311,10 @@ class ReaderBot:
             await self.application.stop()
         if self._owns_bot:
             await self.application.shutdown()
+
+    async def feed_update(self, data: dict[str, Any]) -> None:
+        """One update that Telegram posted to the webhook (when the dashboard serves it)."""
+        await self.application.update_queue.put(Update.de_json(data, self.bot))
 
     async def __aenter__(self) -> ReaderBot:
         await self.start()

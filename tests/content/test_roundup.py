@@ -16,7 +16,7 @@ import pytest
 from bot.content.roundup import render_roundup, roundup_heading
 from bot.models import ConsolePost, FacebookPost, TelegramPost
 from bot.settings import settings_from_mapping
-from tests.core.helpers import article
+from tests.builders import article
 from tests.fakes.telegram_api import parse_html, utf16_len
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "roundup"

@@ -17,7 +17,7 @@ from bot.delivery.corrections import (
     same_image,
 )
 from bot.models import ChannelType
-from tests.delivery.builders import local
+from tests.builders import local
 
 LEAD = (
     "Le ministre de l'Éducation nationale, M. Amadou Touré, a annoncé lundi à Bamako le "

@@ -15,7 +15,7 @@ from bot.delivery.plan import PendingApproval, Why, merge_plans, plan_channel, p
 from bot.delivery.queue_order import Waiting
 from bot.delivery.slots import Tally
 from bot.settings import ChannelSettings
-from tests.delivery.builders import BAMAKO, channel, local, overnight, waiting
+from tests.builders import BAMAKO, channel, local, overnight, waiting
 
 FIVE_SLOTS = {
     "mon-fri": ["07:30", "09:00", "12:30", "18:00", "21:00"],
@@ -156,7 +156,7 @@ def test_stale_posts_are_skipped_when_their_turn_comes() -> None:
 
 
 def test_dst_keeps_the_slots_wall_clock_time_in_the_played_schedule() -> None:
-    from tests.delivery.builders import PARIS
+    from tests.builders import PARIS
 
     c = channel(slots={"mon-sun": ["09:00"]})
     items = [waiting(i, local(24, 10, month=10, tz=PARIS)) for i in range(1, 4)]

@@ -128,7 +128,7 @@ def test_errors_name_the_key(channel, expected) -> None:
 
 def test_the_example_config_documents_every_schedule_key() -> None:
     from bot.settings import load_settings
-    from tests.core.test_settings import ENV, EXAMPLE
+    from tests.test_settings import ENV, EXAMPLE
 
     tg = load_settings(EXAMPLE, env=ENV).channels[0]
     assert tg.slots is not None and tg.slots.on(0) == (T(7, 30), T(9), T(12, 30), T(18), T(21))

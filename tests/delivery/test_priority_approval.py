@@ -18,8 +18,7 @@ from bot.delivery.approval import (
 )
 from bot.delivery.plan_settings import ApprovalRule, ApprovalTimeout, PrioritySettings
 from bot.delivery.priority import priority_match, urgent_post, urgent_verdict
-from tests.core.helpers import article
-from tests.delivery.builders import local
+from tests.builders import article, local
 
 RULES = PrioritySettings(
     categories=("Urgent",), keywords=("alerte", "dernière minute"), tags=("Alerte",)

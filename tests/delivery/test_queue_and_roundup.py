@@ -9,7 +9,7 @@ import pytest
 from bot.delivery.queue_order import STALE_AT_SLOT, pick_next
 from bot.delivery.roundup import RoundupRules, covers, due_roundup, held_until
 from bot.settings import settings_from_mapping
-from tests.delivery.builders import BAMAKO, channel, local, overnight, waiting
+from tests.builders import BAMAKO, channel, local, overnight, waiting
 
 
 def roundup_rules(**kw) -> RoundupRules:
@@ -107,7 +107,7 @@ def test_a_roundup_is_made_once_and_late_if_the_service_was_down() -> None:
 
 
 def test_dst_roundup_in_paris_keeps_its_local_time() -> None:
-    from tests.delivery.builders import PARIS
+    from tests.builders import PARIS
 
     c = channel(quiet_hours="00:00-06:00", roundup={"at": ["07:00"]})
     rules = RoundupRules(c.roundup, PARIS, c.quiet_hours)

@@ -6,7 +6,7 @@ import pytest
 
 from bot.delivery.removal import delete_refusal, gone_alert
 from bot.models import ChannelType
-from tests.delivery.builders import local
+from tests.builders import local
 
 TG, FB, OUT = ChannelType.TELEGRAM, ChannelType.FACEBOOK, ChannelType.CONSOLE
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.delivery.plan_settings import WeekSlots
 from bot.delivery.slots import Pacing, Tally, first_slot, next_opening, wall_clock
-from tests.delivery.builders import BAMAKO, PARIS, local
+from tests.builders import BAMAKO, PARIS, local
 
 WEEKDAY = (time(7, 30), time(9, 0), time(12, 30), time(18, 0), time(21, 0))
 WEEKEND = (time(9, 0), time(19, 0))

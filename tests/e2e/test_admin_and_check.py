@@ -16,8 +16,7 @@ from bot.publishers.telegram import initialize_bot, make_bot
 from bot.runner import notifiers_for
 from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
-from tests.core.helpers import BASE
-from tests.e2e.conftest import telegram_site
+from tests.builders import BASE, telegram_site
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.graph_api import PAGE_ID, GraphApiServer, TokenInfo
 from tests.fakes.telegram_api import FakeTelegram, Reply

@@ -14,9 +14,10 @@ from bot.clock import FakeClock
 from bot.delivery.outbox import RECONCILE_AFTER
 from bot.feeds.identity import canonical_url
 from bot.models import DeliveryState
-from bot.settings import Settings, settings_from_mapping
+from bot.settings import Settings
 from bot.storage.store import Storage
-from tests.core.helpers import BASE
+from tests.builders import BASE
+from tests.builders import settings as site_settings
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.graph_api import PAGE_ID, GraphApiServer, GraphError, TokenInfo
 
@@ -31,25 +32,22 @@ def graph() -> Iterator[GraphApiServer]:
 
 
 def settings(feeds: FeedServer, graph: GraphApiServer, db: str, token: str, **ch: Any) -> Settings:
-    return settings_from_mapping(
-        {
-            "site": {"name": "Sahel-Actu", "url": "https://sahel-actu.example"},
-            "storage": db,
-            "feeds": [{"id": "sahel", "url": feeds.url("/feed"), "first_run": "all"}],
-            "channels": [
-                {
-                    "id": "fb-main",
-                    "type": "facebook",
-                    "page_id": PAGE_ID,
-                    "token": "${FB_TOKEN}",
-                    "max_age": None,
-                    "exclude": {"categories": ["Publicité"]},
-                    **ch,
-                }
-            ],
-            "facebook": {"graph_url": graph.base_url, "version": "v25.0", "timeout": "2s"},
-        },
+    page = {
+        "id": "fb-main",
+        "type": "facebook",
+        "page_id": PAGE_ID,
+        "token": "${FB_TOKEN}",
+        "max_age": None,
+        "exclude": {"categories": ["Publicité"]},
+        **ch,
+    }
+    return site_settings(
+        [page],
         env={"FB_TOKEN": token},
+        about={"name": "Sahel-Actu"},
+        storage=db,
+        feeds=[{"id": "sahel", "url": feeds.url("/feed"), "first_run": "all"}],
+        facebook={"graph_url": graph.base_url, "version": "v25.0", "timeout": "2s"},
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -12,20 +11,13 @@ from bot.publishers.telegram import initialize_bot, make_bot
 from bot.runner import notifiers_for
 from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
-from tests.e2e.conftest import DEMO, telegram_site
+from tests.builders import telegram_site
+from tests.e2e.conftest import DEMO
 from tests.fakes.telegram_api import FakeTelegram, message_update
+from tests.waiting import wait_until_async
 
 CHAT = -1001987654321
 READER, ADMIN, STRANGER = 7001, 4242, 9009
-
-
-async def wait_until(check, limit: float = 15.0) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def texts(tg: FakeTelegram, chat: int) -> list[str]:
@@ -62,12 +54,12 @@ async def test_readers_admins_and_a_broadcast_in_one_process(feeds, tmp_path) ->
         stop = asyncio.Event()
         service = asyncio.create_task(app.service.serve(stop))
         try:
-            await wait_until(lambda: len(tg.calls("sendPhoto")) >= 2)  # first_run latest:2
+            await wait_until_async(lambda: len(tg.calls("sendPhoto")) >= 2)  # first_run latest:2
             tg.push_update(message_update("/subscribe Politique", chat_id=READER, message_id=1))
             tg.push_update(message_update("/latest 3", chat_id=READER, message_id=2))
             tg.push_update(message_update("/status", chat_id=ADMIN, message_id=3))
             tg.push_update(message_update("/status", chat_id=STRANGER, message_id=4))
-            await wait_until(
+            await wait_until_async(
                 lambda: len(texts(tg, READER)) >= 2 and texts(tg, ADMIN) and texts(tg, STRANGER)
             )
             assert any("Politique" in t for t in texts(tg, READER))
@@ -91,7 +83,7 @@ mardi soir à la télévision nationale par le secrétaire général de la prés
             app.poller.settings = settings
             report = await app.poller.poll(settings.feeds[0])
             app.service.announce([report])
-            await wait_until(lambda: any("gouvernement" in t for t in texts(tg, READER)))
+            await wait_until_async(lambda: any("gouvernement" in t for t in texts(tg, READER)))
         finally:
             stop.set()
             await asyncio.wait_for(service, 30)
@@ -123,7 +115,7 @@ async def test_channels_keep_posting_when_the_reader_bot_cannot_start(feeds, tmp
         stop = asyncio.Event()
         service = asyncio.create_task(app.service.serve(stop))
         try:
-            await wait_until(lambda: len(tg.calls("sendPhoto")) >= 2)
+            await wait_until_async(lambda: len(tg.calls("sendPhoto")) >= 2)
             assert not service.done()
         finally:
             stop.set()

@@ -7,25 +7,22 @@ from pathlib import Path
 
 from bot.app import App
 from bot.clock import FakeClock
-from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
-from tests.core.helpers import BASE
+from tests.builders import BASE, settings
 from tests.fakes.feed_server import FeedServer, rss
+from tests.waiting import wait_until_async
 
 ONE = ("101", "conseil-des-ministres", "Conseil des ministres du mercredi")
 
 
 def app_for(server: FeedServer, tmp_path: Path) -> App:
-    settings = settings_from_mapping(
-        {
-            "site": {"name": "Sahel-Actu", "url": server.url("/")},
-            "storage": f"sqlite:///{tmp_path / 'relais.db'}",
-            "feeds": [{"id": "site", "url": server.url("/feed"), "every": "1m"}],
-            "channels": [{"id": "out", "type": "console", "max_age": None}],
-        },
-        env={},
+    site = settings(
+        [{"id": "out", "type": "console", "max_age": None}],
+        about={"name": "Sahel-Actu", "url": server.url("/")},
+        storage=f"sqlite:///{tmp_path / 'relais.db'}",
+        feeds=[{"id": "site", "url": server.url("/feed"), "every": "1m"}],
     )
-    return App(settings, Storage.open(settings.storage), clock=FakeClock(BASE), notifiers=[])
+    return App(site, Storage.open(site.storage), clock=FakeClock(BASE), notifiers=[])
 
 
 async def test_a_bug_in_a_delivery_round_does_not_stop_the_service(tmp_path: Path) -> None:
@@ -45,11 +42,12 @@ async def test_a_bug_in_a_delivery_round_does_not_stop_the_service(tmp_path: Pat
         stop = asyncio.Event()
         service = asyncio.create_task(app.service.serve(stop))
         try:
-            for _ in range(200):
-                if rounds["n"] >= 2:
-                    break
+
+            def second_round() -> bool:
                 app.service.wake()
-                await asyncio.sleep(0.02)
+                return rounds["n"] >= 2
+
+            await wait_until_async(second_round, what="a second delivery round")
         finally:
             stop.set()
             await asyncio.wait_for(service, 10)  # and it stops when asked

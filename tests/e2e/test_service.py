@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,10 @@ from bot.storage.store import Storage
 from tests import clock_shift
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, Reply
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+STARTUP = 20.0  # a fresh interpreter imports the whole bot before its first poll
 
 
 def start(tmp_path: Path, config: dict[str, Any]) -> subprocess.Popen[str]:
@@ -34,15 +35,6 @@ def start(tmp_path: Path, config: dict[str, Any]) -> subprocess.Popen[str]:
         env=env,
         cwd=tmp_path,
     )
-
-
-def wait_for(check, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def base(tmp_path: Path, feeds: FeedServer, channels: list[dict[str, Any]]) -> dict[str, Any]:
@@ -67,12 +59,14 @@ def test_run_posts_then_stops_on_a_signal(tmp_path: Path, feeds: FeedServer, sig
     config = base(tmp_path, feeds, [{"id": "out", "type": "console", "max_age": None}])
     proc = start(tmp_path, config)
     try:
-        wait_for(
+        wait_until(
             lambda: (
                 deliveries(tmp_path).count(DeliveryState.SENT) == 10
                 if (tmp_path / "relais.db").exists()
                 else False
-            )
+            ),
+            timeout=STARTUP,
+            what="ten posts sent",
         )
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=20)
@@ -106,7 +100,7 @@ def test_sigterm_during_a_send_waits_for_the_answer(tmp_path: Path, feeds: FeedS
         config["telegram"] = {"token": tg.token, "api_url": tg.base_url}
         proc = start(tmp_path, config)
         try:
-            wait_for(lambda: len(tg.calls("sendPhoto")) >= 1)
+            wait_until(lambda: tg.calls("sendPhoto"), timeout=STARTUP)
             proc.send_signal(signal.SIGTERM)  # while Telegram takes two seconds to answer
             _, err = proc.communicate(timeout=30)
         finally:

@@ -16,7 +16,7 @@ from bot.models import DeliveryState
 from bot.publishers.telegram import BotTimeouts, initialize_bot, make_bot
 from bot.settings import Settings, settings_from_mapping
 from bot.storage.store import Storage
-from tests.core.helpers import BASE
+from tests.builders import BASE, site_config
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, Reply, parse_html
 
@@ -32,15 +32,11 @@ def tg() -> Iterator[FakeTelegram]:
 
 
 def config(feeds: FeedServer, tg: FakeTelegram, db: str, **channel: Any) -> dict[str, Any]:
-    return {
-        "site": {
-            "name": "Sahel-Actu",
-            "url": "https://sahel-actu.example",
-            "timezone": "Africa/Bamako",
-        },
-        "storage": db,
-        "feeds": [{"id": "sahel", "url": feeds.url("/feed"), "first_run": "all"}],
-        "channels": [
+    return site_config(
+        about={"name": "Sahel-Actu", "timezone": "Africa/Bamako"},
+        storage=db,
+        feeds=[{"id": "sahel", "url": feeds.url("/feed"), "first_run": "all"}],
+        channels=[
             {
                 "id": "tg-main",
                 "type": "telegram",
@@ -51,8 +47,8 @@ def config(feeds: FeedServer, tg: FakeTelegram, db: str, **channel: Any) -> dict
                 **channel,
             }
         ],
-        "telegram": {"token": tg.token, "api_url": tg.base_url, "admins": [4242]},
-    }
+        telegram={"token": tg.token, "api_url": tg.base_url, "admins": [4242]},
+    )
 
 
 class Service:

@@ -1,16 +1,20 @@
-"""A small feed server on 127.0.0.1: serves bodies per path with ETags, redirects and failures."""
+"""The fake news site on 127.0.0.1: feeds by path with real ETags, failures, redirects, and
+routes a test writes itself (slow, trickling, compressed answers), on the HTTP fake base."""
 
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import TracebackType
+from typing import Any, NamedTuple
+
+from tests.fakes.http_base import FakeHandler, FakeServer
 
 
 @dataclass
 class Route:
+    """A static answer: `body` with `status`; a 200 carries an ETag derived from the body."""
+
     body: bytes = b""
     status: int = 200
     content_type: str = "application/rss+xml; charset=UTF-8"
@@ -22,61 +26,76 @@ class Route:
         return '"' + hashlib.sha256(self.body).hexdigest()[:16] + '"'
 
 
-class FeedServer:
-    """`set(path, body)` publishes a feed; `fail(path, status)` makes it fail; `requests` keeps
-    (path, headers) of every request. ETags derive from the body, so 304s are real."""
+class Headers(dict[str, str]):
+    """Request headers by lower-case name; any spelling of a name finds them."""
+
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        super().__init__((name.lower(), value) for name, value in items)
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(name.lower(), default)
+
+
+class Request(NamedTuple):
+    """One request: its path (query included) and headers; unpacks as (path, headers)."""
+
+    path: str
+    headers: Headers
+
+
+class Handler(FakeHandler):
+    """What a written route gets: the request, `reply(...)`, and `wait(s)` (cut short at stop)."""
+
+    def reply(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str | None = "application/rss+xml; charset=UTF-8",
+        headers: dict[str, str] | None = None,
+        *,
+        length: bool = True,
+    ) -> None:
+        self.send(status, body, content_type, headers, length=length)
+
+    def wait(self, seconds: float) -> None:
+        self.fake.pause(seconds)
+
+
+RouteHandler = Callable[[Handler], None]
+
+
+class FeedServer(FakeServer[Request, None]):
+    """`set(path, body)` publishes a feed, `fail(path, status)` makes it fail, `redirect` moves
+    it, `@route(path)` answers with a function of the `Handler`. `requests` keeps every request;
+    `hits(path)` / `seen(path)` those of one path; `max_active` the most answered at once."""
+
+    handler = Handler
+    thread_name = "fake-site"
 
     def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        self._lock = threading.Lock()
-        outer = self
+        super().__init__()
+        self.routes: dict[str, Route | RouteHandler] = {}
+        self.active = 0
+        self.max_active = 0
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                with outer._lock:
-                    outer.requests.append((self.path, dict(self.headers)))
-                    route = outer.routes.get(self.path)
-                if route is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                etag = route.etag
-                if (
-                    route.send_etag
-                    and route.status == 200
-                    and self.headers.get("If-None-Match") == etag
-                ):
-                    self.send_response(304)
-                    self.send_header("ETag", etag)
-                    self.end_headers()
-                    return
-                self.send_response(route.status)
-                self.send_header("Content-Type", route.content_type)
-                if route.status == 200 and route.send_etag:
-                    self.send_header("ETag", etag)
-                for name, value in route.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(route.body)))
-                self.end_headers()
-                self.wfile.write(route.body)
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+    # -- the site -------------------------------------------------------------------------
 
     def url(self, path: str) -> str:
-        return self.base + path
+        return self.origin + path
 
-    def set(self, path: str, body: bytes, **kw: object) -> None:
+    @property
+    def base(self) -> str:
+        return self.origin
+
+    def set(self, path: str, body: bytes, **kw: Any) -> None:
         with self._lock:
-            self.routes[path] = Route(body, **kw)  # type: ignore[arg-type]
+            self.routes[path] = Route(body, **kw)
 
     def fail(self, path: str, status: int, **headers: str) -> None:
         with self._lock:
@@ -86,22 +105,57 @@ class FeedServer:
         with self._lock:
             self.routes[path] = Route(b"", status, "text/html", {"Location": target})
 
-    def hits(self, path: str) -> list[dict[str, str]]:
+    def route(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+        """Decorator: answer `path` with this function of the request's `Handler`."""
+
+        def register(answer: RouteHandler) -> RouteHandler:
+            with self._lock:
+                self.routes[path] = answer
+            return answer
+
+        return register
+
+    # -- the log --------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[Request]:
+        return self.logged()
+
+    def seen(self, path: str) -> list[Request]:
+        return [r for r in self.logged() if r.path == path]
+
+    def hits(self, path: str) -> list[Headers]:
+        return [r.headers for r in self.seen(path)]
+
+    # -- serving --------------------------------------------------------------------------
+
+    def handle(self, request: FakeHandler) -> None:
+        assert isinstance(request, Handler)
+        self.record(Request(request.path, Headers(request.headers.items())))
         with self._lock:
-            return [headers for p, headers in self.requests if p == path]
+            route = self.routes.get(request.path.split("?", 1)[0])
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            if route is None:
+                request.reply(404, b"<html><body>Introuvable</body></html>", "text/html")
+            elif isinstance(route, Route):
+                _serve_static(request, route)
+            else:
+                route(request)
+        finally:
+            with self._lock:
+                self.active -= 1
 
-    def __enter__(self) -> FeedServer:
-        self._thread.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def _serve_static(request: Handler, route: Route) -> None:
+    etag = route.etag
+    tagged = route.status == 200 and route.send_etag
+    if tagged and request.headers.get("If-None-Match") == etag:
+        request.reply(304, content_type=None, headers={"ETag": etag}, length=False)
+        return
+    headers = {"ETag": etag} if tagged else {}
+    request.reply(route.status, route.body, route.content_type, {**headers, **route.headers})
 
 
 def rss(*items: tuple[str, str, str], title: str = "Sahel-Actu") -> bytes:

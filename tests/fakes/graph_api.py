@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import socket
-import struct
-import threading
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from tests.fakes.http_base import FakeHandler, FakeServer
 
 PAGE_ID = "104857600123456"
 PAGE_NAME = "Bamada.net"
@@ -206,20 +202,74 @@ class RecordedRequest:
         return self.token is not None
 
 
+# --------------------------------------------------------------------------- HTTP handler
+
+
+class _Handler(FakeHandler):
+    protocol_version = "HTTP/1.0"
+
+    def serve(self, fake: GraphApiServer) -> None:
+        form: dict[str, str] = {}
+        if self.command == "POST":
+            raw = self.read_body().decode("utf-8")
+            form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+        endpoint, process = fake.handle_request(self.command, self.path, form)
+        action = fake.scripted(endpoint)
+        if isinstance(action, Delay):
+            if action.process_first:
+                answer = process()
+                fake.pause(action.seconds)
+            else:
+                fake.pause(action.seconds)
+                answer = process()
+            self._send_json(fake, *answer)
+        elif isinstance(action, Reset):
+            if action.process_first:
+                process()
+            self.drop(reset=True)
+        elif isinstance(action, GraphError):
+            self._send_json(fake, *_error(action))
+        elif isinstance(action, Raw):
+            self._send_graph(
+                fake,
+                action.status,
+                action.body,
+                action.content_type,
+                dict(action.headers),
+                length=len(action.body) + 100 if action.truncated else True,
+            )
+        else:
+            self._send_json(fake, *process())
+
+    def _send_json(
+        self, fake: GraphApiServer, status: int, body: Any, headers: dict[str, str]
+    ) -> None:
+        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self._send_graph(fake, status, payload, JSON_TYPE, headers)
+
+    def _send_graph(
+        self,
+        fake: GraphApiServer,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        headers: dict[str, str],
+        *,
+        length: bool | int = True,
+    ) -> None:
+        graph = {"facebook-api-version": fake.expected_version, "x-fb-trace-id": "FakeTrace1"}
+        self.send(status, body, content_type, {**graph, **headers}, length=length)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Without the Server/Date headers that BaseHTTPRequestHandler adds; Graph sends its own.
+        self.log_request(code)
+        self.send_response_only(code, message)
+
+
 # --------------------------------------------------------------------------- server
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    fake: GraphApiServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # no stderr noise
-        pass
-
-
-class GraphApiServer:
+class GraphApiServer(FakeServer[RecordedRequest, Action]):
     """A small Graph API: Page posts, photos, scrape, published_posts, debug_token, /me, /{id}.
 
     Start it (`with GraphApiServer() as graph:`), give `graph.base_url` to the code under test as
@@ -227,6 +277,9 @@ class GraphApiServer:
     `graph.script("feed", GraphError(...), Delay(2))`: each request to that endpoint takes the next
     scripted action, then the normal behaviour resumes.
     """
+
+    handler = _Handler
+    thread_name = "fake-graph"
 
     def __init__(
         self,
@@ -242,62 +295,35 @@ class GraphApiServer:
             pages or {PAGE_ID: PAGE_NAME, OTHER_PAGE_ID: OTHER_PAGE_NAME}
         )
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(UTC))
-        self.requests: list[RecordedRequest] = []
         self.version_mismatches: list[str] = []
         self.posts: list[FakePost] = []
         self.duplicate_detection = True
         self.default_page_size = 25
-        self._scripts: dict[str, deque[Action]] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
         self._counter = 9_000_000_000
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    # ------------------------------------------------------------------ lifecycle
+    # ------------------------------------------------------------------ lifecycle: the base
 
-    def start(self) -> GraphApiServer:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="fake-graph",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> GraphApiServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def handle(self, request: FakeHandler) -> None:
+        assert isinstance(request, _Handler)
+        request.serve(self)
 
     @property
-    def port(self) -> int:
-        assert self._server is not None, "start the server first"
-        return int(self._server.server_address[1])
+    def requests(self) -> list[RecordedRequest]:
+        """Every request that reached the server, in order (a copy)."""
+        return self.logged()
 
     @property
     def base_url(self) -> str:
         """What goes in `facebook.graph_url` (no trailing slash, like the config)."""
-        return f"http://127.0.0.1:{self.port}"
+        return self.origin
 
     # ------------------------------------------------------------------ test helpers
 
     def script(self, endpoint: Endpoint, *actions: Action) -> None:
-        with self._lock:
-            self._scripts[endpoint].extend(actions)
+        """Each next request to `endpoint` takes the next action; then the normal answer."""
+        for action in actions:
+            self.inject(endpoint, action)
 
     def requests_to(self, endpoint: Endpoint) -> list[RecordedRequest]:
         return [r for r in self.requests if r.endpoint == endpoint]
@@ -339,18 +365,15 @@ class GraphApiServer:
         self.posts.append(post)
         return post
 
-    def _next_action(self, endpoint: Endpoint) -> Action | None:
-        with self._lock:
-            queue = self._scripts.get(endpoint)
-            return queue.popleft() if queue else None
-
     def wait(self, seconds: float) -> None:
         """Sleep, but wake up at once when the server stops."""
-        self._stop.wait(seconds)
+        self.pause(seconds)
 
     # ------------------------------------------------------------------ routing
 
-    def handle(self, method: str, raw_path: str, form: dict[str, str]) -> tuple[Endpoint, Any]:
+    def handle_request(
+        self, method: str, raw_path: str, form: dict[str, str]
+    ) -> tuple[Endpoint, Any]:
         """Record one request; return its endpoint and a callable giving (status, body, headers)."""
         parts = urlsplit(raw_path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -375,7 +398,7 @@ class GraphApiServer:
             token_in=token_in,
         )
         with self._lock:
-            self.requests.append(record)
+            self.record(record)
             if version != self.expected_version:
                 self.version_mismatches.append(raw_path.split("?")[0])
 
@@ -675,95 +698,6 @@ class GraphApiServer:
         return 200, {"id": object_id, "name": name}, {}
 
 
-# --------------------------------------------------------------------------- HTTP handler
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.0"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._serve("GET", {})
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8") if length else ""
-        form = {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-        self._serve("POST", form)
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE", {})
-
-    def _serve(self, method: str, form: dict[str, str]) -> None:
-        fake = self.server.fake
-        endpoint, process = fake.handle(method, self.path, form)
-        action = fake._next_action(endpoint)
-        if isinstance(action, Delay):
-            if action.process_first:
-                answer = process()
-                fake.wait(action.seconds)
-            else:
-                fake.wait(action.seconds)
-                answer = process()
-            self._send(*answer)
-        elif isinstance(action, Reset):
-            if action.process_first:
-                process()
-            self._reset()
-        elif isinstance(action, GraphError):
-            self._send(*_error(action))
-        elif isinstance(action, Raw):
-            self._send_raw(
-                action.status,
-                action.body,
-                action.content_type,
-                dict(action.headers),
-                declared_length=len(action.body) + 100 if action.truncated else None,
-            )
-        else:
-            self._send(*process())
-
-    def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
-        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        self._send_raw(status, payload, JSON_TYPE, headers)
-
-    def _send_raw(
-        self,
-        status: int,
-        body: bytes,
-        content_type: str | None,
-        headers: dict[str, str],
-        *,
-        declared_length: int | None = None,
-    ) -> None:
-        try:
-            self.send_response(status)
-            if content_type is not None:
-                self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(declared_length or len(body)))
-            self.send_header("facebook-api-version", self.server.fake.expected_version)
-            self.send_header("x-fb-trace-id", "FakeTrace1")
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:  # the client gave up (a timeout test): nothing to do
-            pass
-
-    def send_response(self, code: int, message: str | None = None) -> None:
-        # Without the Server/Date headers that BaseHTTPRequestHandler adds; Graph sends its own.
-        self.log_request(code)
-        self.send_response_only(code, message)
-
-    def _reset(self) -> None:
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.connection.close()
-        self.close_connection = True
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -879,38 +813,3 @@ class Timer:
 
     def __exit__(self, *exc: object) -> None:
         self.elapsed = time.monotonic() - self._start
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 where nobody listens (connection refused)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = int(sock.getsockname()[1])
-    sock.close()
-    return port
-
-
-class Unconnectable:
-    """A listening socket whose accept queue is full: new connections hang (connect timeout).
-
-    Linux drops the SYN when the backlog is full, so the client's connect() times out without
-    any byte of the request having been sent.
-    """
-
-    def __init__(self) -> None:
-        self._listener = socket.socket()
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(0)
-        self.port = int(self._listener.getsockname()[1])
-        self._fillers: list[socket.socket] = []
-        for _ in range(3):
-            filler = socket.socket()
-            filler.setblocking(False)
-            with contextlib.suppress(BlockingIOError):
-                filler.connect(("127.0.0.1", self.port))
-            self._fillers.append(filler)
-        time.sleep(0.05)
-
-    def close(self) -> None:
-        for sock in [*self._fillers, self._listener]:
-            sock.close()

@@ -50,15 +50,15 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.http_base import FakeHandler, FakeServer, Match
 
 DEFAULT_TOKEN = "7012345678:AAF-fAkE_t0ken-for-relais-tests_0123456"
 DEFAULT_BOT_ID = 7012345678
@@ -479,9 +479,6 @@ class Call:
         return "file_id"
 
 
-Match = Mapping[str, Any] | Callable[[dict[str, Any]], bool]
-
-
 @dataclass(frozen=True)
 class Reply:
     """A scripted answer. Build one with the class methods; `inject` queues it for a method.
@@ -596,20 +593,6 @@ class Reply:
         return cls.corpus("unauthorized")
 
 
-@dataclass
-class _Injection:
-    reply: Reply
-    remaining: int
-    match: Match | None
-
-    def matches(self, params: dict[str, Any]) -> bool:
-        if self.match is None:
-            return True
-        if callable(self.match):
-            return bool(self.match(params))
-        return all(str(params.get(k)) == str(v) for k, v in self.match.items())
-
-
 @dataclass(frozen=True)
 class StaticFile:
     status: int
@@ -660,8 +643,90 @@ _ADMIN_RIGHTS = (
 # The server
 
 
-class FakeTelegram:
-    """The fake Bot API. Thread-safe; start/stop or use as a context manager.
+class _Handler(FakeHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
+
+    def route(self) -> None:
+        fake = self.fake
+        assert isinstance(fake, FakeTelegram)
+        http_method = self.command
+        parts = urlsplit(self.path)
+        body = self.read_body()
+        if parts.path.startswith("/static/"):
+            self._serve_static(parts.path.removeprefix("/static/"))
+            return
+        match = re.fullmatch(r"/bot([^/]*)/([A-Za-z0-9_]+)/?", parts.path)
+        if not match:
+            self._send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        token, method = match.group(1), match.group(2)
+        content_type = self.headers.get("Content-Type", "")
+        params, files = _decode_params(parts.query, body, content_type)
+        call = fake.record(
+            Call(method, params, files, token, http_method, content_type, time.time())
+        )
+        if not fake._token_valid(token):
+            call.status = 401
+            self._send_json(401, load_error_body("unauthorized"))
+            return
+        reply = fake.scripted(method, params)
+        close = False
+        if reply is not None:
+            if reply.delay and not fake.pause(reply.delay):
+                self.drop()
+                return
+            if reply.drop:
+                self.drop()
+                return
+            close = reply.close
+            if not reply.passthrough:
+                call.status = reply.status
+                self._send(reply.status, reply.body, reply.content_type, close=close)
+                return
+        try:
+            result = fake._dispatch(method, params, files)
+        except ApiError as err:
+            status = int(err.body.get("error_code", 400))
+            call.status = status
+            self._send_json(status, err.body, close=close)
+            return
+        call.status = 200
+        self._send_json(200, {"ok": True, "result": result}, close=close)
+
+    def _serve_static(self, name: str) -> None:
+        fake = self.fake
+        assert isinstance(fake, FakeTelegram)
+        static = fake._static_file(name, hit=True)
+        if static is None:
+            self._send(404, b"<html><body>Not Found</body></html>", "text/html")
+            return
+        if static.no_length:
+            self.send(static.status, static.body, static.content_type, length=False, close=True)
+            return
+        self._send(static.status, static.body, static.content_type, headers=dict(static.headers))
+
+    def _send_json(self, status: int, body: dict[str, Any], *, close: bool = False) -> None:
+        self._send(status, body, "application/json", close=close)
+
+    def _send(
+        self,
+        status: int,
+        body: dict[str, Any] | bytes | None,
+        content_type: str,
+        *,
+        close: bool = False,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if isinstance(body, dict):
+            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        else:
+            payload = body or b""
+        self.send(status, payload, content_type, headers, close=close)
+
+
+class FakeTelegram(FakeServer[Call, Reply]):
+    """The fake Bot API on the HTTP fake base. Thread-safe; start/stop or a context manager.
 
     Public API: ``start()``, ``stop()``, ``url``, ``base_url``, ``token``, ``static_url(name)``,
     ``add_static(...)``, ``static_hits()``, ``calls(method=None)``, ``clear_calls()``,
@@ -669,6 +734,10 @@ class FakeTelegram:
     ``set_member(...)``, ``add_token(token)``, ``revoke_token(token)``, ``messages(chat)``,
     ``commands()``, ``pending_updates()``.
     """
+
+    handler = _Handler
+    poll_interval = 0.01
+    thread_name = "fake-telegram"
 
     def __init__(
         self,
@@ -684,12 +753,9 @@ class FakeTelegram:
         self.bot_username = bot_username
         self.bot_name = bot_name
         self.long_poll_cap = long_poll_cap
-        self._lock = threading.RLock()
+        super().__init__()
         self._updates_changed = threading.Condition(self._lock)
-        self._stopping = threading.Event()
         self._tokens: set[str] = {token}
-        self._calls: list[Call] = []
-        self._injections: dict[str, list[_Injection]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._usernames: dict[str, int] = {}
         self._members: dict[tuple[int, int], dict[str, Any]] = {}
@@ -702,59 +768,17 @@ class FakeTelegram:
         self._commands: list[dict[str, Any]] = []
         self._static: dict[str, StaticFile] = {}
         self._static_hits: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._add_default_static()
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- lifecycle (start, stop, port: the base) ------------------------------------------------
 
-    def start(self) -> FakeTelegram:
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()
+    def on_stop(self) -> None:
         with self._updates_changed:
             self._updates_changed.notify_all()
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> FakeTelegram:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the fake Telegram server is not started")
-        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.origin
 
     @property
     def base_url(self) -> str:
@@ -858,8 +882,7 @@ class FakeTelegram:
         """
         if times < 1:
             raise ValueError("times must be at least 1")
-        with self._lock:
-            self._injections.setdefault(method, []).append(_Injection(reply, times, match))
+        super().inject(method, reply, times, match)
 
     def push_update(self, update: Mapping[str, Any]) -> int:
         """Queue an update for getUpdates; an `update_id` is assigned when missing. Returns it."""
@@ -876,12 +899,10 @@ class FakeTelegram:
 
     def calls(self, method: str | None = None) -> list[Call]:
         """Every recorded call (copies of the list), optionally only those of one method."""
-        with self._lock:
-            return [c for c in self._calls if method is None or c.method == method]
+        return [c for c in self.logged() if method is None or c.method == method]
 
     def clear_calls(self) -> None:
-        with self._lock:
-            self._calls.clear()
+        self.clear_log()
 
     def messages(self, chat: int | str) -> list[dict[str, Any]]:
         """The messages the bot posted (and that were answered) in a chat."""
@@ -899,28 +920,13 @@ class FakeTelegram:
 
     # -- request handling (called from the handler threads) ---------------------------------
 
-    def _record(self, call: Call) -> None:
-        with self._lock:
-            self._calls.append(call)
-
-    def _take_injection(self, method: str, params: dict[str, Any]) -> Reply | None:
-        with self._lock:
-            queue = self._injections.get(method, [])
-            for injection in queue:
-                if injection.matches(params):
-                    injection.remaining -= 1
-                    if injection.remaining <= 0:
-                        queue.remove(injection)
-                    return injection.reply
-        return None
+    def handle(self, request: FakeHandler) -> None:
+        assert isinstance(request, _Handler)
+        request.route()
 
     def _token_valid(self, token: str) -> bool:
         with self._lock:
             return token in self._tokens
-
-    def _wait(self, seconds: float) -> bool:
-        """Sleep up to `seconds`; False if the server is stopping."""
-        return not self._stopping.wait(seconds)
 
     def _dispatch(self, method: str, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         handler = getattr(self, f"_m_{method}", None)
@@ -1363,137 +1369,6 @@ class FakeTelegram:
                 if ready or remaining <= 0 or self._stopping.is_set():
                     return [dict(u) for u in ready]
                 self._updates_changed.wait(remaining)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    fake: FakeTelegram
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that time out and hang up are part of the tests; stay quiet.
-        pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def _handle(self, http_method: str) -> None:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
-            self._route(http_method)
-
-    def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _route(self, http_method: str) -> None:
-        fake = self.server.fake
-        parts = urlsplit(self.path)
-        body = self._read_body()
-        if parts.path.startswith("/static/"):
-            self._serve_static(parts.path.removeprefix("/static/"))
-            return
-        match = re.fullmatch(r"/bot([^/]*)/([A-Za-z0-9_]+)/?", parts.path)
-        if not match:
-            self._send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
-            return
-        token, method = match.group(1), match.group(2)
-        content_type = self.headers.get("Content-Type", "")
-        params, files = _decode_params(parts.query, body, content_type)
-        call = Call(method, params, files, token, http_method, content_type, time.time())
-        fake._record(call)
-        if not fake._token_valid(token):
-            call.status = 401
-            self._send_json(401, load_error_body("unauthorized"))
-            return
-        reply = fake._take_injection(method, params)
-        close = False
-        if reply is not None:
-            if reply.delay and not fake._wait(reply.delay):
-                self.close_connection = True
-                return
-            if reply.drop:
-                self.close_connection = True
-                return
-            close = reply.close
-            if not reply.passthrough:
-                call.status = reply.status
-                self._send(reply.status, reply.body, reply.content_type, close=close)
-                return
-        try:
-            result = fake._dispatch(method, params, files)
-        except ApiError as err:
-            status = int(err.body.get("error_code", 400))
-            call.status = status
-            self._send_json(status, err.body, close=close)
-            return
-        call.status = 200
-        self._send_json(200, {"ok": True, "result": result}, close=close)
-
-    def _serve_static(self, name: str) -> None:
-        static = self.server.fake._static_file(name, hit=True)
-        if static is None:
-            self._send(404, b"<html><body>Not Found</body></html>", "text/html")
-            return
-        if static.no_length:
-            self.send_response(static.status)
-            self.send_header("Content-Type", static.content_type)
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.close_connection = True
-            self.wfile.write(static.body)
-            self.wfile.flush()
-            return
-        self._send(static.status, static.body, static.content_type, headers=dict(static.headers))
-
-    def _send_json(self, status: int, body: dict[str, Any], *, close: bool = False) -> None:
-        self._send(status, body, "application/json", close=close)
-
-    def _send(
-        self,
-        status: int,
-        body: dict[str, Any] | bytes | None,
-        content_type: str,
-        *,
-        close: bool = False,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        if isinstance(body, dict):
-            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        else:
-            payload = body or b""
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(payload)
-        self.wfile.flush()
 
 
 def _decode_value(key: str, value: str) -> Any:

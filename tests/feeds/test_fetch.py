@@ -23,7 +23,7 @@ from bot.feeds.fetch import (
     decompress_capped,
 )
 from bot.feeds.parse import parse_feed
-from tests.feeds.conftest import FeedServer, Handler
+from tests.fakes.feed_server import FeedServer, Handler
 
 FEED = (Path(__file__).parent / "data" / "djoliba_wordpress.xml").read_bytes()
 ETAG = '"djoliba-v1"'

@@ -1,0 +1,1 @@
+"""The web dashboard: pages for the manager, login links, /healthz and /metrics."""
