@@ -9,10 +9,11 @@ from bot.publishers.telegram import initialize_bot, make_bot
 from bot.runner import notifiers_for
 from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
-from tests.e2e.conftest import telegram_site
-from tests.e2e.test_reader_service import CHAT, READER, texts, wait_until
+from tests.builders import telegram_site
+from tests.e2e.test_reader_service import CHAT, READER, texts
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.telegram_api import FakeTelegram, message_update
+from tests.waiting import wait_until_async
 
 # The shapes that once took time in the square of the text (issue 12), each about 300 KB.
 SHAPES = ("M. Keïta ", "Dr. ", "Gén. ", "A. B. ", "BAMAKO (AMAP) - ", "Il pleut. ", "« Oui. » “ ")
@@ -67,18 +68,18 @@ async def test_the_reader_bot_answers_while_a_hostile_feed_is_processed(
         stop = asyncio.Event()
         service = asyncio.create_task(app.service.serve(stop))
         try:
-            await wait_until(lambda: bool(feeds.hits("/hostile")), limit=30)
+            await wait_until_async(lambda: bool(feeds.hits("/hostile")), timeout=30)
             tg.push_update(message_update("/help", chat_id=READER, message_id=1))
-            await wait_until(lambda: bool(texts(tg, READER)), limit=30)
+            await wait_until_async(lambda: bool(texts(tg, READER)), timeout=30)
             # The answer came while the hostile feed was still being read: nothing of it is
             # recorded yet (its poll ends with one transaction).
             state = storage.feed_state("hostile")
             assert state is None or state.last_poll is None
-            await wait_until(
+            await wait_until_async(
                 lambda: (
                     (s := storage.feed_state("hostile")) is not None and s.last_poll is not None
                 ),
-                limit=120,
+                timeout=120,
             )
         finally:
             stop.set()
