@@ -39,7 +39,7 @@ from typing import Any
 
 import feedparser
 
-from bot.content import clean, teaser
+from bot.content import clean, hashtags, teaser
 from bot.content import render as render_module
 from bot.content.render import render
 from bot.feeds.parse import parse_feed
@@ -183,6 +183,7 @@ def forget_caches() -> None:
     clean.fold.cache_clear()
     clean.title_key.cache_clear()
     teaser.forget_caches()
+    hashtags.hashtag.cache_clear()
     render_module._credited_source.cache_clear()
 
 

@@ -48,8 +48,11 @@ LATE = timedelta(hours=3)
 # ---------------------------------------------------------------------------------------------
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20]")
+
+
 def _is_http_url(url: str | None) -> bool:
-    if not url or url != url.strip() or any(ord(c) < 0x21 for c in url):
+    if not url or url != url.strip() or _SPACE_OR_CONTROL.search(url):
         return False
     try:
         parts = urlsplit(url)
