@@ -38,7 +38,8 @@ from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ITEMS = 20
+ITEMS = int(os.environ.get("BENCH_ITEMS", "20"))
+"""Items per feed (BENCH_ITEMS): the first round records them all, the cost of setting up."""
 SCHEDULER_SECONDS = 5.0
 
 
