@@ -30,6 +30,7 @@ from bot.publishers.console import ConsolePublisher
 from bot.service_loop import ServiceLoop
 from bot.settings import ChannelSettings, Settings
 from bot.storage.store import Storage
+from bot.web.metrics import ServiceMetrics
 
 if TYPE_CHECKING:
     from bot.telegram_bot.service import ReaderBot
@@ -138,6 +139,8 @@ class App:
             alerts=self.alerts,
             worker=worker,
         )
+        self.metrics = ServiceMetrics()  # the poller and the outbox tell it what they do
+        self.poller.observe, self.outbox.observe = self.metrics.polled, self.metrics.decided
         wake = asyncio.Event()  # set: the delivery loop has new work
         self.post = PostUrl(settings, storage, self.fetcher, clock=self.clock, wake=wake.set)
         self.tokens = TokenWatch(

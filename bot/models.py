@@ -185,7 +185,8 @@ class Outcome:
     `state`: the row's new state (SENDING only with `shorter`: render shorter and try again).
     `due`: when a re-queued row may go again (None: now). `release`: the attempt does not count.
     `alert`: tell the admins. `end_round`: send nothing more to this channel (or batch) now.
-    `chat_moved`: the Telegram chat's new id. `unsubscribe`: the reader is gone."""
+    `chat_moved`: the Telegram chat's new id. `unsubscribe`: the reader is gone.
+    `rate_limited`: the platform asked us to slow down (a 429 and its `retry_after`)."""
 
     state: DeliveryState
     error: str | None = None
@@ -198,6 +199,7 @@ class Outcome:
     shorter: bool = False
     chat_moved: str | None = None
     unsubscribe: bool = False
+    rate_limited: bool = False
 
 
 # ---- records the storage returns and takes ----------------------------------------------------

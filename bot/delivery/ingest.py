@@ -7,6 +7,7 @@ import functools
 import hashlib
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -51,6 +52,10 @@ class PollReport:
         return fresh + sum(1 for _k, _c, reason in self.more if reason is None)
 
 
+# Told of each recorded poll and how long it took in seconds (the service's metrics).
+PollObserver = Callable[[PollReport, float], None]
+
+
 class Poller:
     """Polls feeds into the storage; a feed's failure is recorded and never raised."""
 
@@ -63,10 +68,12 @@ class Poller:
         clock: Clock,
         alerts: Alerts,
         rand: Callable[[], float] = random.random,
+        observe: PollObserver | None = None,
     ) -> None:
         self.storage = storage
         self.settings = settings
         self.fetcher = fetcher
+        self.observe = observe
         self.clock = clock
         self.alerts = alerts
         self._rand = rand
@@ -89,6 +96,14 @@ class Poller:
         return state
 
     async def poll(self, feed: FeedSettings, *, write: bool = True) -> PollReport:
+        """One poll of one feed, told to the observer when it was recorded."""
+        begun = time.perf_counter()
+        report = await self._poll_feed(feed, write=write)
+        if write and self.observe is not None:
+            self.observe(report, time.perf_counter() - begun)
+        return report
+
+    async def _poll_feed(self, feed: FeedSettings, *, write: bool) -> PollReport:
         """One poll of one feed. With `write=False` nothing is recorded (dry runs).
 
         Never raises: whatever goes wrong is this feed's failure, recorded and reported.

@@ -35,6 +35,8 @@ from bot.storage.store import Storage
 log = logging.getLogger("relais.outbox")
 
 PublisherFactory = Callable[[ChannelSettings, str | None], Publisher]
+# Told of each decided outcome of an attempt, with its channel's id (the service's metrics).
+OutcomeObserver = Callable[[str, Outcome], None]
 # An uncertain Facebook post is looked for on the Page once its attempt is this old.
 RECONCILE_AFTER = timedelta(minutes=10)
 
@@ -93,9 +95,11 @@ class Outbox:
         alerts: Alerts,
         worker: str = "relais",
         rand: Callable[[], float] = random.random,
+        observe: OutcomeObserver | None = None,
     ) -> None:
         self.storage = storage
         self.settings = settings
+        self.observe = observe
         self._make_publisher = make_publisher
         self._publishers: dict[str, Publisher] = {}
         self.clock = clock
@@ -273,6 +277,8 @@ class Outbox:
         report: RoundReport,
     ) -> bool:
         """Record a decided outcome and do what follows from it; False ends the round."""
+        if self.observe is not None:
+            self.observe(channel.id, outcome)
         if outcome.state is DeliveryState.SENT and outcome.result is not None:
             self._record_sent(delivery, outcome.result)
             report.sent += 1

@@ -88,8 +88,9 @@ def _decide(
     if isinstance(answer, TransientError):
         due = retry_at(now, attempts=attempts, retry_after=answer.retry_after, rand=rand)
         # a rate limit ends the round: the platform asked us to stop hammering it
-        end = to.reader or answer.retry_after is not None
-        return Outcome(DeliveryState.QUEUED, error, due=due, end_round=end)
+        limited = answer.retry_after is not None and not isinstance(answer, ChatMovedError)
+        end = to.reader or limited
+        return Outcome(DeliveryState.QUEUED, error, due=due, end_round=end, rate_limited=limited)
     if isinstance(answer, CredentialsError) or (isinstance(answer, AuthError) and not to.reader):
         # the attempt does not count; the queue waits (a channel's row keeps no error: the
         # reason is the pause's, shown on the channel)

@@ -14,6 +14,7 @@ from bot.storage.readers import ReaderStore
 from bot.storage.store import Storage
 from bot.telegram_bot.command_limit import CommandLimiter
 from bot.telegram_bot.views import when
+from bot.web.metrics import ServiceMetrics
 from bot.web.texts import Lang, as_lang
 
 LOGIN_ATTEMPTS = 10  # per client address …
@@ -29,6 +30,8 @@ class WebContext:
       no delivery loop runs here).
     * `apply_settings`: makes a saved planning live in the running service.
     * `fetch_article`: the app's fetch of an article of a configured site (preview by URL).
+    * `metrics`: the running service's own counters, served with the database's figures (None
+      in `relais web`: its /metrics has only what the database says).
     """
 
     settings: Settings
@@ -39,6 +42,7 @@ class WebContext:
     fetch_article: FetchArticle | None = None
     last_round: Callable[[], datetime | None] | None = None
     apply_settings: Callable[[Settings], None] | None = None
+    metrics: ServiceMetrics | None = None
     limiter: CommandLimiter = field(
         default_factory=lambda: CommandLimiter(LOGIN_ATTEMPTS, LOGIN_PERIOD, max_users=10_000)
     )

@@ -6,8 +6,9 @@ from functools import cached_property
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import CollectorRegistry
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from bot.errors import StorageError
 from bot.web.base import Routes
@@ -16,17 +17,19 @@ from bot.web.metrics import RelaisCollector, registry_for
 
 
 class OperatorRoutes(Routes):
-    """Health from the database and the delivery loop; Prometheus figures from the database."""
+    """Health from the database and the delivery loop; Prometheus figures from the database and
+    from the running service's counters."""
 
     @cached_property
     def registry(self) -> CollectorRegistry:
         ctx = self.ctx
-        return registry_for(RelaisCollector(lambda: self.ctx.settings, ctx.storage, ctx.clock.now))
+        collector = RelaisCollector(lambda: ctx.settings, lambda: ctx.storage, ctx.clock.now)
+        return registry_for(collector, ctx.metrics)
 
     async def healthz(self, request: Request) -> Response:
         ctx = self.ctx
         try:
-            ctx.storage.ping()
+            await run_in_threadpool(ctx.storage.ping)  # a hanging database holds no loop
             error = None
         except StorageError as err:
             error = str(err)
@@ -40,8 +43,6 @@ class OperatorRoutes(Routes):
         return JSONResponse(body, status_code=verdict.status)
 
     async def metrics(self, request: Request) -> Response:
-        try:
-            data = generate_latest(self.registry)
-        except StorageError as err:
-            return PlainTextResponse(f"# database unavailable: {err}\n", status_code=503)
+        # Off the event loop: a database slow to answer must not hold the service.
+        data = await run_in_threadpool(generate_latest, self.registry)
         return Response(data, media_type=CONTENT_TYPE_LATEST)

@@ -54,6 +54,7 @@ def context_for(app: App, config_path: Path | None, *, worker: bool) -> WebConte
         fetch_article=app.post.fetch_article,
         last_round=(lambda: service.last_round) if worker else None,
         apply_settings=apply,
+        metrics=app.metrics if worker else None,
     )
 
 

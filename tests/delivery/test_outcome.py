@@ -85,8 +85,8 @@ TABLE = [
     Row(
         "TransientError with retry_after (a rate limit)",
         lambda: errors.TransientError("429", retry_after=HINT),
-        {"state": S.QUEUED, "error": "429", "due": "hint", "end_round": True},
-        {"state": S.QUEUED, "error": "429", "due": "hint", "end_round": True},
+        {"state": S.QUEUED, "error": "429", "due": "hint", "end_round": True, "rate_limited": True},
+        {"state": S.QUEUED, "error": "429", "due": "hint", "end_round": True, "rate_limited": True},
     ),
     Row(
         "ChatMovedError",

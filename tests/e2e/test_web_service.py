@@ -9,8 +9,10 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.storage import tables as t
 from bot.storage.store import Storage
 from tests import clock_shift
 from tests.e2e.test_service import ROOT, base, start
@@ -74,6 +76,8 @@ def test_run_serves_the_dashboard_health_and_metrics(tmp_path: Path, feeds: Feed
     storage = Storage.open(config["storage"])
     try:
         counts = {c.channel_id: c.counts for c in storage.channel_counts()}
+        with storage.engine.connect() as conn:
+            articles = conn.execute(sa.select(sa.func.count()).select_from(t.articles)).scalar()
     finally:
         storage.close()
     samples = {
@@ -84,6 +88,15 @@ def test_run_serves_the_dashboard_health_and_metrics(tmp_path: Path, feeds: Feed
     for state, n in counts["out"].items():
         assert samples[("relais_deliveries_total", "out", state)] == n
     assert samples[("relais_queue_depth", "out", None)] == counts["out"].get("queued", 0)
+    # The service's own counters are served beside them (tests/e2e/test_metrics.py has the rest).
+    assert samples[("relais_in_process_metrics", None, None)] == 1
+    by_name: dict[str, float] = {}
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            by_name[sample.name] = by_name.get(sample.name, 0) + sample.value
+    assert by_name["relais_polls_total"] >= 1 and by_name["relais_poll_duration_seconds_count"] >= 1
+    assert by_name["relais_articles_seen_total"] == articles == 10
+    assert samples[("relais_publish_outcomes_total", "out", "sent")] == counts["out"]["sent"]
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert lines and all({"time", "level", "logger", "message"} <= set(x) for x in lines)
     assert any(x["message"].startswith("dashboard on http://127.0.0.1") for x in lines)
@@ -132,6 +145,10 @@ def test_web_alone_serves_the_dashboard_over_the_same_database(tmp_path: Path) -
 
         wait_until(answers, timeout=30)  # no delivery loop here: the database is what counts
         assert httpx.get(f"{url}/queue", timeout=5).status_code == 403
+        alone = httpx.get(f"{url}/metrics", timeout=5).text
+        names = {f.name for f in text_string_to_metric_families(alone)}
+        assert "relais_in_process_metrics 0.0" in alone  # and its HELP says which are missing
+        assert "relais_deliveries" in names and "relais_polls" not in names
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     finally:

@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.delivery.alerts import Alerts
+from bot.delivery.ingest import PollReport
 from bot.delivery.outbox import Outbox
 from bot.logs import setup_logging
-from bot.models import Delivery, DeliveryState, TelegramPost
+from bot.models import Delivery, DeliveryState, Outcome, Pause, PublishResult, TelegramPost
 from bot.settings import settings_from_mapping
 from bot.storage.store import Storage
 from bot.web import auth
 from bot.web.health import health
+from bot.web.metrics import ServiceMetrics
 from bot.web.plan import next_slot_after
 from bot.web.reasons import explain
 from tests.builders import BASE, article, new_article, settings
@@ -192,6 +194,59 @@ def test_health(db, last, worker, ok) -> None:  # type: ignore[no-untyped-def]
     verdict = health(database_error=db, last_round=last, worker=worker, now=NOW)
     assert verdict.ok is ok and verdict.status == (200 if ok else 503)
     assert bool(verdict.reasons) is not ok
+
+
+RESULT = PublishResult("77", "https://t.me/kibaru_info/77")
+LIMITED = Outcome(DeliveryState.QUEUED, "429", due=NOW, end_round=True, rate_limited=True)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "counts"),
+    [
+        (Outcome(DeliveryState.SENT, result=RESULT), {"sent": 1}),
+        (LIMITED, {"queued": 1, "rate_limited": 1, "retries": 1}),
+        (Outcome(DeliveryState.QUEUED, "502 Bad Gateway", due=NOW), {"queued": 1, "retries": 1}),
+        (
+            Outcome(DeliveryState.QUEUED, "moved", due=NOW, chat_moved="-1002"),
+            {"queued": 1, "retries": 1},
+        ),
+        # refused credentials: the attempt does not count, the channel pauses; no retry
+        (Outcome(DeliveryState.QUEUED, release=True, pause=Pause("token refused")), {"queued": 1}),
+        (Outcome(DeliveryState.UNKNOWN, "timeout"), {"unknown": 1}),
+        (Outcome(DeliveryState.FAILED, "chat not found"), {"failed": 1}),
+    ],
+)
+def test_service_metrics_count_each_outcome(outcome: Outcome, counts: dict[str, int]) -> None:
+    metrics = ServiceMetrics()
+    metrics.decided("tg-main", outcome)
+    got = {
+        state.value: metrics.registry.get_sample_value(
+            "relais_publish_outcomes_total", {"channel": "tg-main", "state": state.value}
+        )
+        for state in DeliveryState
+    }
+    for name, counter in (
+        ("rate_limited", "relais_rate_limited_total"),
+        ("retries", "relais_publish_retries_total"),
+    ):
+        got[name] = metrics.registry.get_sample_value(counter, {"channel": "tg-main"})
+    assert {k: v for k, v in got.items() if v} == counts
+
+
+def test_service_metrics_count_polls_on_a_registry_of_their_own() -> None:
+    one, other = ServiceMetrics(), ServiceMetrics()  # one per App: no shared global registry
+    found = [new_article(article(n)) for n in range(3)]
+    one.polled(PollReport("kibaru", "ok", new=found), 0.2)
+    one.polled(PollReport("kibaru", "not_modified"), 0.05)
+    one.polled(PollReport("kibaru", "error", "HTTP 500"), 1.5)
+    value = one.registry.get_sample_value
+    assert [
+        value("relais_polls_total", {"result": r}) for r in ("ok", "not_modified", "error")
+    ] == [1, 1, 1]
+    assert value("relais_poll_duration_seconds_count") == 3
+    assert value("relais_poll_duration_seconds_bucket", {"le": "0.25"}) == 2
+    assert value("relais_articles_seen_total", {"feed": "kibaru"}) == 3
+    assert other.registry.get_sample_value("relais_polls_total", {"result": "ok"}) == 0
 
 
 SLOTTED = settings_from_mapping(

@@ -306,6 +306,10 @@ async def test_healthz_and_metrics(client: Client, world: World) -> None:
         assert samples[key] == n
     assert samples[("relais_queue_depth", (("channel", "tg-main"),))] == counts["queued"]
     assert samples[("relais_articles", ())] == 6
+    # No service in this process (as `relais web`): the database's figures only, and it says so.
+    assert samples[("relais_in_process_metrics", ())] == 0
+    assert samples[("relais_database_up", ())] == 1
+    assert "relais_polls" not in families and "relais_rate_limited" not in families
 
 
 async def test_healthz_is_503_when_the_database_does_not_answer(world: World) -> None:
@@ -324,13 +328,50 @@ async def test_healthz_is_503_when_the_database_does_not_answer(world: World) ->
         assert (await http.get("/healthz")).status_code == 200
 
 
+async def test_metrics_keep_the_process_counters_when_the_database_does_not_answer(
+    world: World,
+) -> None:
+    from bot.delivery.ingest import PollReport
+    from bot.web.metrics import ServiceMetrics
+
+    service = ServiceMetrics()
+    service.polled(PollReport("kibaru", "error", "HTTP 503"), 0.4)
+    ctx = world.context(metrics=service)
+    alive = ctx.storage
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(ctx)), base_url="http://x"
+    ) as http:
+        ctx.storage = Storage(sa.create_engine(CLOSED_PORT))
+        down = await http.get("/metrics")
+        ctx.storage = alive
+        back = await http.get("/metrics")
+    for answer, up in ((down, 0), (back, 1)):
+        assert answer.status_code == 200
+        samples = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for f in text_string_to_metric_families(answer.text)
+            for s in f.samples
+        }
+        assert samples[("relais_database_up", ())] == up
+        assert samples[("relais_polls_total", (("result", "error"),))] == 1
+        assert samples[("relais_in_process_metrics", ())] == 1
+        assert (("relais_articles", ()) in samples) is bool(up)
+
+
 async def test_healthz_flags_a_stuck_delivery_loop(world: World) -> None:
-    last = world.clock.now()
-    async with client_for(world, last_round=lambda: last) as client:
+    rounds = [world.clock.now()]
+    async with client_for(world, last_round=lambda: rounds[-1]) as client:
         assert (await client.http.get("/healthz")).status_code == 200
         world.clock.advance(timedelta(minutes=6))
         stuck = await client.http.get("/healthz")
-    assert stuck.status_code == 503 and "delivery" in stuck.json()["reasons"][0]
+        rounds.append(world.clock.now())  # the loop finishes a round again
+        again = await client.http.get("/healthz")
+    assert stuck.status_code == 503
+    assert stuck.json() == {
+        "status": "unhealthy",
+        "reasons": ["delivery: the last round ended 6 min ago"],
+    }
+    assert again.status_code == 200 and again.json() == {"status": "ok", "reasons": []}
 
 
 async def test_every_answer_carries_the_security_headers(client: Client) -> None:
