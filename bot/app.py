@@ -127,7 +127,11 @@ class App:
         self.clock = clock or SystemClock()
         self.services = services or Services()
         worker = worker or worker_name(socket.gethostname(), os.getpid())
-        self.fetcher = fetcher or Fetcher(user_agent=user_agent)
+        self.fetcher = fetcher or Fetcher(
+            user_agent=user_agent,
+            max_concurrency=settings.fetch.concurrency,
+            per_host=settings.fetch.per_host,
+        )
         self.alerts = Alerts(notifiers if notifiers is not None else [LogNotifier()])
         self.poller = Poller(storage, settings, self.fetcher, clock=self.clock, alerts=self.alerts)
         self.leadership = Leadership(storage, worker=worker, clock=self.clock)

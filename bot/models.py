@@ -150,6 +150,7 @@ class FeedState:
     consecutive_errors: int = 0
     baselined: bool = False
     failing_since: datetime | None = None
+    body_hash: str | None = None  # of the last body read: the same body again is a 304
 
 
 @dataclass(frozen=True, slots=True)

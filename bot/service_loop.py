@@ -23,7 +23,7 @@ from bot.delivery.outbox import Outbox, RoundReport
 from bot.delivery.token_pause import TokenWatch
 from bot.delivery.wakeups import Wakeups
 from bot.errors import StorageError
-from bot.feeds.backoff import waiting_until
+from bot.feeds.backoff import JITTER, waiting_until
 from bot.leadership import Leadership
 from bot.models import FeedState
 from bot.settings import FeedSettings, Settings
@@ -38,7 +38,6 @@ IDLE_WAKE = timedelta(seconds=30)  # the delivery loop looks at the outbox at le
 ONCE_WAIT = timedelta(seconds=60)  # `run --once` waits for retries due within this
 ONCE_ROUNDS = 10
 TOKEN_EVERY = timedelta(days=1)  # Facebook tokens are checked at start and then this often
-POLL_JITTER = 0.1  # a feed's polls are spread by this share of its interval
 TOKEN_JOB = "facebook-tokens"
 UPDATES_KEPT = timedelta(days=1)  # the bot's handled updates are forgotten after this
 
@@ -47,11 +46,44 @@ def poll_job_id(feed_id: str) -> str:
     return f"poll:{feed_id}"
 
 
-def first_poll(state: FeedState | None, now: datetime) -> datetime:
-    """When a feed is first polled after a start: at its recorded next poll if still ahead."""
+def first_poll(
+    state: FeedState | None, now: datetime, stagger: timedelta = timedelta(0)
+) -> datetime:
+    """When a feed is first polled after a start: at its recorded next poll if still ahead,
+    else `stagger` from now (see `stagger`)."""
     if state is not None and state.next_poll is not None and state.next_poll > now:
         return state.next_poll
-    return now
+    return now + stagger
+
+
+def stagger(position: int, due: int, every: timedelta, concurrency: int) -> timedelta:
+    """How long the `position`-th of `due` feeds due at start waits for its first poll.
+
+    The feeds go in batches of `concurrency` (as many as are fetched at once), spread evenly
+    over the feed's interval: 10,000 feeds polled every 5 minutes with 64 fetches at a time
+    are 157 batches two seconds apart, and no poll waits for a fetch slot. Up to
+    `concurrency` feeds, every one is polled at once.
+    """
+    batches = -(-due // max(concurrency, 1))
+    if batches <= 1:
+        return timedelta(0)
+    return every * (position // concurrency) / batches
+
+
+class _StillRunning(logging.Filter):
+    """APScheduler's "skipped: maximum number of running instances reached" says that a feed's
+    previous poll has not ended (a slow site): worth a debug line, not a warning per feed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and "maximum number of running instances" in str(
+            record.msg
+        ):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+_SCHEDULER_LOG = logging.getLogger("relais.scheduler")
+_SCHEDULER_LOG.addFilter(_StillRunning())
 
 
 def polled_elsewhere(state: FeedState | None, now: datetime) -> datetime | None:
@@ -243,7 +275,7 @@ class ServiceLoop:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from apscheduler.triggers.interval import IntervalTrigger
 
-        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler = AsyncIOScheduler(timezone="UTC", logger=_SCHEDULER_LOG)
         scheduler.add_job(
             self._token_job,
             IntervalTrigger(seconds=TOKEN_EVERY.total_seconds()),
@@ -252,14 +284,20 @@ class ServiceLoop:
             max_instances=1,
         )
         now = self.clock.now()
+        states = {state.feed_id: state for state in self.storage.feed_states()}  # one query
+        due = [f.id for f in self.settings.feeds if first_poll(states.get(f.id), now) == now]
+        position = {feed_id: index for index, feed_id in enumerate(due)}
+        concurrency = self.settings.fetch.concurrency
         for feed in self.settings.feeds:
-            every = feed.every.total_seconds()
+            # No jitter here: a poll's report sets the next one (`next_poll`, which only ever
+            # shortens the interval); APScheduler's jitter would lengthen it.
+            wait = stagger(position.get(feed.id, 0), len(due), feed.every, concurrency)
             scheduler.add_job(
                 self._poll_job,
-                IntervalTrigger(seconds=every, jitter=every * POLL_JITTER),
+                IntervalTrigger(seconds=feed.every.total_seconds()),
                 args=[feed, scheduler],
                 id=poll_job_id(feed.id),
-                next_run_time=first_poll(self.storage.feed_state(feed.id), now),
+                next_run_time=first_poll(states.get(feed.id), now, wait),
                 coalesce=True,
                 max_instances=1,
                 misfire_grace_time=None,
@@ -270,7 +308,7 @@ class ServiceLoop:
         if self.leadership.several:  # another instance may have polled it: its pace holds
             ahead = polled_elsewhere(self.storage.feed_state(feed.id), self.clock.now())
             if ahead is not None:
-                spread = feed.every * POLL_JITTER * random.random()
+                spread = feed.every * JITTER * random.random()  # instances do not poll in step
                 with contextlib.suppress(Exception):
                     scheduler.modify_job(poll_job_id(feed.id), next_run_time=ahead + spread)
                 return

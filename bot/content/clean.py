@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from html.parser import HTMLParser
 
@@ -16,6 +16,7 @@ __all__ = [
     "clean_paragraphs",
     "credited_source",
     "html_to_paragraphs",
+    "iter_clean_paragraphs",
     "normalise_text",
 ]
 
@@ -601,10 +602,19 @@ def _end_of_truncated(text: str, *, whole: bool = False) -> str:
     return text.rstrip(" ,;:-–—") + "…"
 
 
+GLUED_PASSES = 8
+"""How many times the glued prefixes and suffixes are taken off one line: a real feed glues two
+or three ("(Photo) BAMAKO (AFP) - …"); a bounded number of passes keeps a line of a thousand
+repeated datelines linear."""
+
+
 def _strip_glued(text: str, site_name: str) -> str:
-    """Remove what real feeds glue to the start or the end of a paragraph; repeat until stable."""
+    """Remove what real feeds glue to the start or the end of a paragraph; repeat until stable
+    (at most `GLUED_PASSES` times)."""
     previous = None
-    while previous != text:
+    for _ in range(GLUED_PASSES):
+        if previous == text:
+            break
         previous = text
         text = _PHOTO_PREFIX.sub("", text).strip()
         text = _CTA_PREFIX.sub("", text).strip()
@@ -744,7 +754,7 @@ def _looks_like_headline(paragraph: str) -> bool:
 
 
 def clean_paragraphs(
-    paragraphs: Sequence[str],
+    paragraphs: Iterable[str],
     *,
     title: str,
     site_name: str = "",
@@ -761,10 +771,26 @@ def clean_paragraphs(
     feed footer or rights notice at its end, are cut off. The title repeated as a paragraph is
     dropped; so are the headline-like paragraphs listed under a bare "À lire aussi" heading.
     """
+    return list(
+        iter_clean_paragraphs(
+            paragraphs, title=title, site_name=site_name, extra_patterns=extra_patterns
+        )
+    )
+
+
+def iter_clean_paragraphs(
+    paragraphs: Iterable[str],
+    *,
+    title: str,
+    site_name: str = "",
+    extra_patterns: Sequence[str] = (),
+) -> Iterator[str]:
+    """`clean_paragraphs`, one paragraph at a time: a reader that needs only the lead stops
+    there, and the rest of the article is never cleaned."""
     extra = _compile_extra(tuple(extra_patterns))
     key = title_key(title)
     title_words = key.split()
-    kept: list[str] = []
+    last_kept: str | None = None
     in_crosslinks = 0
     for paragraph in paragraphs:
         lines: list[str] = []
@@ -798,10 +824,10 @@ def clean_paragraphs(
         text = _strip_salutations(text)
         if not text:
             continue
-        if kept and kept[-1] == text:
+        if text == last_kept:
             continue
-        kept.append(text)
-    return kept
+        last_kept = text
+        yield text
 
 
 _SOURCE_LINE = re.compile(r"^\W{0,4}sources?\s*:\s*(?P<source>.{2,60}?)[\s.]*$", re.IGNORECASE)

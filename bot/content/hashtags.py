@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from bot.content.text import fold
 
@@ -54,6 +55,7 @@ _USELESS = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)
 def hashtag(category: str) -> str | None:
     """ "Société civile" → "#SociétéCivile"; None for what cannot be a useful hashtag."""
     text = unicodedata.normalize("NFC", category).strip().lstrip("#")

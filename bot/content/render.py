@@ -6,12 +6,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from bot.content.clean import credited_source, html_to_paragraphs, normalise_text
 from bot.content.hashtags import hashtags as make_hashtags
-from bot.content.teaser import article_teaser, cut_at_word, make_teaser
+from bot.content.teaser import SOURCE_CHARS, article_teaser, cut_at_word, make_teaser
 from bot.content.telegram_html import (
     TELEGRAM_CAPTION_LIMIT,
     TELEGRAM_MESSAGE_LIMIT,
@@ -47,8 +48,11 @@ LATE = timedelta(hours=3)
 # ---------------------------------------------------------------------------------------------
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20]")
+
+
 def _is_http_url(url: str | None) -> bool:
-    if not url or url != url.strip() or any(ord(c) < 0x21 for c in url):
+    if not url or url != url.strip() or _SPACE_OR_CONTROL.search(url):
         return False
     try:
         parts = urlsplit(url)
@@ -120,13 +124,20 @@ def clean_title(title: str) -> str:
     return normalise_text(text)
 
 
+@lru_cache(maxsize=512)
+def _credited_source(html_text: str, site_name: str) -> str:
+    """`credited_source` of an article's HTML, read once per text (every channel asks) and in
+    its last `SOURCE_CHARS` only: a "Source :" line closes an article."""
+    return credited_source(html_to_paragraphs(html_text[-SOURCE_CHARS:]), site_name=site_name)
+
+
 def _credit(article: Article, channel: ChannelSettings, site: SiteSettings) -> str:
     """ "Source : L'Aube" for a reprint; with `credit: author`, else the author's byline."""
     if channel.credit == "none":
         return ""
     words = strings(site.language)
     for html_text in (article.content_html, article.summary_html):
-        source = credited_source(html_to_paragraphs(html_text), site_name=site.name)
+        source = _credited_source(html_text, site.name)
         if source:
             return words["source_line"].format(source=source)
     author = normalise_text(article.author or "")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
+from itertools import accumulate
 
 __all__ = ["quote_spans", "sentence_ends", "split_sentences"]
 
@@ -48,21 +50,42 @@ _NEXT_WORD = re.compile(r"[\W_]*([^\W\d_]+)")
 
 
 def quote_spans(text: str) -> list[tuple[int, int]]:
-    """(open, close) offsets of matched « » and “ ” pairs, and of straight quotes taken in pairs."""
+    """(open, close) offsets of matched « » and “ ” pairs, and of straight quotes taken in pairs.
+
+    A closing mark closes the innermost open mark of its kind and every mark opened after it.
+    Linear: each open mark is pushed and popped once (`positions` keeps, per kind, where its
+    open marks sit on the stack)."""
     spans: list[tuple[int, int]] = []
     stack: list[tuple[str, int]] = []
+    positions: dict[str, list[int]] = {opener: [] for opener in _QUOTE_PAIRS}
+    closers = {close: opener for opener, close in _QUOTE_PAIRS.items()}
     for i, ch in enumerate(text):
         if ch in _QUOTE_PAIRS:
+            positions[ch].append(len(stack))
             stack.append((ch, i))
-        elif ch in _QUOTE_PAIRS.values():
-            for depth in range(len(stack) - 1, -1, -1):
-                if _QUOTE_PAIRS[stack[depth][0]] == ch:
-                    spans.append((stack[depth][1], i))
-                    del stack[depth:]
-                    break
+        elif ch in closers and positions[closers[ch]]:
+            depth = positions[closers[ch]][-1]
+            spans.append((stack[depth][1], i))
+            while len(stack) > depth:
+                positions[stack.pop()[0]].pop()
     straight = [i for i, ch in enumerate(text) if ch == '"']
     spans.extend(zip(straight[0::2], straight[1::2], strict=False))
     return spans
+
+
+class _Quoted:
+    """Whether a stretch of text lies inside a quotation: of all quotes opened before a point,
+    the furthest close, found by bisection (no scan of every span per full stop)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._opens = [open_ for open_, _ in ordered]
+        self._furthest = list(accumulate((close for _, close in ordered), max))
+
+    def covers(self, start: int, end: int) -> bool:
+        """Whether a quote opens before `start` and closes at or after `end`."""
+        count = bisect_left(self._opens, start)
+        return count > 0 and self._furthest[count - 1] >= end
 
 
 def _starts_sentence(text: str, start: int) -> bool:
@@ -81,9 +104,15 @@ def _opener_follows(after: str) -> bool:
     return match is not None and match.group(1) in _SENTENCE_OPENERS
 
 
+WORD_WINDOW = 80
+"""How much text on each side of a full stop decides whether it ends a sentence: the word before
+it (and a day number before a month), the word after it. A window, never the whole text, keeps
+`sentence_ends` linear."""
+
+
 def _is_abbreviation(before: str, after: str = "") -> bool:
-    """Whether a full stop after `before` (the text up to it) belongs to an abbreviation;
-    `after` is the text that follows the full stop."""
+    """Whether a full stop after `before` (the text up to it, or its last `WORD_WINDOW`
+    characters) belongs to an abbreviation; `after` is the text that follows the full stop."""
     match = re.search(r"(\S+)$", before)
     if not match:
         return False
@@ -124,7 +153,7 @@ def sentence_ends(text: str) -> list[int]:
     text = text.rstrip()
     if not text:
         return []
-    spans = quote_spans(text)
+    quoted = _Quoted(quote_spans(text))
     ends: list[int] = []
     for match in _TERMINATOR.finditer(text):
         term_start, term = match.start("term"), match.group("term")
@@ -133,9 +162,12 @@ def sentence_ends(text: str) -> list[int]:
             continue
         if term_start > 0 and text[term_start - 1] in "([":
             continue
-        if term == "." and _is_abbreviation(text[:term_start], text[match.end("space") :]):
+        if term == "." and _is_abbreviation(
+            text[max(0, term_start - WORD_WINDOW) : term_start],
+            text[match.end("space") : match.end("space") + WORD_WINDOW],
+        ):
             continue
-        if any(open_ < term_start and close >= after_closers for open_, close in spans):
+        if quoted.covers(term_start, after_closers):
             continue
         ends.append(after_closers)
     ends.append(len(text))

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 
-from bot.content.clean import clean_paragraphs, html_to_paragraphs
+from bot.content.clean import html_to_paragraphs, iter_clean_paragraphs
 from bot.content.sentences import quote_spans, sentence_ends
 from bot.models import Article
 
 __all__ = [
+    "LEAD_CHARS",
     "MIN_LEAD",
     "OVERRUN",
+    "SOURCE_CHARS",
+    "article_lead",
     "article_paragraphs",
     "article_teaser",
     "cut_at_word",
+    "forget_caches",
     "make_teaser",
 ]
+
+SOURCE_CHARS = 32_000
+"""How much of an article's HTML (its content, its summary) the teaser, routing and search read.
+The lead is in the first few kilobytes; the cap bounds what one hostile article costs."""
+LEAD_CHARS = 12_000
+"""How much of the lead paragraph is cut into sentences: past `OVERRUN` × the largest budget
+(4,000), nothing it holds can reach a post."""
 
 MIN_LEAD = 40
 """A paragraph shorter than this is not taken as the lead when a longer one exists."""
@@ -59,23 +71,45 @@ def _cut_outside_quotes(text: str, budget: int) -> str:
     return cut
 
 
-def make_teaser(paragraphs: Sequence[str], budget: int) -> str:
-    """The lead cut to `budget` characters.
+def choose_lead(paragraphs: Iterable[str]) -> str:
+    """The lead of cleaned paragraphs, reading no further than it: the first paragraph of at
+    least `MIN_LEAD` characters that ends like a sentence or is longer than `MAX_HEADING` (a
+    kicker or a subtitle is neither), else the first of that length, else the first non-empty
+    one; "" when there is none."""
+    long_enough = first = ""
+    for paragraph in paragraphs:
+        candidate = paragraph.strip() if paragraph else ""
+        if not candidate:
+            continue
+        first = first or candidate
+        if len(candidate) >= MIN_LEAD:
+            if candidate[-1] in _SENTENCE_FINAL or len(candidate) > MAX_HEADING:
+                return candidate
+            long_enough = long_enough or candidate
+    return long_enough or first
 
-    The lead is the first paragraph of at least `MIN_LEAD` characters that ends like a sentence
-    or is longer than `MAX_HEADING` (a kicker or a subtitle is neither), else the first of that
-    length, else the first non-empty one. It is returned whole when it fits; else cut after the
-    last sentence that fits (unless that keeps less than `MIN_LEAD`); else its first
-    sentence, whole, when it ends within `OVERRUN` × budget; else cut after a word, never inside
-    « … » when the closing guillemet is within reach, and ended with "…".
-    """
-    candidates = [p.strip() for p in paragraphs if p and p.strip()]
-    if not candidates or budget < 1:
+
+@lru_cache(maxsize=512)
+def _stripped_ends(lead: str) -> tuple[int, ...]:
+    """Where the lead's sentences end, trailing spaces left out (cached: every channel and every
+    attempt of the fitting cuts the same lead)."""
+    ends = []
+    for end in sentence_ends(lead):
+        while end > 0 and lead[end - 1].isspace():
+            end -= 1
+        ends.append(end)
+    return tuple(ends)
+
+
+def cut_lead(lead: str, budget: int) -> str:
+    """A lead cut to `budget` characters: whole when it fits; else cut after the last sentence
+    that fits (unless that keeps less than `MIN_LEAD`); else its first sentence, whole, when it
+    ends within `OVERRUN` × budget; else cut after a word, never inside « … » when the closing
+    guillemet is within reach, and ended with "…"."""
+    if not lead or budget < 1:
         return ""
-    long_enough = [p for p in candidates if len(p) >= MIN_LEAD]
-    prose = [p for p in long_enough if p[-1] in _SENTENCE_FINAL or len(p) > MAX_HEADING]
-    lead = (prose or long_enough or candidates)[0]
-    ends = [len(lead[:end].rstrip()) for end in sentence_ends(lead)]
+    lead = lead[:LEAD_CHARS]
+    ends = list(_stripped_ends(lead))
     if lead[-1] not in _SENTENCE_FINAL and len(ends) > 1:
         # The source cut its own lead ("…comme leurs vOlivier Vallée"): its last full sentence.
         lead, ends = lead[: ends[-2]], ends[:-1]
@@ -93,22 +127,64 @@ def make_teaser(paragraphs: Sequence[str], budget: int) -> str:
     return _cut_outside_quotes(lead, budget)
 
 
+def make_teaser(paragraphs: Sequence[str], budget: int) -> str:
+    """The lead of `paragraphs` (`choose_lead`) cut to `budget` characters (`cut_lead`)."""
+    return cut_lead(choose_lead(paragraphs), budget)
+
+
+def _cleaned(
+    source: str, title: str, site_name: str, extra_patterns: Sequence[str]
+) -> Iterator[str]:
+    """The cleaned paragraphs of one HTML source, its first `SOURCE_CHARS` only, one at a time."""
+    return iter_clean_paragraphs(
+        html_to_paragraphs(source[:SOURCE_CHARS]),
+        title=title,
+        site_name=site_name,
+        extra_patterns=extra_patterns,
+    )
+
+
 def article_paragraphs(
     article: Article, *, site_name: str = "", extra_patterns: Sequence[str] = ()
-) -> Iterator[list[str]]:
-    """The cleaned paragraphs of the article's content, then of its summary: one list per
-    source that has any text left once the boilerplate is gone."""
+) -> Iterator[Iterator[str]]:
+    """The cleaned paragraphs of the article's content, then of its summary: for each source
+    that has any text left once the boilerplate is gone, its paragraphs, cleaned as they are
+    read."""
     for source in (article.content_html, article.summary_html):
         if not source or not source.strip():
             continue
-        paragraphs = clean_paragraphs(
-            html_to_paragraphs(source),
-            title=article.title,
-            site_name=site_name,
-            extra_patterns=extra_patterns,
-        )
-        if paragraphs:
-            yield paragraphs
+        paragraphs = _cleaned(source, article.title, site_name, extra_patterns)
+        first = next(paragraphs, None)
+        if first is not None:
+            yield _chain(first, paragraphs)
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+@lru_cache(maxsize=1024)
+def _lead(
+    content_html: str, summary_html: str, title: str, site_name: str, extra: tuple[str, ...]
+) -> str:
+    for source in (content_html, summary_html):
+        if source and source.strip():
+            lead = choose_lead(_cleaned(source, title, site_name, extra))
+            if lead:
+                return lead
+    return ""
+
+
+def article_lead(
+    article: Article, *, site_name: str = "", extra_patterns: Sequence[str] = ()
+) -> str:
+    """The lead paragraph of an article's content (else its summary), computed once per
+    article text and shared by routing, every channel and previews; "" when neither has any
+    text left once the boilerplate is gone."""
+    return _lead(
+        article.content_html, article.summary_html, article.title, site_name, tuple(extra_patterns)
+    )
 
 
 def article_teaser(
@@ -118,14 +194,17 @@ def article_teaser(
     site_name: str = "",
     extra_patterns: Sequence[str] = (),
 ) -> str:
-    """The teaser of an article: its content (else its summary) cleaned, then its lead cut.
+    """The teaser of an article: its lead (`article_lead`) cut to `budget`.
 
-    "" when neither has usable text: the renderer then posts the title alone.
+    "" when neither content nor summary has usable text: the renderer then posts the title alone.
     """
-    for paragraphs in article_paragraphs(
-        article, site_name=site_name, extra_patterns=extra_patterns
-    ):
-        teaser = make_teaser(paragraphs, budget)
-        if teaser:
-            return teaser
-    return ""
+    return cut_lead(
+        article_lead(article, site_name=site_name, extra_patterns=extra_patterns), budget
+    )
+
+
+def forget_caches() -> None:
+    """Forget every lead and sentence split remembered (benchmarks and tests that time a cold
+    run)."""
+    _lead.cache_clear()
+    _stripped_ends.cache_clear()

@@ -6,7 +6,10 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["fold", "strip_accents", "title_key"]
+__all__ = ["TOPIC_KEY_MAX", "fold", "strip_accents", "title_key", "topic_key"]
+
+TOPIC_KEY_MAX = 255
+"""The longest topic key kept (the size of the column that stores it)."""
 
 # One kind of apostrophe, quote and dash, and plain spaces: what a reader types and what a
 # WordPress feed prints (’ « » – and no-break spaces) compare equal.
@@ -65,3 +68,8 @@ def fold(text: str) -> str:
 def title_key(text: str) -> str:
     """The words of a text, folded: what two spellings of the same title have in common."""
     return " ".join(re.findall(r"[^\W_]+", fold(text)))
+
+
+def topic_key(label: str) -> str:
+    """The key a category or a topic typed by a reader is known by: 'Sécurité ' → 'securite'."""
+    return title_key(label)[:TOPIC_KEY_MAX]

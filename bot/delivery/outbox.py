@@ -481,7 +481,10 @@ class Outbox:
         """Render, then publish: the platform's result, or what went wrong, as a value."""
         try:
             teaser = self.storage.teaser_edit(delivery.id)  # an admin's own text, if any
-            post = self._render(channel, article, shorter=shorter, teaser=teaser)
+            # Cleaning and rendering take CPU (a long article): off the event loop.
+            post = await asyncio.to_thread(
+                self._render, channel, article, shorter=shorter, teaser=teaser
+            )
         except ValueError as err:  # a template or a link this article cannot go out with
             return NotRendered(str(err))
         if urgent and isinstance(post, TelegramPost):

@@ -1,4 +1,4 @@
-"""When to poll a feed next: its interval with jitter, or exponential backoff after errors."""
+"""When to poll a feed next: its interval, shortened by jitter; backoff after errors."""
 
 from __future__ import annotations
 
@@ -22,8 +22,11 @@ def poll_delay(
 
     Without errors: `every`. After N consecutive errors: `every * 2**N`, capped at
     `max(every, cap)` so that a feed polled daily is never polled more often because it fails.
-    A server's Retry-After is honoured up to the same ceiling. Then ±10 % jitter, from
-    `rand` in [0, 1) (injected, so tests choose it), spreads the polls of many feeds.
+    A server's Retry-After is honoured up to the same ceiling. Then a jitter of up to 10 %,
+    from `rand` in [0, 1) (injected, so tests choose it), spreads the polls of many feeds. The
+    jitter only ever shortens the delay: a feed polled every minute is polled again within a
+    minute of its last poll, so an article waits at most its interval plus the processing
+    (the jitter never shortens a server's Retry-After, though).
     """
     if every <= timedelta(0):
         raise ValueError("the poll interval must be positive")
@@ -34,7 +37,10 @@ def poll_delay(
     if retry_after is not None:
         delay = max(delay, retry_after)
     delay = min(delay, ceiling)
-    return delay * (1.0 + JITTER * (2.0 * rand - 1.0))
+    jittered = delay * (1.0 - JITTER * rand)
+    if retry_after is not None:
+        return max(jittered, min(retry_after, ceiling))
+    return jittered
 
 
 def waiting_until(

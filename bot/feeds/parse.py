@@ -122,7 +122,10 @@ def _parse_xml_feed(
 ) -> ParsedFeed:
     try:
         result: Mapping[str, Any] = feedparser.parse(
-            io.BytesIO(body), response_headers={"content-type": _xml_content_type(content_type)}
+            io.BytesIO(body),
+            response_headers={"content-type": _xml_content_type(content_type)},
+            sanitize_html=False,
+            resolve_relative_uris=False,
         )
     except Exception as err:  # a library bug must not take the poller down with it
         detail = _one_line(f"{type(err).__name__}: {err}", 120)

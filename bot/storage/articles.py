@@ -14,6 +14,7 @@ from bot.storage import rows
 from bot.storage import tables as t
 from bot.storage.database import Database, Part, chunks, digest
 from bot.storage.feeds import feed_state_upsert
+from bot.storage.topics import count_topics
 
 
 class ArticlesPart(Part):
@@ -150,6 +151,8 @@ class ArticlesPart(Part):
                 if conn.execute(stmt).first() is None:  # another worker recorded it first
                     continue
                 recorded.append(a.key)
+                if item.duplicate_of is None:
+                    count_topics(self.db, conn, a.categories)
                 for channel_id, skip_reason in item.decisions:
                     start = item.starts.get(channel_id, REGULAR)
                     add_delivery(self.db, conn, a.key, channel_id, skip_reason, now, start)

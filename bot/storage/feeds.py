@@ -41,6 +41,7 @@ def feed_state_upsert(db: Database, state: FeedState) -> Any:
         "consecutive_errors": state.consecutive_errors,
         "baselined": state.baselined,
         "failing_since": state.failing_since,
+        "body_hash": state.body_hash,
     }
     stmt = db.insert(t.feeds).values(feed_id=state.feed_id, **values)
     return stmt.on_conflict_do_update(index_elements=["feed_id"], set_=values)

@@ -55,8 +55,11 @@ def migrate(conn: sa.Connection) -> tuple[int | None, int]:
             f"{LATEST}: upgrade Relais (or point it at another database)"
         )
     if found is None:
+        from bot.storage.search import create_search_index
+
         tables.metadata.create_all(conn)
         work_signal.install(conn)
+        create_search_index(conn)
         _set_version(conn, LATEST)
         return None, LATEST
     for version in range(found, LATEST):
@@ -78,7 +81,6 @@ def _v2_reader_bot(conn: sa.Connection) -> None:
 
 
 STEPS.append(_v2_reader_bot)
-LATEST = 1 + len(STEPS)
 
 
 def _v3_dashboard(conn: sa.Connection) -> None:
@@ -118,4 +120,28 @@ def _v5_several_instances(conn: sa.Connection) -> None:
 
 
 STEPS.append(_v5_several_instances)
+LATEST = 1 + len(STEPS)
+
+
+def _v6_performance(conn: sa.Connection) -> None:
+    """5 → 6 (issue 12): the hash of each feed's last body, so that an unchanged body from a
+    server without ETag costs what a 304 does; the indexes of /latest and `relais history`;
+    the topic counts, counted once here from the articles recorded so far."""
+    # they build on the database module, which imports this one
+    from bot.storage import topics
+    from bot.storage.search import create_search_index
+
+    conn.execute(sa.text("ALTER TABLE feeds ADD COLUMN body_hash VARCHAR(64)"))
+    for index in (*tables.PERFORMANCE_INDEXES, *_named(tables.deliveries, "ix_deliveries_updated")):
+        index.create(conn)
+    tables.topic_counts.create(conn)
+    topics.recount(conn)
+    create_search_index(conn)
+
+
+def _named(table: sa.Table, name: str) -> list[sa.Index]:
+    return [index for index in table.indexes if index.name == name]
+
+
+STEPS.append(_v6_performance)
 LATEST = 1 + len(STEPS)

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from bot.models import Forgotten, Subscriber, Subscription, Topic
+from bot.models import Forgotten, Subscriber, Subscription
 from bot.storage import rows
 from bot.storage import tables as t
 from bot.storage.articles import ArticlesPart
 from bot.storage.broadcasts import BroadcastsPart
 from bot.storage.channels import DeliveriesPart
-from bot.storage.database import Database, Part
+from bot.storage.database import Database
 from bot.storage.search import SearchPart
 from bot.storage.tables import TOPIC_KEY_MAX
+from bot.storage.topics import TopicsPart
 
 
-class ReadersPart(Part):
+class ReadersPart(TopicsPart):
+    """Subscribers and what they follow; the site's topics come from `TopicsPart`."""
+
     # ---- subscribers --------------------------------------------------------------------
 
     def subscriber(self, user_id: int) -> Subscriber | None:
@@ -193,29 +194,6 @@ class ReadersPart(Part):
             )
 
     # ---- the site's topics ---------------------------------------------------------------
-
-    def topics(self, fold: Callable[[str], str], *, since: datetime | None = None) -> list[Topic]:
-        """The site's categories (`fold(label)` → key), most used first, with article counts."""
-        a = t.articles
-        query = sa.select(a.c.categories).where(a.c.duplicate_of.is_(None))
-        if since is not None:
-            query = query.where(a.c.first_seen >= since)
-        counts: Counter[str] = Counter()
-        spellings: dict[str, Counter[str]] = {}
-        with self.db.tx() as conn:
-            for (value,) in conn.execute(query):
-                seen: set[str] = set()
-                for label in rows.categories(value):
-                    key = fold(label)[:TOPIC_KEY_MAX]
-                    if not key or key in seen:
-                        continue
-                    seen.add(key)
-                    counts[key] += 1
-                    spellings.setdefault(key, Counter())[label.strip()] += 1
-        return [
-            Topic(key, spellings[key].most_common(1)[0][0], n)
-            for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        ]
 
 
 class ReaderStore(ArticlesPart, SearchPart, ReadersPart, BroadcastsPart, DeliveriesPart):

@@ -28,6 +28,7 @@ def feed_state(m: Any) -> FeedState:
         consecutive_errors=int(m["consecutive_errors"]),
         baselined=bool(m["baselined"]),
         failing_since=m["failing_since"],
+        body_hash=m["body_hash"],
     )
 
 

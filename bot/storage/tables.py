@@ -90,6 +90,7 @@ feeds = sa.Table(
     sa.Column("consecutive_errors", sa.Integer, nullable=False, server_default="0"),
     sa.Column("baselined", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("failing_since", UTCDateTime),
+    sa.Column("body_hash", sa.String(64)),
 )
 
 articles = sa.Table(
@@ -117,6 +118,9 @@ articles = sa.Table(
     sa.Index("ix_articles_feed_title", "feed_id", "title_key", "first_seen"),
     sa.Index("ix_articles_published", "published"),
 )
+# /latest and /search order by this: newest first (schema 6).
+ARTICLE_DATE = sa.func.coalesce(articles.c.published, articles.c.first_seen)
+PERFORMANCE_INDEXES = (sa.Index("ix_articles_latest", ARTICLE_DATE.desc(), articles.c.key),)
 
 # Which feeds carried which article: a story that reaches a second feed goes to that feed's
 # channels, but a story a feed already carried is not news to a channel that starts following it.
@@ -142,6 +146,7 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_due", "channel_id", "state", "due_at"),
     sa.Index("ix_deliveries_state", "state"),
     sa.Index("ix_deliveries_attempted", "channel_id", "attempted_at"),
+    sa.Index("ix_deliveries_updated", "updated_at", "id"),  # `relais history` (schema 6)
 )
 
 channels = sa.Table(
@@ -188,6 +193,16 @@ subscriptions = sa.Table(
     sa.Column("label", sa.Text, nullable=False),  # as the site spells it
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_subscriptions_topic", "topic"),
+)
+
+# The site's topics with their article counts, one row per spelling of each, kept as articles
+# are recorded so that /topics reads a few rows, not every article (schema 6).
+topic_counts = sa.Table(
+    "topic_counts",
+    metadata,
+    sa.Column("topic", sa.String(TOPIC_KEY_MAX), primary_key=True),  # folded
+    sa.Column("label", sa.String(TOPIC_KEY_MAX), primary_key=True),  # as articles spell it
+    sa.Column("articles", sa.Integer, nullable=False),
 )
 
 # One private message per (article, reader): the same states as `deliveries`.

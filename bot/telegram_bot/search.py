@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from bot.content.teaser import article_paragraphs
-from bot.content.text import fold
+from bot.content.text import TOPIC_KEY_MAX, fold, topic_key
 from bot.models import Article
 
 # How much of an article's cleaned text is searchable: the title, categories and author always,
@@ -15,7 +15,16 @@ from bot.models import Article
 # noise than answer for a reader asking a news bot).
 SEARCH_TEXT_CHARS = 2000
 MAX_TERMS = 8
-TOPIC_KEY_MAX = 255
+__all__ = [
+    "SEARCH_TEXT_CHARS",
+    "STOPWORDS",
+    "TOPIC_KEY_MAX",
+    "query_terms",
+    "search_text",
+    "suggest",
+    "topic_key",
+    "words",
+]
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -32,11 +41,6 @@ STOPWORDS = frozenset(
 def words(text: str) -> list[str]:
     """The words of a text, folded: lower case, no accents, one kind of apostrophe."""
     return _WORD.findall(fold(text))
-
-
-def topic_key(label: str) -> str:
-    """The key a category or a topic typed by a reader is known by: 'Sécurité ' → 'securite'."""
-    return " ".join(words(label))[:TOPIC_KEY_MAX]
 
 
 def search_text(

@@ -116,6 +116,27 @@ async def test_second_poll_is_conditional_and_changes_nothing(make_rig, server) 
     assert len(rig.storage.deliveries()) == 2
 
 
+async def test_an_unchanged_body_without_etag_is_taken_like_a_304(
+    make_rig, server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.set("/feed", rss(ONE, TWO), send_etag=False)
+    rig = make_rig(first_run="all")
+    await rig.poll()
+    parses: list[str] = []
+    monkeypatch.setattr(
+        "bot.delivery.ingest.parse_result", lambda fetched, feed_id: parses.append(feed_id)
+    )
+    report = await rig.poll()
+    assert report.status == "not_modified" and report.new == [] and parses == []
+    assert "If-None-Match" not in server.hits("/feed")[1]
+    state = rig.storage.feed_state("site")
+    assert state is not None and state.last_poll == rig.clock.now() and state.body_hash
+    monkeypatch.undo()
+    server.set("/feed", rss(THREE, ONE, TWO), send_etag=False)  # a new body is read
+    report = await rig.poll()
+    assert [i.article.title for i in report.new] == [THREE[2]]
+
+
 async def test_edited_and_relinked_articles_are_not_posted_again(make_rig, server) -> None:
     server.set("/feed", rss(ONE))
     rig = make_rig(first_run="all")

@@ -19,6 +19,7 @@ class Route:
     status: int = 200
     content_type: str = "application/rss+xml; charset=UTF-8"
     headers: dict[str, str] = field(default_factory=dict)
+    send_etag: bool = True  # False: a server that never sends an ETag (so never a 304)
 
     @property
     def etag(self) -> str:
@@ -149,10 +150,11 @@ class FeedServer(FakeServer[Request, None]):
 
 def _serve_static(request: Handler, route: Route) -> None:
     etag = route.etag
-    if route.status == 200 and request.headers.get("If-None-Match") == etag:
+    tagged = route.status == 200 and route.send_etag
+    if tagged and request.headers.get("If-None-Match") == etag:
         request.reply(304, content_type=None, headers={"ETag": etag}, length=False)
         return
-    headers = {"ETag": etag} if route.status == 200 else {}
+    headers = {"ETag": etag} if tagged else {}
     request.reply(route.status, route.body, route.content_type, {**headers, **route.headers})
 
 

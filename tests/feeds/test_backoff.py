@@ -15,18 +15,18 @@ FIVE_MIN = timedelta(minutes=5)
 @pytest.mark.parametrize(
     ("every", "errors", "rand", "expected"),
     [
-        (FIVE_MIN, 0, 0.5, FIVE_MIN),
-        (FIVE_MIN, 0, 0.0, timedelta(minutes=4.5)),
-        (FIVE_MIN, 0, 0.999999, timedelta(minutes=5.5)),
-        (FIVE_MIN, 1, 0.5, timedelta(minutes=10)),
-        (FIVE_MIN, 2, 0.5, timedelta(minutes=20)),
-        (FIVE_MIN, 6, 0.5, timedelta(minutes=320)),
-        (FIVE_MIN, 7, 0.5, timedelta(hours=6)),  # 640 min capped at 6 h
-        (FIVE_MIN, 7, 0.0, timedelta(hours=6) * 0.9),  # jitter still applies at the cap
-        (FIVE_MIN, 10_000, 0.5, timedelta(hours=6)),  # no overflow
-        (FIVE_MIN, -3, 0.5, FIVE_MIN),
-        (timedelta(days=1), 0, 0.5, timedelta(days=1)),
-        (timedelta(days=1), 3, 0.5, timedelta(days=1)),  # the ceiling never shortens `every`
+        (FIVE_MIN, 0, 0.0, FIVE_MIN),  # the jitter only ever shortens the interval
+        (FIVE_MIN, 0, 0.5, timedelta(minutes=4.75)),
+        (FIVE_MIN, 0, 0.999999, timedelta(minutes=4.5)),
+        (FIVE_MIN, 1, 0.0, timedelta(minutes=10)),
+        (FIVE_MIN, 2, 0.0, timedelta(minutes=20)),
+        (FIVE_MIN, 6, 0.0, timedelta(minutes=320)),
+        (FIVE_MIN, 7, 0.0, timedelta(hours=6)),  # 640 min capped at 6 h
+        (FIVE_MIN, 7, 0.99999999, timedelta(hours=6) * 0.9),  # jitter still applies at the cap
+        (FIVE_MIN, 10_000, 0.0, timedelta(hours=6)),  # no overflow
+        (FIVE_MIN, -3, 0.0, FIVE_MIN),
+        (timedelta(days=1), 0, 0.0, timedelta(days=1)),
+        (timedelta(days=1), 3, 0.0, timedelta(days=1)),  # the ceiling never shortens `every`
     ],
 )
 def test_poll_delay(every: timedelta, errors: int, rand: float, expected: timedelta) -> None:
@@ -34,20 +34,20 @@ def test_poll_delay(every: timedelta, errors: int, rand: float, expected: timede
 
 
 def test_next_poll_adds_the_delay_to_now() -> None:
-    assert next_poll(NOW, FIVE_MIN, 2, 0.5) == NOW + timedelta(minutes=20)
+    assert next_poll(NOW, FIVE_MIN, 2, 0.0) == NOW + timedelta(minutes=20)
 
 
 def test_retry_after_is_honoured_up_to_the_ceiling() -> None:
     assert poll_delay(FIVE_MIN, 1, 0.5, retry_after=timedelta(hours=1)) == timedelta(hours=1)
-    assert poll_delay(FIVE_MIN, 3, 0.5, retry_after=timedelta(seconds=30)) == timedelta(minutes=40)
+    assert poll_delay(FIVE_MIN, 3, 0.0, retry_after=timedelta(seconds=30)) == timedelta(minutes=40)
     assert poll_delay(FIVE_MIN, 1, 0.5, retry_after=timedelta(days=7)) == timedelta(hours=6)
 
 
 def test_jitter_spreads_feeds() -> None:
     delays = {poll_delay(FIVE_MIN, 0, rand / 10) for rand in range(10)}
     assert len(delays) == 10
-    assert min(delays) >= timedelta(minutes=4.5)
-    assert max(delays) < timedelta(minutes=5.5)
+    assert min(delays) > timedelta(minutes=4.5)
+    assert max(delays) == FIVE_MIN  # never longer than the interval
 
 
 @pytest.mark.parametrize(

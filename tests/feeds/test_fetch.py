@@ -475,6 +475,20 @@ async def test_no_more_than_max_concurrency_fetches_at_once(server: FeedServer) 
     assert server.max_active == 2
 
 
+async def test_no_more_than_per_host_fetches_to_one_host(server: FeedServer) -> None:
+    @server.route("/feed/")
+    def slowish(handler: Handler) -> None:
+        handler.wait(0.1)
+        handler.reply(200, FEED)
+
+    async with Fetcher(max_concurrency=10, per_host=3) as fetcher:
+        results = await asyncio.gather(*(fetcher.fetch(server.url("/feed/")) for _ in range(9)))
+        pool = fetcher.client._transport._pool  # type: ignore[attr-defined]
+        assert pool._max_connections == 10 and pool._max_keepalive_connections == 10
+    assert all(result.body == FEED for result in results)
+    assert server.max_active == 3
+
+
 async def test_injected_client_is_left_open_own_client_is_closed(server: FeedServer) -> None:
     serve_feed(server)
     async with httpx.AsyncClient() as client:

@@ -649,3 +649,34 @@ def test_html_page_that_announces_its_feed(link_tag: str, announced: str | None)
     if announced:
         expected += f"; the page announces a feed at {announced}"
     assert str(caught.value) == expected
+
+
+def test_unsanitised_content_still_loses_its_scripts_and_resolves_its_images() -> None:
+    """feedparser runs without its sanitizer and URI resolution (issue 12): the cleaner drops a
+    <script>, and a relative image is resolved against the article's address."""
+    from bot.content.render import render
+    from bot.preview import default_preview_settings
+
+    content = (
+        '<script>document.location="https://pub.example/"</script>'
+        '<p><img src="/wp-content/uploads/2024/05/marche-rose.jpg" onerror="alert(1)"/>'
+        "Les commerçantes du Marché Rose de Bamako ont repris leurs activités ce lundi, une "
+        "semaine après l'incendie qui avait détruit une partie des étals.</p>"
+    )
+    article = only(
+        parse(
+            rss(
+                item(
+                    f"<title>Marché Rose</title><content:encoded><![CDATA[{content}]]>"
+                    "</content:encoded>"
+                )
+            )
+        )
+    )
+    assert article.image == f"{SITE}/wp-content/uploads/2024/05/marche-rose.jpg"
+    settings = default_preview_settings()
+    for channel in settings.channels:
+        rendered = render(article, channel, settings.site)
+        assert rendered.teaser.startswith("Les commerçantes du Marché Rose")
+        post = str(rendered.post)
+        assert "script" not in post and "document.location" not in post and "alert" not in post

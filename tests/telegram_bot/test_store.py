@@ -84,6 +84,22 @@ def test_topics_are_folded_and_counted(readers: ReaderStore, storage: Storage) -
     assert next(iter(topics)) == "politique"  # most used first
 
 
+def test_topic_counts_kept_as_articles_come_match_a_recount(
+    readers: ReaderStore, storage: Storage
+) -> None:
+    """/topics reads the counts kept at each recording (schema 4); they are what counting
+    every article again gives, and what the migration of an older database counts."""
+    from bot.storage import topics
+
+    record(storage, ARCHIVE)
+    kept = readers.topics(topic_key)
+    assert kept == readers.topics(lambda label: topic_key(label))  # counted from the articles
+    with storage.db.tx() as conn:
+        conn.execute(sa.delete(t.topic_counts))
+        topics.recount(conn)
+    assert readers.topics(topic_key) == kept and kept
+
+
 def test_forget_deletes_everything_about_a_reader(readers: ReaderStore) -> None:
     subscribe_many(readers, range(1, 3))
     readers.set_digest(1, 1, True, START)
@@ -134,6 +150,27 @@ def test_search_is_accent_and_case_insensitive(
     found, more = readers.search(query_terms(query))
     assert [a.key for a in found] == [ARCHIVE[n - 1].key for n in numbers]
     assert not more
+
+
+def test_the_search_index_is_built_from_the_texts_already_stored(
+    readers: ReaderStore, storage: Storage
+) -> None:
+    """The migration to schema 4 builds the full-text index of an existing database: FTS5 on
+    SQLite (rebuilt from the stored texts), a pg_trgm index on PostgreSQL."""
+    from bot.storage.search import FTS_TABLE, TRIGRAM_INDEX, create_search_index
+
+    found = [a.key for a in readers.search(["bamako"])[0]]
+    assert found
+    with storage.db.tx() as conn:
+        if storage.is_postgres:
+            conn.exec_driver_sql(f"DROP INDEX {TRIGRAM_INDEX}")
+        else:
+            conn.exec_driver_sql(f"DROP TABLE {FTS_TABLE}")
+        create_search_index(conn)
+        if storage.is_postgres:
+            indexes = sa.inspect(conn).get_indexes("article_search")
+            assert TRIGRAM_INDEX in {index["name"] for index in indexes}
+    assert [a.key for a in readers.search(["bamako"])[0]] == found
 
 
 def test_search_does_not_match_inside_words(readers: ReaderStore, storage: Storage) -> None:
