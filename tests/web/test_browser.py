@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+from bot.models import Start
 from bot.settings import WebSettings
 from bot.web.server import login_link
-from tests.web.conftest import World, build_world
+from tests.builders import new_article
+from tests.web.conftest import World, build_world, make_article
 from tests.web.live import browser_paths, chromium, free_port, live_server, measure, overflow
 
 MAIN_PAGES = ["/", "/queue", "/history", "/planning", "/preview", "/subscribers"]
@@ -102,6 +104,26 @@ def test_the_managers_tasks(site: tuple[World, str, Any]) -> None:
         assert said in flash(driver)
     states = {n: world.storage.delivery(world.ids[n]).state.value for n in ("failed", "unknown")}  # type: ignore[union-attr]
     assert states == {"failed": "queued", "unknown": "skipped"}
+
+    # A post waiting for approval: rewrite its teaser, then approve it.
+    waiting = make_article(7, "Bamako : le conseil municipal adopte son budget")
+    world.storage.record(
+        [new_article(waiting, ["tg-main"], starts={"tg-main": Start(pending=True)})],
+        world.clock.now(),
+    )
+    pending = world.storage.deliveries(channel_id="tg-main")[-1].id
+    driver.get(f"{base}/queue?channel=tg-main")
+    post = driver.find_element(By.ID, f"delivery-{pending}")
+    post.find_element(By.TAG_NAME, "summary").click()
+    lead = "Le conseil municipal a voté mardi soir un budget de 41 milliards de FCFA."
+    post.find_element(By.NAME, "teaser").send_keys(lead)
+    submit(driver, post.find_element(By.CSS_SELECTOR, "button[value=teaser]"))
+    post = driver.find_element(By.ID, f"delivery-{pending}")
+    submit(driver, post.find_element(By.CSS_SELECTOR, "button[value=approve]"))
+    assert "approuvée" in flash(driver)
+    approved = world.storage.delivery(pending)
+    assert approved is not None and approved.state.value == "queued"
+    assert world.storage.teaser_edit(pending) == lead
 
     # Change the quiet hours and see the plan change.
     driver.get(f"{base}/planning")
