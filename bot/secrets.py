@@ -39,12 +39,12 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` without the given secrets (raw or URL-encoded, in any letter case, or any 12+
     character prefix of one), anything shaped like a bot token, nor the value of any
     `access_token=`-like parameter."""
-    for secret in secrets:
-        if not secret:
-            continue
-        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
-            text = _secret_pattern(form).sub(REDACTED, text)
     text = _BOT_TOKEN.sub(REDACTED, text)
+    # Longest first: a shorter secret that starts another one (or a piece of it) must not cut
+    # the longer one's start away, or its rest would no longer be recognised.
+    forms = {f for s in secrets if s for f in (s, quote(s, safe=""), quote_plus(s))}
+    for form in sorted(forms, key=len, reverse=True):
+        text = _secret_pattern(form).sub(REDACTED, text)
     return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 

@@ -203,10 +203,12 @@ def claim_due(
     worker: str,
     gap: timedelta | None = None,
     day_start: datetime | None = None,
+    window: Any = None,
 ) -> tuple[list[Any], datetime | None]:
     """Claim up to `n` deliveries of a channel, oldest first, through the real schedule
     (`next_step`) with a `gap` and nothing else; one claim is one turn, this takes several.
-    Returns the claimed deliveries and, when none came, when the channel may post next."""
+    Returns the claimed deliveries and, when none came, when the channel may post next.
+    `window`: a platform's rate (`telegram_rates.window_opens`), as the outbox passes it."""
     from bot.delivery.next_post import next_step
 
     settings = channel(
@@ -228,7 +230,7 @@ def claim_due(
     later = None
     for _ in range(n):
         turn = storage.claim(
-            channel_id, now, day_start=day_start or now, decide=decide, worker=worker
+            channel_id, now, day_start=day_start or now, decide=decide, worker=worker, window=window
         )
         if turn.delivery is None:
             later = turn.later

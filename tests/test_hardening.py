@@ -31,6 +31,20 @@ def test_secrets_are_scrubbed_in_any_case_and_by_any_long_prefix(text: str, gone
     assert gone not in clean and REDACTED in clean
 
 
+@pytest.mark.parametrize("order", [0, 1])
+def test_a_secret_that_starts_another_never_leaves_the_rest_of_it(order: int) -> None:
+    """A short secret that is the start of a token (a bot id, a test's leftover) used to be
+    replaced first in some runs, cutting the token's start away: the rest then leaked into the
+    log ("bot***fAkE…/getMe"). The whole token goes, whatever order the secrets come in."""
+    short = TOKEN.split(":")[0] + ":"
+    secrets = [short, TOKEN] if order == 0 else [TOKEN, short]
+    assert scrub(f"POST http://127.0.0.1/bot{TOKEN}/getMe", secrets) == (
+        f"POST http://127.0.0.1/bot{REDACTED}/getMe"
+    )
+    odd = "fAkE_t0ken-for-relais-tests_0123456"
+    assert odd not in scrub(f"/bot123456:{odd}/getMe", ["123456:", f"123456:{odd}"])
+
+
 def test_a_short_prefix_or_unrelated_text_stays() -> None:
     assert scrub(f"page {PAGE[:11]} ok", [PAGE]) == f"page {PAGE[:11]} ok"
     assert scrub("rien à cacher", [PAGE]) == "rien à cacher"
@@ -99,19 +113,14 @@ def test_human_status_shows_deliveries_in_sending(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from bot.storage.store import Storage
-    from tests.builders import BASE, article
+    from tests.builders import BASE, article, claim_due
     from tests.builders import new_article as new
 
     db = tmp_path / "relais.db"
     storage = Storage.open(f"sqlite:///{db}")
     storage.record([new(article(1), ["o"])], BASE)
-    claimed, _ = storage.claim(
-        "o",
-        BASE,
-        day_start=BASE - timedelta(hours=9),
-        next_slot=lambda *_: BASE,
-        limit=1,
-        worker="w1",
+    claimed, _ = claim_due(
+        storage, "o", BASE, n=1, worker="w1", day_start=BASE - timedelta(hours=9)
     )
     assert len(claimed) == 1
     storage.close()

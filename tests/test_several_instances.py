@@ -23,7 +23,7 @@ from bot.service_loop import polled_elsewhere
 from bot.storage.leases import LeaderLock
 from bot.storage.outbox import SENDING_LEASE
 from bot.storage.store import Storage
-from tests.builders import BASE, article, settings
+from tests.builders import BASE, article, claim_due, settings
 from tests.builders import new_article as new
 from tests.fakes.feed_server import FeedServer, rss
 
@@ -57,13 +57,13 @@ def store(db_url: str):
 
 
 def claim(store: Storage, now, *, worker: str = "w1"):
-    return store.claim(
+    return claim_due(
+        store,
         "tg",
         now,
-        day_start=BASE - timedelta(hours=9),
-        next_slot=lambda _last, _today: now,
-        limit=1,
+        n=1,
         worker=worker,
+        day_start=BASE - timedelta(hours=9),
         window=partial(window_opens, limit=3, period=PER_CHANNEL_WINDOW),
     )
 
@@ -79,14 +79,7 @@ def test_the_claim_holds_a_rate_window_for_every_worker(store: Storage) -> None:
 
 
 def sending(store: Storage, worker: str, now) -> int:
-    [d], _ = store.claim(
-        "out",
-        now,
-        day_start=BASE - timedelta(hours=9),
-        next_slot=lambda _l, _n: now,
-        limit=1,
-        worker=worker,
-    )
+    [d], _ = claim_due(store, "out", now, n=1, worker=worker, day_start=BASE - timedelta(hours=9))
     return d.id
 
 
@@ -182,9 +175,7 @@ async def test_new_work_wakes_every_instance_of_its_schema_only(
         store.record([new(article(1), ["out"])], BASE)  # a new delivery, queued
         await asyncio.wait_for(woken.wait(), 5)
         woken.clear()
-        [d], _ = store.claim(
-            "out", BASE, day_start=BASE, next_slot=lambda _l, _n: BASE, limit=1, worker="w"
-        )
+        [d], _ = claim_due(store, "out", BASE, n=1, worker="w")
         store.finish(d, BASE, state=S.FAILED, error="refused")
         await asyncio.sleep(0.3)
         assert not woken.is_set()  # sending and failed are no new work
