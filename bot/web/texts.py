@@ -58,6 +58,8 @@ FR: dict[str, str] = {
     "act_skip": "ignorée",
     "act_retry": "renvoi",
     "act_teaser": "texte modifié",
+    "act_approve": "approuvée",
+    "act_refuse": "refusée",
     "act_planning": "planning modifié",
     # queue
     "queue_title": "File d'attente et plan",
@@ -218,6 +220,8 @@ EN: dict[str, str] = {
     "act_move": "postponed",
     "act_skip": "skipped",
     "act_retry": "retried",
+    "act_approve": "approved",
+    "act_refuse": "refused",
     "act_teaser": "text edited",
     "act_planning": "planning changed",
     "queue_title": "Queue and plan",
