@@ -164,16 +164,23 @@ class AdminHandlers:
             return [name], None
         return [], text(lang, "unknown_channel", channel=name[:64], channels=", ".join(ids))
 
+    async def _named_channel(self, update: Update, context: Any) -> tuple[bool, str | None]:
+        """The channel the admin named (None: every channel); False when the name is unknown
+        (already answered)."""
+        name = argument(update)
+        if not name:
+            return True, None
+        ids, error = self._channel(self.ctx.lang(update), name)
+        if error:
+            await send(update, context, error)
+            return False, None
+        return True, ids[0]
+
     async def queue(self, update: Update, context: Any) -> None:
         lang = self.ctx.lang(update)
-        name = argument(update)
-        channel = None
-        if name:
-            ids, error = self._channel(lang, name)
-            if error:
-                await send(update, context, error)
-                return
-            channel = ids[0]
+        found, channel = await self._named_channel(update, context)
+        if not found:
+            return
         rows = self.ctx.readers.outbox_queue(channel, limit=15)
         await send(update, context, queue_text(rows, lang, self.ctx.settings.site.tz, channel))
 
@@ -338,15 +345,9 @@ class AdminHandlers:
         await send(update, context, urgent_text(article.title, answers, lang))
 
     async def plan(self, update: Update, context: Any) -> None:
-        lang = self.ctx.lang(update)
-        name = argument(update)
-        channel = None
-        if name:
-            ids, error = self._channel(lang, name)
-            if error:
-                await send(update, context, error)
-                return
-            channel = ids[0]
+        found, channel = await self._named_channel(update, context)
+        if not found:
+            return
         settings = self.ctx.settings
         planned = channel_plans(
             settings, self.ctx.storage, self.ctx.clock.now(), channel_id=channel
