@@ -78,7 +78,7 @@ class Poller:
         observe: PollObserver | None = None,
     ) -> None:
         self.storage = storage
-        self.settings = settings
+        self.settings = settings  # and the origins a page check may fetch from (the setter)
         self.fetcher = fetcher
         self.observe = observe
         self.clock = clock
@@ -89,6 +89,17 @@ class Poller:
         # the loop only ever waits for one other thread to give up the GIL (loop lag p99
         # 157 ms with the default pool of six threads at 1,000 feeds, 88 ms with one).
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relais-poll")
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        # Worked out once per configuration: at 10,000 feeds, computing it on every poll held
+        # the event loop for minutes over a first round (ten thousand URLs parsed per poll).
+        self._settings = settings
+        self._origins = allowed_origins(settings.site.url, [f.url for f in settings.feeds])
 
     async def _off_loop(self, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -185,7 +196,9 @@ class Poller:
                 )
             )
             report.new = [i for i in report.new if i.article.key in recorded]
-            report.edits = self._corrections(report.known, now, strip=feed.strip)
+            report.edits = await self._off_loop(
+                self._corrections, report.known, now, strip=feed.strip
+            )
             await self._vanished(feed, report.carried, now)
             if report.baseline:  # counted from what this instance's insert wrote
                 log.info(
@@ -321,13 +334,14 @@ class Poller:
         Each post's URL is checked once, when its article leaves the feed."""
         if not carried:
             return  # an empty or unreadable feed says nothing about its articles
-        vanished = self.storage.vanished_posts(feed.id, carried, now - GONE_ALERT_WINDOW)
-        origins = allowed_origins(self.settings.site.url, [f.url for f in self.settings.feeds])
+        vanished = await self._off_loop(
+            self.storage.vanished_posts, feed.id, carried, now - GONE_ALERT_WINDOW
+        )
         for delivery, title, url in vanished:
-            if url_origin(url) not in origins:
+            if url_origin(url) not in self._origins:
                 continue  # only the site's own pages are checked
             try:
-                await self.fetcher.fetch(url, max_bytes=PAGE_CHECK_BYTES, origins=origins)
+                await self.fetcher.fetch(url, max_bytes=PAGE_CHECK_BYTES, origins=self._origins)
                 continue
             except FeedHTTPError as err:
                 status = err.status
@@ -340,7 +354,10 @@ class Poller:
                     f"{delivery.id} pour retirer la publication",
                     action=(f"🗑 Supprimer #{delivery.id}", f"del:{delivery.id}"),
                 )
-        self.storage.mark_gone_checked([d.id for d, _t, _u in vanished], now)
+        if vanished:
+            await self._off_loop(
+                self.storage.mark_gone_checked, [d.id for d, _t, _u in vanished], now
+            )
 
     def _starts(self, article: Article, channel_ids: Sequence[str], text: str) -> dict[str, Start]:
         """How the article starts on each channel it is queued for (urgent, pending), where
