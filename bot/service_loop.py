@@ -165,8 +165,9 @@ class ServiceLoop:
         now = self.clock.now()
         waiting: list[PollReport] = []
         ready: list[FeedSettings] = []
+        states = {} if force else {s.feed_id: s for s in self.storage.feed_states()}
         for feed in self.settings.feeds:
-            state = None if force else self.storage.feed_state(feed.id)
+            state = states.get(feed.id)
             until = state and waiting_until(state.consecutive_errors, state.next_poll, now)
             if until:
                 message = (
@@ -175,7 +176,7 @@ class ServiceLoop:
                 waiting.append(PollReport(feed.id, "waiting", message, next_poll=until))
             else:
                 ready.append(feed)
-        reports = await asyncio.gather(*(self.poller.poll(f, write=write) for f in ready))
+        reports = await self.poller.poll_many(ready, write=write)
         await self.alerts.flush()
         return [*reports, *waiting]
 

@@ -7,9 +7,10 @@ import functools
 import hashlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -34,6 +35,9 @@ PAGE_CHECK_BYTES = 256 * 1024  # an article page is read this far to know it is 
 log = logging.getLogger("relais.feeds")
 T = TypeVar("T")
 
+START_AT_ONCE = 16
+"""A round of many polls starts this many in one turn of the event loop, then lets the rest of
+the loop run: ten thousand polls started at once held it for a tenth of a second."""
 REPUBLISH_WINDOW = timedelta(days=7)
 ALERT_AFTER_ERRORS = 3  # one failed poll is often a blip; three in a row is an incident
 
@@ -63,6 +67,15 @@ class PollReport:
 PollObserver = Callable[[PollReport, float], None]
 
 
+def poll_state(feed: FeedSettings, stored: FeedState | None) -> FeedState:
+    """The state a poll starts from: the stored one, or for a new feed, or one whose URL the
+    manager changed, the configured URL (a feed keeps being baselined across a new URL)."""
+    if stored is None or stored.configured_url != feed.url:
+        baselined = stored.baselined if stored is not None else False
+        return FeedState(feed.id, url=feed.url, configured_url=feed.url, baselined=baselined)
+    return stored
+
+
 class Poller:
     """Polls feeds into the storage; a feed's failure is recorded and never raised."""
 
@@ -89,6 +102,10 @@ class Poller:
         # the loop only ever waits for one other thread to give up the GIL (loop lag p99
         # 157 ms with the default pool of six threads at 1,000 feeds, 88 ms with one).
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relais-poll")
+        # Unchanged feeds' states waiting for the worker, and the write that will take them.
+        self._behind: dict[str, FeedState] = {}
+        self._behind_write: Future[None] | None = None
+        self._behind_lock = threading.Lock()
 
     @property
     def settings(self) -> Settings:
@@ -105,28 +122,47 @@ class Poller:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, functools.partial(call, *args, **kwargs))
 
-    def _state(self, feed: FeedSettings) -> FeedState:
-        state = self.storage.feed_state(feed.id)
-        if state is None or state.configured_url != feed.url:
-            # New feed, or the manager changed its URL: start from the configured one.
-            baselined = state.baselined if state is not None else False
-            return FeedState(feed.id, url=feed.url, configured_url=feed.url, baselined=baselined)
-        return state
-
-    async def poll(self, feed: FeedSettings, *, write: bool = True) -> PollReport:
-        """One poll of one feed, told to the observer when it was recorded."""
+    async def poll(
+        self, feed: FeedSettings, *, write: bool = True, stored: FeedState | None = None
+    ) -> PollReport:
+        """One poll of one feed, told to the observer when it was recorded. `stored`: the
+        feed's state as just read with others' (`poll_many`), else it is read now."""
         begun = time.perf_counter()
-        report = await self._poll_feed(feed, write=write)
+        report = await self._poll_feed(feed, write=write, stored=stored)
         if write and self.observe is not None:
             self.observe(report, time.perf_counter() - begun)
         return report
 
-    async def _poll_feed(self, feed: FeedSettings, *, write: bool) -> PollReport:
+    async def poll_many(
+        self, feeds: Sequence[FeedSettings], *, write: bool = True
+    ) -> list[PollReport]:
+        """These feeds polled at once (a round of `run --once`), their states read in one
+        query rather than one each."""
+        stored = {s.feed_id: s for s in await self._off_loop(self.storage.feed_states)}
+        polls: list[asyncio.Task[PollReport]] = []
+        try:
+            for n, feed in enumerate(feeds):
+                if n and n % START_AT_ONCE == 0:
+                    await asyncio.sleep(0)  # the others' turn: the loop does not wait for all
+                polls.append(
+                    asyncio.create_task(self.poll(feed, write=write, stored=stored.get(feed.id)))
+                )
+            return list(await asyncio.gather(*polls))
+        except BaseException:
+            for poll in polls:
+                poll.cancel()
+            raise
+
+    async def _poll_feed(
+        self, feed: FeedSettings, *, write: bool, stored: FeedState | None
+    ) -> PollReport:
         """One poll of one feed. With `write=False` nothing is recorded (dry runs).
 
         Never raises: whatever goes wrong is this feed's failure, recorded and reported.
         """
-        state = await self._off_loop(self._state, feed)
+        if stored is None:
+            stored = await self._off_loop(self.storage.feed_state, feed.id)
+        state = poll_state(feed, stored)
         started = self.clock.now()
         try:
             return await self._poll(feed, state, started, write=write)
@@ -182,38 +218,66 @@ class Poller:
             body_hash=body_hash or state.body_hash,
         )
         if write:
-            # The articles and the feed's state (baselined, ETag) in one transaction: a crash
-            # between them would make the next poll take new articles for a first poll's.
-            recorded = set(
-                await self._off_loop(
-                    self.storage.record,
-                    report.new,
-                    now,
-                    feed_state=new_state,
-                    more=report.more,
-                    more_starts=report.more_starts,
-                    sighted=report.carried,
-                )
-            )
-            report.new = [i for i in report.new if i.article.key in recorded]
-            report.edits = await self._off_loop(
-                self._corrections, report.known, now, strip=feed.strip
-            )
-            await self._vanished(feed, report.carried, now)
-            if report.baseline:  # counted from what this instance's insert wrote
-                log.info(
-                    "feed %s: first poll, %d articles recorded, %d to post (first_run=%s)",
-                    feed.id,
-                    len(report.new),
-                    sum(1 for i in report.new if any(r is None for _c, r in i.decisions)),
-                    feed.first_run,
-                )
+            if unchanged:
+                await self._save_unchanged(new_state)
+            else:
+                await self._record(feed, report, new_state, now)
             if state.consecutive_errors >= ALERT_AFTER_ERRORS:
                 self.alerts.add(
                     "Flux rétabli",
                     f"{feed.id} répond de nouveau ({state.consecutive_errors} échecs)",
                 )
         return report
+
+    async def _record(
+        self, feed: FeedSettings, report: PollReport, new_state: FeedState, now: datetime
+    ) -> None:
+        """What a poll that read the feed found: its articles and the feed's state (baselined,
+        ETag) in one transaction, for a crash between them would make the next poll take new
+        articles for a first poll's. Then the corrections, and the posts that vanished."""
+        recorded = set(
+            await self._off_loop(
+                self.storage.record,
+                report.new,
+                now,
+                feed_state=new_state,
+                more=report.more,
+                more_starts=report.more_starts,
+                sighted=report.carried,
+            )
+        )
+        report.new = [i for i in report.new if i.article.key in recorded]
+        if report.known:
+            report.edits = await self._off_loop(
+                self._corrections, report.known, now, strip=feed.strip
+            )
+        await self._vanished(feed, report.carried, now)
+        if report.baseline:  # counted from what this instance's insert wrote
+            log.info(
+                "feed %s: first poll, %d articles recorded, %d to post (first_run=%s)",
+                feed.id,
+                len(report.new),
+                sum(1 for i in report.new if any(r is None for _c, r in i.decisions)),
+                feed.first_run,
+            )
+
+    async def _save_unchanged(self, state: FeedState) -> None:
+        """A poll that found nothing new writes only the feed's state (its time, its ETag):
+        the states of the polls that end while the worker is busy are written together, in
+        one transaction (at 250 polls a second, one commit each was the worker's limit).
+        Returns once this state is written, as a recorded poll does."""
+        with self._behind_lock:
+            self._behind[state.feed_id] = state
+            if self._behind_write is None:
+                self._behind_write = self._worker.submit(self._write_behind)
+            written = self._behind_write
+        await asyncio.wrap_future(written)
+
+    def _write_behind(self) -> None:
+        """In the worker: the states waiting to be written, in one transaction."""
+        with self._behind_lock:
+            states, self._behind, self._behind_write = self._behind, {}, None
+        self.storage.save_feed_states(list(states.values()))
 
     def _failed(
         self,
@@ -258,9 +322,10 @@ class Poller:
         keep = first_run_keep(parsed.articles, feed.first_run_latest) if baseline else None
         channels = self.settings.channels
         items: list[NewArticle] = []
-        for article in fresh:
-            title_norm = normalise_title(article.title)
-            twin = self.storage.recent_title(feed.id, title_norm, now - REPUBLISH_WINDOW)
+        norms = [normalise_title(article.title) for article in fresh]
+        twins = self.storage.recent_titles(feed.id, norms, now - REPUBLISH_WINDOW)
+        for article, title_norm in zip(fresh, norms, strict=True):
+            twin = twins.get(title_norm)
             if twin is None:
                 twin = next(
                     (i.article.key for i in items if i.title_norm == title_norm and title_norm),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -13,7 +14,7 @@ from bot.models import REGULAR, Article, DeliveryState, FeedState, NewArticle, S
 from bot.storage import rows
 from bot.storage import tables as t
 from bot.storage.database import Database, Part, chunks, digest
-from bot.storage.feeds import feed_state_upsert
+from bot.storage.feeds import feed_state_row, feed_state_upsert
 from bot.storage.topics import count_topics
 
 
@@ -81,17 +82,27 @@ class ArticlesPart(Part):
 
     def recent_title(self, feed_id: str, title_norm: str, since: datetime) -> str | None:
         """The key of an article of this feed with the same normalised title seen since `since`."""
+        return self.recent_titles(feed_id, [title_norm], since).get(title_norm)
+
+    def recent_titles(
+        self, feed_id: str, title_norms: Sequence[str], since: datetime
+    ) -> dict[str, str]:
+        """For each of these normalised titles that an article of this feed seen since `since`
+        has, one such article's key (one query for a poll's new articles)."""
+        by_digest = {digest(norm): norm for norm in title_norms}
+        a = t.articles
+        found: dict[str, str] = {}
         with self.db.tx() as conn:
-            key: str | None = conn.execute(
-                sa.select(t.articles.c.key)
-                .where(
-                    t.articles.c.feed_id == feed_id,
-                    t.articles.c.title_key == digest(title_norm),
-                    t.articles.c.first_seen >= since,
-                )
-                .limit(1)
-            ).scalar_one_or_none()
-        return key
+            for chunk in chunks(list(by_digest)):
+                for key, title_key in conn.execute(
+                    sa.select(a.c.key, a.c.title_key)
+                    .where(
+                        a.c.feed_id == feed_id, a.c.title_key.in_(chunk), a.c.first_seen >= since
+                    )
+                    .order_by(a.c.key)
+                ):
+                    found.setdefault(by_digest[title_key], key)
+        return found
 
     def record(
         self,
@@ -109,54 +120,41 @@ class ArticlesPart(Part):
         reached now through another feed (`more_starts`: how they start, when not regular).
         `sighted`: the keys of every article the feed of
         `feed_state` carries now. Returns the keys recorded."""
-        recorded: list[str] = []
+        starts = more_starts or {}
+        deliveries = [
+            delivery_row(key, channel_id, skip, now, starts.get((key, channel_id), REGULAR))
+            for key, channel_id, skip in more
+        ]
+        # Each kind of row in one statement (many rows at once): the engines' ON CONFLICT
+        # statements are compiled on every execution, once per row was most of a poll's cost.
         with self.db.tx() as conn:
             if feed_state is not None:
-                conn.execute(feed_state_upsert(self.db, feed_state))
-            for key, channel_id, skip_reason in more:
-                start = (more_starts or {}).get((key, channel_id), REGULAR)
-                add_delivery(self.db, conn, key, channel_id, skip_reason, now, start)
-            if feed_state is not None:
-                for key in sighted:
+                conn.execute(feed_state_upsert(self.db), feed_state_row(feed_state))
+                if sighted:
+                    seen = {"feed_id": feed_state.feed_id, "first_seen": now}
                     conn.execute(
-                        self.db.insert(t.sightings)
-                        .values(article_key=key, feed_id=feed_state.feed_id, first_seen=now)
-                        .on_conflict_do_nothing()
+                        self.db.insert(t.sightings).on_conflict_do_nothing(),
+                        [{"article_key": key, **seen} for key in dict.fromkeys(sighted)],
                     )
-            for item in items:
-                a = item.article
-                stmt = (
-                    self.db.insert(t.articles)
-                    .values(
-                        key=a.key,
-                        feed_id=a.feed_id,
-                        guid=a.guid,
-                        guid_key=digest(a.guid) if a.guid else None,
-                        url=a.url,
-                        canonical_url=a.canonical_url,
-                        title=a.title,
-                        title_key=digest(item.title_norm),
-                        published=not_after_first_seen(a.published, now),
-                        author=a.author,
-                        categories=list(a.categories),
-                        image=a.image,
-                        content_html=a.content_html,
-                        summary_html=a.summary_html,
-                        first_seen=now,
-                        duplicate_of=item.duplicate_of,
-                    )
-                    .on_conflict_do_nothing()
-                    .returning(t.articles.c.key)
+            inserted: set[str] = set()
+            if items:
+                stmt = self.db.insert(t.articles).on_conflict_do_nothing()
+                inserted = set(  # an article another worker recorded first is not returned
+                    conn.execute(
+                        stmt.returning(t.articles.c.key), [article_row(i, now) for i in items]
+                    ).scalars()
                 )
-                if conn.execute(stmt).first() is None:  # another worker recorded it first
-                    continue
-                recorded.append(a.key)
-                if item.duplicate_of is None:
-                    count_topics(self.db, conn, a.categories)
-                for channel_id, skip_reason in item.decisions:
-                    start = item.starts.get(channel_id, REGULAR)
-                    add_delivery(self.db, conn, a.key, channel_id, skip_reason, now, start)
-        return recorded
+            mine = [i for i in items if i.article.key in inserted]
+            count_topics(
+                self.db, conn, [i.article.categories for i in mine if i.duplicate_of is None]
+            )
+            deliveries += [
+                delivery_row(i.article.key, c, skip, now, i.starts.get(c, REGULAR))
+                for i in mine
+                for c, skip in i.decisions
+            ]
+            add_deliveries(self.db, conn, deliveries)
+        return [i.article.key for i in mine]
 
     def article(self, key: str) -> Article:
         with self.db.tx() as conn:
@@ -195,34 +193,53 @@ class ArticlesPart(Part):
         return found
 
 
-def add_delivery(
-    db: Database,
-    conn: sa.Connection,
-    key: str,
-    channel_id: str,
-    skip: SkipReason | None,
-    now: datetime,
-    start: Start = REGULAR,
-) -> None:
+def article_row(item: NewArticle, now: datetime) -> dict[str, Any]:
+    """A new article as the parameters of its INSERT."""
+    a = item.article
+    return {
+        "key": a.key,
+        "feed_id": a.feed_id,
+        "guid": a.guid,
+        "guid_key": digest(a.guid) if a.guid else None,
+        "url": a.url,
+        "canonical_url": a.canonical_url,
+        "title": a.title,
+        "title_key": digest(item.title_norm),
+        "published": not_after_first_seen(a.published, now),
+        "author": a.author,
+        "categories": list(a.categories),
+        "image": a.image,
+        "content_html": a.content_html,
+        "summary_html": a.summary_html,
+        "first_seen": now,
+        "duplicate_of": item.duplicate_of,
+    }
+
+
+def delivery_row(
+    key: str, channel_id: str, skip: SkipReason | None, now: datetime, start: Start = REGULAR
+) -> dict[str, Any]:
     """A new outbox row for (article, channel): queued (urgent, or `pending` an admin's
     approval, as `start` says), or skipped with its reason."""
     state = DeliveryState.QUEUED if skip is None else DeliveryState.SKIPPED
     if skip is None and start.pending:
         state = DeliveryState.PENDING
-    conn.execute(
-        db.insert(t.deliveries)
-        .values(
-            article_key=key,
-            channel_id=channel_id,
-            state=state.value,
-            urgent=skip is None and start.urgent,
-            due_at=now,
-            error=None if skip is None else skip.value,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing()
-    )
+    return {
+        "article_key": key,
+        "channel_id": channel_id,
+        "state": state.value,
+        "urgent": skip is None and start.urgent,
+        "due_at": now,
+        "error": None if skip is None else skip.value,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def add_deliveries(db: Database, conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """New outbox rows (`delivery_row`), in one statement; a row that exists is left alone."""
+    if rows:
+        conn.execute(db.insert(t.deliveries).on_conflict_do_nothing(), list(rows))
 
 
 def _guid_scope(guid: str, feed_id: str) -> str:

@@ -25,16 +25,21 @@ def topic_labels(categories: Iterable[str]) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def count_topics(db: Database, conn: sa.Connection, categories: Sequence[str]) -> None:
-    """One more article in each of these topics (in the transaction that records it)."""
+def count_topics(db: Database, conn: sa.Connection, articles: Sequence[Sequence[str]]) -> None:
+    """One more article in each of its topics, for each of these articles' categories (in the
+    transaction that records them): one statement, the rows in a fixed order so that two
+    instances counting the same topics never wait on each other in a circle."""
+    added = Counter(pair for categories in articles for pair in topic_labels(categories))
+    if not added:
+        return
     counts = t.topic_counts
-    for key, label in topic_labels(categories):
-        stmt = db.insert(counts).values(topic=key, label=label, articles=1)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["topic", "label"], set_={"articles": counts.c.articles + 1}
-            )
-        )
+    stmt = db.insert(counts)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["topic", "label"],
+        set_={"articles": counts.c.articles + stmt.excluded.articles},
+    )
+    rows = [{"topic": k, "label": label, "articles": n} for (k, label), n in sorted(added.items())]
+    conn.execute(stmt, rows)
 
 
 def ranked(pairs: Iterable[tuple[str, str, int]]) -> list[Topic]:

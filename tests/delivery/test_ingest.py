@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bot.clock import FakeClock
 from bot.delivery.alerts import Alerts
@@ -16,6 +19,7 @@ from bot.models import DeliveryState
 from bot.storage.store import Storage
 from tests.builders import BASE, settings
 from tests.fakes.feed_server import FeedServer, rss
+from tests.waiting import wait_until_async
 
 ONE = ("101", "conseil-des-ministres", "Conseil des ministres du mercredi")
 TWO = ("102", "budget-2027", "Le budget 2027 adopté")
@@ -340,3 +344,64 @@ async def test_a_channel_that_starts_following_a_feed_does_not_get_its_backlog(d
         assert report.queued == 0  # ONE and TWO are not news to main's readers
     finally:
         await rig.close()
+
+
+async def test_unchanged_polls_ending_together_are_written_in_one_transaction(
+    db_url: str, server: FeedServer
+) -> None:
+    """The polls that end while the worker is busy write their feeds' states together: one
+    commit for all of them, and each poll returns once its own state is written."""
+    names = [f"f{n}" for n in range(12)]
+    for name in names:
+        server.set(f"/{name}", rss(ONE))
+    config = settings(
+        [{"id": "out", "type": "console", "max_age": None}],
+        feeds=[{"id": name, "url": server.url(f"/{name}")} for name in names],
+    )
+    storage = Storage.open(db_url)
+    fetcher = Fetcher()
+    poller = Poller(storage, config, fetcher, clock=FakeClock(BASE), alerts=Alerts([]))
+    commits: list[int] = []
+    try:
+        await poller.poll_many(config.feeds)  # the first round reads and records every feed
+        stored = {s.feed_id: s for s in storage.feed_states()}
+        sa.event.listen(storage.db.engine, "commit", lambda _conn: commits.append(1))
+        gate = threading.Event()
+        poller._worker.submit(gate.wait)  # the worker is busy while the polls end
+        polls = asyncio.gather(
+            *(poller.poll(f, stored=stored[f.id]) for f in config.feeds)  # no read: all 304
+        )
+        await wait_until_async(lambda: len(poller._behind) == len(names), what="12 polls ended")
+        gate.set()
+        reports = await polls
+        assert {r.status for r in reports} == {"not_modified"}
+        assert len(commits) == 1
+        assert all(
+            storage.feed_state(name).last_result == "not modified (304)"  # type: ignore[union-attr]
+            for name in names
+        )
+    finally:
+        await fetcher.aclose()
+        storage.close()
+
+
+async def test_a_round_of_many_polls_reports_in_the_feeds_order(
+    db_url: str, server: FeedServer
+) -> None:
+    names = [f"f{n}" for n in range(40)]  # more than START_AT_ONCE: started over several turns
+    for name in names:
+        server.set(f"/{name}", rss(ONE))
+    config = settings(
+        [{"id": "out", "type": "console", "max_age": None}],
+        feeds=[{"id": name, "url": server.url(f"/{name}")} for name in names],
+    )
+    storage = Storage.open(db_url)
+    fetcher = Fetcher()
+    poller = Poller(storage, config, fetcher, clock=FakeClock(BASE), alerts=Alerts([]))
+    try:
+        reports = await poller.poll_many(config.feeds)
+        assert [r.feed_id for r in reports] == names
+        assert {r.status for r in reports} == {"ok"}
+    finally:
+        await fetcher.aclose()
+        storage.close()

@@ -244,6 +244,13 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
         "save_feed_state",
         lambda w: w.store.save_feed_state(FeedState("other", "https://b.example/f")),
     ),
+    (
+        "save_feed_states",
+        lambda w: w.store.save_feed_states(
+            [FeedState("other", "https://b.example/f", etag='"2"'), FeedState("site", "u")]
+        )
+        or w.store.feed_state("other").etag == '"2"',  # type: ignore[union-attr]
+    ),
     ("record", _record),
     ("feed_state", lambda w: w.store.feed_state("site").baselined),  # type: ignore[union-attr]
     ("feed_states", lambda w: [s.feed_id for s in w.store.feed_states()] == ["other", "site"]),
@@ -251,6 +258,7 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ("carried", lambda w: w.store.carried("site", [A1.key, "nope"]) == {A1.key}),
     ("seen", lambda w: w.store.seen([A2.key])[A2.key][1] == {"out", "fb"}),
     ("recent_title", lambda w: w.store.recent_title("site", "x", BASE) is None),
+    ("recent_titles", lambda w: w.store.recent_titles("site", ["x", "y"], BASE) == {}),
     ("article", lambda w: w.store.article(A1.key).title == A1.title),
     ("existing_keys", lambda w: w.store.existing_keys([A1.key, "nope"]) == {A1.key}),
     ("latest", lambda w: [a.key for a in w.store.latest(limit=2)] == [A3.key, A2.key]),
