@@ -246,10 +246,12 @@ STEPS: list[tuple[str, Callable[[Walk], None]]] = [
     ),
     (
         "save_feed_states",
-        lambda w: w.store.save_feed_states(
-            [FeedState("other", "https://b.example/f", etag='"2"'), FeedState("site", "u")]
-        )
-        or w.store.feed_state("other").etag == '"2"',  # type: ignore[union-attr]
+        lambda w: (
+            w.store.save_feed_states(
+                [FeedState("other", "https://b.example/f", etag='"2"'), FeedState("site", "u")]
+            )
+            or w.store.feed_state("other").etag == '"2"'
+        ),  # type: ignore[union-attr]
     ),
     ("record", _record),
     ("feed_state", lambda w: w.store.feed_state("site").baselined),  # type: ignore[union-attr]
