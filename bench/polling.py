@@ -161,6 +161,7 @@ async def lag_sampler(stop: asyncio.Event, samples: list[float]) -> None:
 
 async def measure(feeds: int, rtt_ms: int, etag: bool, port: int) -> Figures:
     from bot.app import App
+    from bot.service_loop import settle_start_up
     from bot.settings import load_settings
     from bot.storage.store import Storage
 
@@ -180,6 +181,7 @@ async def measure(feeds: int, rtt_ms: int, etag: bool, port: int) -> Figures:
         storage = Storage.open(settings.storage)
         app = App(settings, storage, notifiers=[])
         scheduler = app.service._scheduler()
+        settle_start_up()  # as `serve` does once the jobs are made
         startup = time.perf_counter() - started
         try:
             await app.service.poll_all()  # the first round: every feed parsed and baselined

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import random
 import signal
@@ -105,6 +106,14 @@ def once_retry_wait(now: datetime, retry_due: datetime | None) -> float | None:
     if retry_due is None or retry_due - now > ONCE_WAIT:
         return None
     return max(0.0, (retry_due - now).total_seconds())
+
+
+def settle_start_up() -> None:
+    """What start-up made (settings, jobs, the libraries' tables) lives as long as the service:
+    it is moved out of the cyclic collector's sight. A full collection walks every object it
+    tracks, on the event loop: at 1,000 feeds one took 60 ms, at 10,000 far more."""
+    gc.collect()
+    gc.freeze()
 
 
 class ServiceLoop:
@@ -220,6 +229,7 @@ class ServiceLoop:
         self.leadership.on_deposed = self._deposed
         self.leadership.on_beat = self._take_over_dead
         scheduler = self._scheduler()
+        settle_start_up()
         scheduler.start()
         log.info(
             "Relais running: %d feed(s), %d channel(s)%s",
