@@ -252,6 +252,7 @@ class ServiceLoop:
             await self._finish(reader_task)
             await asyncio.gather(*background, return_exceptions=True)
             self.leadership.close()
+            gc.unfreeze()  # a process that serves again (tests, a reload) starts afresh
 
     async def _elected(self) -> None:
         """This instance leads: the once-a-day checks, the bot's updates, Telegram's queue."""
