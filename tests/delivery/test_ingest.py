@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -346,12 +347,10 @@ async def test_a_channel_that_starts_following_a_feed_does_not_get_its_backlog(d
         await rig.close()
 
 
-async def test_unchanged_polls_ending_together_are_written_in_one_transaction(
-    db_url: str, server: FeedServer
-) -> None:
-    """The polls that end while the worker is busy write their feeds' states together: one
-    commit for all of them, and each poll returns once its own state is written."""
-    names = [f"f{n}" for n in range(12)]
+@contextlib.asynccontextmanager
+async def poller_of_many(db_url: str, server: FeedServer, count: int):
+    """A poller of `count` feeds that each carry one article: (feed ids, storage, poller)."""
+    names = [f"f{n}" for n in range(count)]
     for name in names:
         server.set(f"/{name}", rss(ONE))
     config = settings(
@@ -360,17 +359,31 @@ async def test_unchanged_polls_ending_together_are_written_in_one_transaction(
     )
     storage = Storage.open(db_url)
     fetcher = Fetcher()
-    poller = Poller(storage, config, fetcher, clock=FakeClock(BASE), alerts=Alerts([]))
-    commits: list[int] = []
     try:
-        await poller.poll_many(config.feeds)  # the first round reads and records every feed
+        yield (
+            names,
+            storage,
+            Poller(storage, config, fetcher, clock=FakeClock(BASE), alerts=Alerts([])),
+        )
+    finally:
+        await fetcher.aclose()
+        storage.close()
+
+
+async def test_unchanged_polls_ending_together_are_written_in_one_transaction(
+    db_url: str, server: FeedServer
+) -> None:
+    """The polls that end while the worker is busy write their feeds' states together: one
+    commit for all of them, and each poll returns once its own state is written."""
+    async with poller_of_many(db_url, server, 12) as (names, storage, poller):
+        feeds = poller.settings.feeds
+        await poller.poll_many(feeds)  # the first round reads and records every feed
         stored = {s.feed_id: s for s in storage.feed_states()}
+        commits: list[int] = []
         sa.event.listen(storage.db.engine, "commit", lambda _conn: commits.append(1))
         gate = threading.Event()
         poller._worker.submit(gate.wait)  # the worker is busy while the polls end
-        polls = asyncio.gather(
-            *(poller.poll(f, stored=stored[f.id]) for f in config.feeds)  # no read: all 304
-        )
+        polls = asyncio.gather(*(poller.poll(f, stored=stored[f.id]) for f in feeds))
         await wait_until_async(lambda: len(poller._behind) == len(names), what="12 polls ended")
         gate.set()
         reports = await polls
@@ -380,28 +393,13 @@ async def test_unchanged_polls_ending_together_are_written_in_one_transaction(
             storage.feed_state(name).last_result == "not modified (304)"  # type: ignore[union-attr]
             for name in names
         )
-    finally:
-        await fetcher.aclose()
-        storage.close()
 
 
 async def test_a_round_of_many_polls_reports_in_the_feeds_order(
     db_url: str, server: FeedServer
 ) -> None:
-    names = [f"f{n}" for n in range(40)]  # more than START_AT_ONCE: started over several turns
-    for name in names:
-        server.set(f"/{name}", rss(ONE))
-    config = settings(
-        [{"id": "out", "type": "console", "max_age": None}],
-        feeds=[{"id": name, "url": server.url(f"/{name}")} for name in names],
-    )
-    storage = Storage.open(db_url)
-    fetcher = Fetcher()
-    poller = Poller(storage, config, fetcher, clock=FakeClock(BASE), alerts=Alerts([]))
-    try:
-        reports = await poller.poll_many(config.feeds)
+    # More feeds than START_AT_ONCE: the polls start over several turns of the loop.
+    async with poller_of_many(db_url, server, 40) as (names, _storage, poller):
+        reports = await poller.poll_many(poller.settings.feeds)
         assert [r.feed_id for r in reports] == names
         assert {r.status for r in reports} == {"ok"}
-    finally:
-        await fetcher.aclose()
-        storage.close()
