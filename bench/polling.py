@@ -181,7 +181,8 @@ async def measure(feeds: int, rtt_ms: int, etag: bool, port: int) -> Figures:
         storage = Storage.open(settings.storage)
         app = App(settings, storage, notifiers=[])
         scheduler = app.service._scheduler()
-        settle_start_up()  # as `serve` does once the jobs are made
+        settle_start_up()  # as `serve` does once the jobs are made,
+        app.poller.start_thread()  # and the polls on their own loop, as under `relais run`
         startup = time.perf_counter() - started
         try:
             await app.service.poll_all()  # the first round: every feed parsed and baselined

@@ -127,13 +127,20 @@ class App:
         self.clock = clock or SystemClock()
         self.services = services or Services()
         worker = worker or worker_name(socket.gethostname(), os.getpid())
-        self.fetcher = fetcher or Fetcher(
-            user_agent=user_agent,
-            max_concurrency=settings.fetch.concurrency,
-            per_host=settings.fetch.per_host,
-        )
+
+        def make_fetcher() -> Fetcher:
+            return Fetcher(
+                user_agent=user_agent,
+                max_concurrency=settings.fetch.concurrency,
+                per_host=settings.fetch.per_host,
+            )
+
+        self.fetcher = fetcher or make_fetcher()  # the service loop's: /post, the checks
         self.alerts = Alerts(notifiers if notifiers is not None else [LogNotifier()])
-        self.poller = Poller(storage, settings, self.fetcher, clock=self.clock, alerts=self.alerts)
+        # The polls have a fetcher of their own: under `relais run` they run on their own loop.
+        self.poller = Poller(
+            storage, settings, make_fetcher(), clock=self.clock, alerts=self.alerts
+        )
         self.leadership = Leadership(storage, worker=worker, clock=self.clock)
         self.outbox = Outbox(
             storage,
@@ -208,6 +215,8 @@ class App:
     async def aclose(self) -> None:
         self.leadership.close()
         await self.outbox.aclose()
+        await self.poller.stop_thread()
+        await self.poller.fetcher.aclose()
         await self.fetcher.aclose()
         for closer in self.services.closers:
             with contextlib.suppress(Exception):

@@ -230,6 +230,7 @@ class ServiceLoop:
         self.leadership.on_beat = self._take_over_dead
         scheduler = self._scheduler()
         settle_start_up()
+        self.poller.start_thread()
         scheduler.start()
         log.info(
             "Relais running: %d feed(s), %d channel(s)%s",
@@ -249,6 +250,7 @@ class ServiceLoop:
         finally:
             stop.set()  # whatever ended the loop, the reader's loop ends with it
             scheduler.shutdown(wait=False)
+            await self.poller.stop_thread()
             await self._finish(reader_task)
             await asyncio.gather(*background, return_exceptions=True)
             self.leadership.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -56,6 +57,7 @@ class Alerts:
     def __init__(self, notifiers: Sequence[Notifier]) -> None:
         self._notifiers = list(notifiers)
         self._pending: list[Alert] = []
+        self._lock = threading.Lock()  # alerts come from the poll thread and its worker too
 
     def add_notifier(self, notifier: Notifier) -> None:
         """One more destination for every alert from now on (the dashboard's journal)."""
@@ -64,10 +66,12 @@ class Alerts:
     def add(self, group: str, text: str, *, action: tuple[str, str] | None = None) -> None:
         """An alert; with an `action` (a button: label, callback data) it is sent on its own,
         with the button where the notifier can show one."""
-        self._pending.append(Alert(group, text, action))
+        with self._lock:
+            self._pending.append(Alert(group, text, action))
 
     async def flush(self) -> None:
-        pending, self._pending = self._pending, []
+        with self._lock:
+            pending, self._pending = self._pending, []
         plain = [a for a in pending if a.action is None]
         sends: list[tuple[str, tuple[str, str] | None]] = [(m, None) for m in group_alerts(plain)]
         sends += [(f"{a.group} — {a.text}", a.action) for a in pending if a.action is not None]

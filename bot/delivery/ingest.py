@@ -9,7 +9,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -27,6 +27,7 @@ from bot.feeds.backoff import next_poll
 from bot.feeds.fetch import FeedHTTPError, Fetcher, parse_result
 from bot.feeds.identity import allowed_origins, normalise_title, url_origin
 from bot.feeds.parse import ParsedFeed
+from bot.loop_thread import LoopThread
 from bot.models import REGULAR, Article, FeedState, NewArticle, SkipReason, Start
 from bot.settings import FeedSettings, Settings
 from bot.storage.store import Storage
@@ -106,6 +107,7 @@ class Poller:
         self._behind: dict[str, FeedState] = {}
         self._behind_write: Future[None] | None = None
         self._behind_lock = threading.Lock()
+        self._thread: LoopThread | None = None  # the polls' own loop, once `start_thread`
 
     @property
     def settings(self) -> Settings:
@@ -122,31 +124,57 @@ class Poller:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, functools.partial(call, *args, **kwargs))
 
+    def start_thread(self) -> None:
+        """From now on the polls run on an event loop of their own, in a thread of their own
+        (`relais run`). At 250 polls a second the HTTP client's own work, about 1.5 ms a poll,
+        held the service's loop for a tenth of a second at a time: there, the reader bot, the
+        dashboard and the deliveries do not wait for it. The fetcher is then this poller's own
+        (its connections belong to that loop); `stop_thread` closes it there."""
+        if self._thread is None:
+            self._thread = LoopThread("relais-polls")
+
+    async def stop_thread(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            await thread.stop(last=self.fetcher.aclose)
+
+    async def _on_poll_loop(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._thread is None:
+            return await coro
+        return await self._thread.run(coro)
+
     async def poll(
         self, feed: FeedSettings, *, write: bool = True, stored: FeedState | None = None
     ) -> PollReport:
         """One poll of one feed, told to the observer when it was recorded. `stored`: the
         feed's state as just read with others' (`poll_many`), else it is read now."""
-        begun = time.perf_counter()
-        report = await self._poll_feed(feed, write=write, stored=stored)
-        if write and self.observe is not None:
-            self.observe(report, time.perf_counter() - begun)
-        return report
+        return await self._on_poll_loop(self._timed_poll(feed, write=write, stored=stored))
 
     async def poll_many(
         self, feeds: Sequence[FeedSettings], *, write: bool = True
     ) -> list[PollReport]:
         """These feeds polled at once (a round of `run --once`), their states read in one
         query rather than one each."""
+        return await self._on_poll_loop(self._poll_round(feeds, write=write))
+
+    async def _timed_poll(
+        self, feed: FeedSettings, *, write: bool, stored: FeedState | None
+    ) -> PollReport:
+        begun = time.perf_counter()
+        report = await self._poll_feed(feed, write=write, stored=stored)
+        if write and self.observe is not None:
+            self.observe(report, time.perf_counter() - begun)
+        return report
+
+    async def _poll_round(self, feeds: Sequence[FeedSettings], *, write: bool) -> list[PollReport]:
         stored = {s.feed_id: s for s in await self._off_loop(self.storage.feed_states)}
         polls: list[asyncio.Task[PollReport]] = []
         try:
             for n, feed in enumerate(feeds):
                 if n and n % START_AT_ONCE == 0:
                     await asyncio.sleep(0)  # the others' turn: the loop does not wait for all
-                polls.append(
-                    asyncio.create_task(self.poll(feed, write=write, stored=stored.get(feed.id)))
-                )
+                state = stored.get(feed.id)
+                polls.append(asyncio.create_task(self._timed_poll(feed, write=write, stored=state)))
             return list(await asyncio.gather(*polls))
         except BaseException:
             for poll in polls:

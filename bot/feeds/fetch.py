@@ -304,7 +304,8 @@ class Fetcher:
     async def aclose(self) -> None:
         """Close the HTTP client if this fetcher made it (an injected one is the caller's)."""
         if self._owns_client and self._client is not None:
-            await self._client.aclose()
+            client, self._client = self._client, None  # made again if used again
+            await client.aclose()
 
     @property
     def client(self) -> httpx.AsyncClient:
