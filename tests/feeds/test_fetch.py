@@ -498,8 +498,13 @@ async def test_injected_client_is_left_open_own_client_is_closed(server: FeedSer
         assert not client.is_closed
     own = Fetcher()
     await own.fetch(server.url("/feed/"))
+    made = own.client
     await own.aclose()
-    assert own.client.is_closed
+    assert made.is_closed
+    # Used again (a poll loop that stopped, then `run --once`): a new client, not a closed one.
+    report = await own.fetch(server.url("/feed/"))
+    assert report.status == "ok" and own.client is not made
+    await own.aclose()
 
 
 def test_max_concurrency_must_be_positive() -> None:
