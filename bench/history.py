@@ -34,6 +34,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.cli import status_data
+from bot.delivery.next_post import Step
 from bot.feeds.identity import article_key, canonical_url, normalise_title
 from bot.models import Article, DeliveryState, NewArticle
 from bot.settings import settings_from_mapping
@@ -116,17 +117,16 @@ def measure(storage: Storage, size: int, repeat: int) -> dict[str, float]:
     now = BASE
 
     def round_() -> None:
-        claimed, _later = storage.claim(
+        turn = storage.claim(
             "tg-main",
             now,
             day_start=now.replace(hour=0, minute=0),
-            next_slot=lambda last, today: now,
-            limit=1,
+            decide=lambda facts: Step("post", now, facts.items[:1]),  # the storage work only
             worker="bench",
         )
-        for delivery in claimed:
+        if turn.delivery is not None:
             # back in the queue, so that every repetition claims one again
-            storage.finish(delivery, now, state=DeliveryState.QUEUED, due=now)
+            storage.finish(turn.delivery, now, state=DeliveryState.QUEUED, due=now)
 
     counter = iter(range(10**9))
 

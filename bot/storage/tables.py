@@ -149,6 +149,18 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_updated", "updated_at", "id"),  # `relais history` (schema 6)
 )
 
+# Deliveries counted per channel and state for the states a delivery ends in (schema 7): each
+# change of state appends +1 / -1 here (triggers, storage/tallies.py), and the readers fold the
+# rows into one per (channel, state), so that `relais status` never counts the whole history.
+delivery_state_counts = sa.Table(
+    "delivery_state_counts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+
 channels = sa.Table(
     "channels",
     metadata,
