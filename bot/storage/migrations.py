@@ -150,8 +150,15 @@ LATEST = 1 + len(STEPS)
 
 def _v7_state_counts(conn: sa.Connection) -> None:
     """6 → 7 (issue 12): the deliveries in an end state counted by triggers, so that `relais
-    status` reads a few rows whatever the history; counted once here from the deliveries."""
+    status` reads a few rows whatever the history (counted once here from the deliveries), and
+    the work in hand by a covering index; /latest and /search walk a partial index of the
+    articles they list."""
     tables.delivery_state_counts.create(conn)
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_articles_latest"))
+    conn.execute(sa.schema.CreateIndex(tables.NEWEST_INDEX, if_not_exists=True))
+    for index in _named(tables.deliveries, "ix_deliveries_live"):
+        conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_deliveries_state"))
     state_counts.install(conn)
     state_counts.recount(conn)
 

@@ -42,6 +42,12 @@ def shown(store: Storage) -> dict[str, dict[str, int]]:
     return {c.channel_id: c.counts for c in store.channel_counts()}
 
 
+INDEXES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index'",
+    "postgresql": "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()",
+}
+
+
 def count_rows(store: Storage) -> int:
     with store.engine.connect() as conn:
         query = sa.select(sa.func.count()).select_from(t.delivery_state_counts)
@@ -111,7 +117,9 @@ def test_a_read_folds_the_count_rows_and_the_counts_stay(store: Storage) -> None
     assert shown(store) == before
 
 
-def test_the_migration_counts_the_deliveries_already_recorded(db_url: str) -> None:
+def test_the_migration_counts_the_deliveries_already_recorded_and_moves_the_indexes(
+    db_url: str,
+) -> None:
     old = Storage.open(db_url)
     old.record([new(article(i), ["out"]) for i in range(1, 4)], BASE)
     [first, _second], _ = claim_due(old, "out", BASE, n=2, worker="w1")
@@ -123,12 +131,24 @@ def test_the_migration_counts_the_deliveries_already_recorded(db_url: str) -> No
             for name in ("ai", "ad", "au_old", "au_new"):
                 conn.exec_driver_sql(f"DROP TRIGGER deliveries_count_{name}")
         t.delivery_state_counts.drop(conn)
+        for old_index, new_index in [
+            (
+                "ix_articles_latest ON articles (coalesce(published, first_seen) DESC, key)",
+                "ix_articles_newest",
+            ),
+            ("ix_deliveries_state ON deliveries (state)", "ix_deliveries_live"),
+        ]:
+            conn.exec_driver_sql(f"DROP INDEX {new_index}")
+            conn.exec_driver_sql(f"CREATE INDEX {old_index}")
         conn.execute(t.meta.update().values(value="6"))
     old.close()
     again = Storage.open(db_url)
     try:
         with again.engine.connect() as conn:
             assert migrations.current_version(conn) == migrations.LATEST == 7
+            indexes = set(conn.execute(sa.text(INDEXES[conn.dialect.name])).scalars())
+        assert {"ix_deliveries_live", "ix_articles_newest"} <= indexes
+        assert not {"ix_deliveries_state", "ix_articles_latest"} & indexes
         assert shown(again) == counted(again) == {"out": {"queued": 1, "sending": 1, "sent": 1}}
         [last], _ = claim_due(again, "out", BASE, n=1, worker="w1")
         again.finish(last, BASE, state=S.SENT, result=PublishResult("2"))
