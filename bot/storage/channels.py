@@ -24,7 +24,7 @@ from bot.models import (
     SkipReason,
     Turn,
 )
-from bot.storage import outbox, rows
+from bot.storage import outbox, rows, state_counts
 from bot.storage import tables as t
 from bot.storage.database import Part
 
@@ -537,21 +537,17 @@ class DeliveriesPart(Part):
         return rows.delivery(row._mapping) if row else None
 
     def channel_counts(self) -> list[ChannelCounts]:
+        """Each channel's deliveries per state and its next due time: from the kept counts and
+        the work in hand (`state_counts`), not from the whole history."""
         d = t.deliveries
         with self.db.tx() as conn:
-            found = conn.execute(
-                sa.select(d.c.channel_id, d.c.state, sa.func.count()).group_by(
-                    d.c.channel_id, d.c.state
-                )
-            ).all()
+            counts, rows_read = state_counts.read(conn)
             due_rows = conn.execute(
                 sa.select(d.c.channel_id, sa.func.min(d.c.due_at))
                 .where(d.c.state == S.QUEUED.value)
                 .group_by(d.c.channel_id)
             ).all()
-        counts: dict[str, dict[str, int]] = {}
-        for channel_id, state, n in found:
-            counts.setdefault(channel_id, {})[state] = int(n)
+        state_counts.fold_if_long(self.db, rows_read)
         due: dict[str, datetime] = {str(c): v for c, v in due_rows}
         return [ChannelCounts(c, counts[c], due.get(c)) for c in sorted(counts)]
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from bot.errors import StorageError
 from bot.models import Article, Delivery, DeliveryState
+from bot.storage import state_counts
 from bot.storage import tables as t
 from bot.storage.channels import tally
 from bot.storage.database import Part
@@ -310,14 +311,8 @@ class DashboardPart(Part):
         """Counts for /metrics; `late_before`: a queued post due before this is late."""
         d, b = t.deliveries, t.broadcasts
         with self.db.tx() as conn:
-            deliveries = {
-                (str(c), str(s)): int(n)
-                for c, s, n in conn.execute(
-                    sa.select(d.c.channel_id, d.c.state, sa.func.count()).group_by(
-                        d.c.channel_id, d.c.state
-                    )
-                )
-            }
+            counts, rows_read = state_counts.read(conn)
+            deliveries = {(c, s): n for c, per in counts.items() for s, n in per.items()}
             attempts = {
                 str(c): int(n or 0)
                 for c, n in conn.execute(
@@ -344,6 +339,7 @@ class DashboardPart(Part):
             n_actions = int(actions.scalar_one())
             alerts = conn.execute(sa.select(sa.func.count()).select_from(t.alert_log))
             n_alerts = int(alerts.scalar_one())
+        state_counts.fold_if_long(self.db, rows_read)
         return MetricsSnapshot(
             deliveries, attempts, late, broadcasts, n_articles, n_subscribers, n_actions, n_alerts
         )

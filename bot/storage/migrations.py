@@ -7,7 +7,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from bot.errors import SchemaTooNewError, StorageError
-from bot.storage import tables, work_signal
+from bot.storage import state_counts, tables, work_signal
 
 Migration = Callable[[sa.Connection], None]
 _MIGRATION_LOCK = 0x52454C414953  # "RELAIS": the advisory lock key held while migrating
@@ -59,6 +59,7 @@ def migrate(conn: sa.Connection) -> tuple[int | None, int]:
 
         tables.metadata.create_all(conn)
         work_signal.install(conn)
+        state_counts.install(conn)
         create_search_index(conn)
         _set_version(conn, LATEST)
         return None, LATEST
@@ -144,4 +145,23 @@ def _named(table: sa.Table, name: str) -> list[sa.Index]:
 
 
 STEPS.append(_v6_performance)
+LATEST = 1 + len(STEPS)
+
+
+def _v7_state_counts(conn: sa.Connection) -> None:
+    """6 → 7 (issue 12): the deliveries in an end state counted by triggers, so that `relais
+    status` reads a few rows whatever the history (counted once here from the deliveries), and
+    the work in hand by a covering index; /latest and /search walk a partial index of the
+    articles they list."""
+    tables.delivery_state_counts.create(conn)
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_articles_latest"))
+    conn.execute(sa.schema.CreateIndex(tables.NEWEST_INDEX, if_not_exists=True))
+    for index in _named(tables.deliveries, "ix_deliveries_live"):
+        conn.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+    conn.execute(sa.text("DROP INDEX IF EXISTS ix_deliveries_state"))
+    state_counts.install(conn)
+    state_counts.recount(conn)
+
+
+STEPS.append(_v7_state_counts)
 LATEST = 1 + len(STEPS)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -64,6 +66,10 @@ def create_search_index(conn: sa.Connection) -> None:
     )
 
 
+RECENT = 500
+"""/search looks among this many newest articles first (docs/design.md, "Performance: history")."""
+
+
 def _fts_query(terms: Sequence[str]) -> str:
     """Every term as the start of a word: '"securite"* "bamako"*'."""
     return " ".join('"' + term.replace('"', '""') + '"*' for term in terms)
@@ -108,34 +114,101 @@ class SearchPart(Part):
         return [rows.article(r._mapping) for r in found]
 
     def search(
-        self, terms: Sequence[str], *, offset: int = 0, limit: int = 5
+        self, terms: Sequence[str], *, offset: int = 0, limit: int = 5, recent: int = RECENT
     ) -> tuple[list[Article], bool]:
         """Articles whose search text has a word starting with every term (terms already
-        folded), newest first; and whether there are more after these."""
+        folded), newest first; and whether there are more after these.
+
+        Looked for first among the `recent` newest articles (an index walk that costs the same
+        whatever the history): when enough of them match, they are the answer, since every
+        other match is older. Otherwise (a rare word, a page far back) among all the articles
+        through the full-text index, whose matches are then few to sort."""
         if not terms:
             return [], False
-        a, s = t.articles, t.article_search
-        query = (
-            sa.select(a)
-            .select_from(a.join(s, s.c.article_key == a.c.key))
-            .where(a.c.duplicate_of.is_(None))
-        )
-        if self.db.is_postgres:
-            for term in terms:
-                # the text starts with a space and separates words by one: " term" is a word
-                # start (served by the trigram index)
-                query = query.where(s.c.text.contains(" " + term, autoescape=True))
-        else:
-            matching = sa.text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :query")
-            rowid: sa.ColumnClause[int] = sa.literal_column("article_search.rowid")
-            query = query.where(
-                rowid.in_(matching.bindparams(query=_fts_query(terms)).columns(rowid=sa.Integer))
-            )
-        query = (
-            query.order_by(sa.func.coalesce(a.c.published, a.c.first_seen).desc(), a.c.key)
-            .offset(max(0, offset))
-            .limit(max(0, limit) + 1)
-        )
+        offset, limit = max(0, offset), max(0, limit)
+        need = offset + limit + 1
+        postgres = self.db.is_postgres
+        words = _term_params(terms, postgres=postgres)
         with self.db.tx() as conn:
-            found = [rows.article(r._mapping) for r in conn.execute(query)]
-        return found[:limit], len(found) > limit
+            found: Sequence[sa.Row[Any]] = []
+            if recent:
+                query = _matching(len(terms), postgres=postgres, windowed=True)
+                found = conn.execute(query, {**words, "need": need, "recent": recent}).all()
+            if len(found) < need:
+                query = _matching(len(terms), postgres=postgres, windowed=False)
+                found = conn.execute(query, {**words, "need": need}).all()
+        page = [rows.article(r._mapping) for r in found[offset:]]
+        return page[:limit], len(page) > limit
+
+
+def _term_params(terms: Sequence[str], *, postgres: bool) -> dict[str, str]:
+    """The values of `_matching`'s parameters for these terms."""
+    if not postgres:
+        return {"query": _fts_query(terms)}
+    # the text starts with a space and separates words by one: " term" is a word start
+    escaped = (term.replace("/", "//").replace("%", "/%").replace("_", "/_") for term in terms)
+    return {f"term{i}": f"% {term}%" for i, term in enumerate(escaped)}
+
+
+@functools.lru_cache(maxsize=64)
+def _matching(terms: int, *, postgres: bool, windowed: bool) -> sa.Select[Any]:
+    """The first `:need` articles that match every term, newest first.
+
+    `windowed`: among the `:recent` newest articles with a search text (a walk of
+    ix_articles_newest that stops there), the match tested on those only. Otherwise among all
+    the articles, the matches found first through the full-text index (a MATERIALIZED step, so
+    that PostgreSQL does not walk the newest articles one by one looking for a rare word). In
+    both, the order and the limit are taken on the index's columns and only the articles kept
+    are read. Built once per shape: the statement and its compiled form are reused (building
+    them costs more than the query)."""
+    a, s = t.articles, t.article_search
+    # what the match reads: the FTS rowid on SQLite, the text itself on PostgreSQL
+    by: sa.ColumnElement[Any] = s.c.text if postgres else sa.literal_column("article_search.rowid")
+    dated = sa.select(t.ARTICLE_DATE.label("at"), a.c.key).where(a.c.duplicate_of.is_(None))
+    if windowed:
+        pool = (
+            dated.add_columns(by.label("by"))
+            .select_from(a.join(s, s.c.article_key == a.c.key))
+            .order_by(t.ARTICLE_DATE.desc(), a.c.key)
+            .limit(sa.bindparam("recent", type_=sa.Integer))
+            .cte("pool")
+        )
+        hits = sa.select(pool.c.at, pool.c.key).where(*_matches(terms, pool.c.by, pool, postgres))
+    else:
+        found = (
+            sa.select(s.c.article_key)
+            .where(*_matches(terms, by, None, postgres))
+            .cte("found")
+            .prefix_with("MATERIALIZED")
+        )
+        hits = dated.select_from(a.join(found, found.c.article_key == a.c.key))
+    ranked = hits.subquery("ranked")
+    top = (
+        sa.select(ranked)
+        .order_by(ranked.c.at.desc(), ranked.c.key)
+        .limit(sa.bindparam("need", type_=sa.Integer))
+        .subquery("top")
+    )
+    return (
+        sa.select(a)
+        .select_from(a.join(top, top.c.key == a.c.key))
+        .order_by(top.c.at.desc(), top.c.key)
+    )
+
+
+def _matches(
+    terms: int, by: sa.ColumnElement[Any], pool: sa.CTE | None, postgres: bool
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions that `by` (the text on PostgreSQL, the FTS rowid on SQLite) matches every
+    term (`_term_params`); FTS5 reads only the part of its lists between the pool's rowids."""
+    if postgres:  # served by the trigram index
+        return [by.like(sa.bindparam(f"term{i}"), escape="/") for i in range(terms)]
+    fts = sa.table(FTS_TABLE, sa.column("rowid"))
+    matching = sa.select(fts.c.rowid).where(
+        sa.literal_column(FTS_TABLE).op("MATCH")(sa.bindparam("query", type_=sa.String))
+    )
+    if pool is not None:
+        lowest = sa.select(sa.func.min(pool.c.by)).scalar_subquery()
+        highest = sa.select(sa.func.max(pool.c.by)).scalar_subquery()
+        matching = matching.where(fts.c.rowid.between(lowest, highest))
+    return [by.in_(matching)]

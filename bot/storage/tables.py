@@ -118,9 +118,18 @@ articles = sa.Table(
     sa.Index("ix_articles_feed_title", "feed_id", "title_key", "first_seen"),
     sa.Index("ix_articles_published", "published"),
 )
-# /latest and /search order by this: newest first (schema 6).
+# /latest and /search order by this: newest first (schema 6). The index holds only the articles
+# they list (not republished copies), so that walking it never reads an article's row (schema 7:
+# a partial index; schema 6 had every article in `ix_articles_latest`).
 ARTICLE_DATE = sa.func.coalesce(articles.c.published, articles.c.first_seen)
-PERFORMANCE_INDEXES = (sa.Index("ix_articles_latest", ARTICLE_DATE.desc(), articles.c.key),)
+NEWEST_INDEX = sa.Index(
+    "ix_articles_newest",
+    ARTICLE_DATE.desc(),
+    articles.c.key,
+    sqlite_where=articles.c.duplicate_of.is_(None),
+    postgresql_where=articles.c.duplicate_of.is_(None),
+)
+PERFORMANCE_INDEXES = (NEWEST_INDEX,)
 
 # Which feeds carried which article: a story that reaches a second feed goes to that feed's
 # channels, but a story a feed already carried is not news to a channel that starts following it.
@@ -144,9 +153,22 @@ deliveries = sa.Table(
     *planning_columns(),
     sa.UniqueConstraint("article_key", "channel_id", name="uq_delivery_article_channel"),
     sa.Index("ix_deliveries_due", "channel_id", "state", "due_at"),
-    sa.Index("ix_deliveries_state", "state"),
+    # the work in hand per channel and its next due time, read from the index alone (schema 7)
+    sa.Index("ix_deliveries_live", "state", "channel_id", "due_at"),
     sa.Index("ix_deliveries_attempted", "channel_id", "attempted_at"),
     sa.Index("ix_deliveries_updated", "updated_at", "id"),  # `relais history` (schema 6)
+)
+
+# Deliveries counted per channel and state for the states a delivery ends in (schema 7): each
+# change of state appends +1 / -1 here (triggers, storage/tallies.py), and the readers fold the
+# rows into one per (channel, state), so that `relais status` never counts the whole history.
+delivery_state_counts = sa.Table(
+    "delivery_state_counts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel_id", sa.String(128), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
 )
 
 channels = sa.Table(
