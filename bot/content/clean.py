@@ -63,10 +63,15 @@ def normalise_text(text: str, *, keep_newlines: bool = False) -> str:
     whitespace runs collapse to one space, where a run holding a no-break space (U+00A0) or a
     narrow no-break space (U+202F) keeps that character, as French typography wants.
     """
-    text = _LEFTOVER_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
-    text = _STRAY_JOINER.sub("", text.translate(_CHAR_MAP))
-    text = _MATH_ALNUM.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
-    text = unicodedata.normalize("NFC", text)
+    # Each step is skipped when the text cannot hold what it looks for (the result is the same).
+    if "&" in text:
+        text = _LEFTOVER_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    text = text.translate(_CHAR_MAP)
+    if "\u200d" in text:
+        text = _STRAY_JOINER.sub("", text)
+    if not text.isascii():
+        text = _MATH_ALNUM.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+        text = unicodedata.normalize("NFC", text)
     if keep_newlines:
         lines = (
             _SPACE_RUN.sub(_one_space, _COLLAPSIBLE.sub(" ", line)).strip()
@@ -833,6 +838,14 @@ def iter_clean_paragraphs(
 _SOURCE_LINE = re.compile(r"^\W{0,4}sources?\s*:\s*(?P<source>.{2,60}?)[\s.]*$", re.IGNORECASE)
 
 
+def _may_name_source(paragraph: str) -> bool:
+    """False when no line of `paragraph` (text from `html_to_paragraphs`, already normalised)
+    can match `_SOURCE_LINE`: it has no "source" in any case (casefold also turns the long s
+    "ſ", which IGNORECASE matches, into "s") or no ":", and no "&" that `normalise_text` could
+    decode into one of them. Normalising such a text again only changes its spaces."""
+    return "&" in paragraph or (":" in paragraph and "source" in paragraph.casefold())
+
+
 def credited_source(paragraphs: Sequence[str], *, site_name: str = "") -> str:
     """The outlet a reprint credits in a "Source : L'Aube" line (the last one), else "".
 
@@ -840,6 +853,8 @@ def credited_source(paragraphs: Sequence[str], *, site_name: str = "") -> str:
     a reprint.
     """
     for paragraph in reversed(paragraphs):
+        if not _may_name_source(paragraph):
+            continue
         for line in reversed(paragraph.split("\n")):
             match = _SOURCE_LINE.match(normalise_text(line))
             if not match:

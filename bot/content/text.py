@@ -47,10 +47,24 @@ _UNIFORM = str.maketrans(
 )
 
 
+class _CombiningMarks(dict[int, int | None]):
+    """A `str.translate` table that deletes the combining marks (`unicodedata.combining`) and
+    keeps every other character; each code point is looked up once, when first met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_NO_MARKS = _CombiningMarks()
+
+
 def strip_accents(text: str) -> str:
     """`text` without its combining marks, case kept: 'Ségou' → 'Segou', 'KEÏTA' → 'KEITA'."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text  # NFKD leaves ASCII as it is, and it holds no combining mark
+    return unicodedata.normalize("NFKD", text).translate(_NO_MARKS)
 
 
 @lru_cache(maxsize=8192)
