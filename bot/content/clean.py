@@ -468,6 +468,34 @@ _RIGHTS_SUFFIX = re.compile(
     r"|\s*Tous droits réservés\.?\s*$",
     re.IGNORECASE,
 )
+# What each suffix pattern above cannot match without (every match of it holds one of these,
+# in lower case): the text is searched for them first, which is much cheaper than the pattern.
+_CTA_WORDS = ("suivez",)
+_FOOTER_WORDS = ("appeared first on", "est apparu en premier sur")
+_RIGHTS_WORDS = ("interdite", "©", "(c)", "tous droits r")
+_TRUNCATION_WORDS = (
+    *("…", "..."),
+    *("lire la suite", "continue reading", "continuer la lecture", "read more", "read the rest"),
+)
+CASE_TWINS = ("\u0130", "\u0131", "\u017f", "\u212a")
+"""The non-ASCII letters that IGNORECASE matches to an ASCII one: İ and ı to i, ſ to s, the
+Kelvin sign to k."""
+
+
+def _lower_probe(text: str) -> str | None:
+    """`text.lower()`, where any part of `text` that IGNORECASE matches to a lower-case ASCII
+    word shows that word as it is (`lower` maps each other character to one character); None
+    when `text` holds one of the `CASE_TWINS`, which `lower` does not map to their ASCII twin."""
+    if any(twin in text for twin in CASE_TWINS):
+        return None
+    return text.lower()
+
+
+def _may_hold(probe: str | None, words: Sequence[str]) -> bool:
+    """False only when the probed text holds none of `words` (None: it may hold any)."""
+    return probe is None or any(word in probe for word in words)
+
+
 # A credit after the last sentence of a paragraph: "… conditions de vie. Ousmane Tangara".
 _TRAILING_CREDIT = re.compile(r"(?<=[.!?…»\"”])\s+(\S.{1,59})$")
 
@@ -621,12 +649,18 @@ def _strip_glued(text: str, site_name: str) -> str:
         if previous == text:
             break
         previous = text
+        # Every step up to the truncation mark leaves a part of the text: a word absent from
+        # the probe of the pass's start is absent from what they leave.
+        probe = _lower_probe(text)
         text = _PHOTO_PREFIX.sub("", text).strip()
         text = _CTA_PREFIX.sub("", text).strip()
-        text = _CTA_SUFFIX.sub("", text).strip()
-        text = _FOOTER_SUFFIX.sub("", text).strip()
-        text = _RIGHTS_SUFFIX.sub("", text).strip()
-        mark = _TRUNCATION_SUFFIX.search(text)
+        if _may_hold(probe, _CTA_WORDS):
+            text = _CTA_SUFFIX.sub("", text).strip()
+        if _may_hold(probe, _FOOTER_WORDS):
+            text = _FOOTER_SUFFIX.sub("", text).strip()
+        if _may_hold(probe, _RIGHTS_WORDS):
+            text = _RIGHTS_SUFFIX.sub("", text).strip()
+        mark = _TRUNCATION_SUFFIX.search(text) if _may_hold(probe, _TRUNCATION_WORDS) else None
         if mark:
             # "[…]" or "Lire la suite" is the feed's cut; a bare "…" may be the author's.
             feed_cut = bool(re.search(r"[\[(\w]", mark.group(0)))

@@ -20,7 +20,12 @@ from bot.content.telegram_html import (
     telegram_length,
     validate_telegram_html,
 )
-from bot.content.templates import TemplateContext, compile_template, render_template
+from bot.content.templates import (
+    TemplateContext,
+    compile_template,
+    render_template,
+    render_text,
+)
 from bot.content.wording import default_cta, format_date, strings
 from bot.feeds.identity import TRACKING_PARAMS
 from bot.models import Article, ChannelType, ConsolePost, FacebookPost, Post, TelegramPost
@@ -302,8 +307,8 @@ def _buttons(
     rows = []
     variables = ctx.variables(title, teaser)
     for label_source, url_source in configured:
-        label = render_template(compile_template(label_source, False), variables)
-        url = render_template(compile_template(url_source, False), variables)
+        label = render_text(label_source, variables)
+        url = render_text(url_source, variables)
         if not label:
             raise ValueError(f"button {label_source!r} has an empty label")
         if not (_is_http_url(url) or url.startswith("tg://")):

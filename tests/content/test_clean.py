@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
 from bot.content.clean import clean_paragraphs, html_to_paragraphs, normalise_text
@@ -602,3 +605,54 @@ def test_full_wordpress_body() -> None:
 )
 def test_joiners_kept_in_emoji_and_direction_overrides_removed(text: str, expected: str) -> None:
     assert normalise_text(text) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# The words searched for before the suffix patterns (issue 12: speed, same posts)
+# ---------------------------------------------------------------------------------------------
+
+PROSE = "Le conseil des ministres a adopté mercredi le projet de loi sur la décentralisation."
+
+
+@pytest.mark.parametrize(
+    "glued",
+    [
+        " Toute reproduction est INTERDITE.",
+        " Toute reproduction est İNTERDITE.",  # İ: IGNORECASE matches it to i, lower() does not
+        " TOUS DROITS RÉSERVÉS",
+        " © Sahel-Actu 2024",
+        " (C) 2024 Sahel-Actu",
+        " READ MORE",
+        " Lire la ſuite",  # the long s, another IGNORECASE twin
+        " Continue reading →",
+        " […]",
+        " The post Décentralisation appeared first on Sahel-Actu.",
+        " Suivez-nous sur WhatsApp pour ne rien rater de l’actualité malienne.",
+    ],
+)
+def test_a_glued_suffix_in_any_case_is_still_cut(glued: str) -> None:
+    assert clean_paragraphs([PROSE + glued], title=TITLE) == [PROSE]
+
+
+def test_the_case_twins_are_every_non_ascii_letter_ignorecase_matches_to_ascii() -> None:
+    """`_lower_probe` relies on this list; a Python whose `re` had another twin fails here."""
+    from bot.content.clean import CASE_TWINS
+
+    ascii_letter = re.compile("[a-z]", re.IGNORECASE)
+    twins = [chr(c) for c in range(128, sys.maxunicode + 1) if ascii_letter.fullmatch(chr(c))]
+    assert sorted(twins) == sorted(CASE_TWINS)
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("plain ascii\tand\x00 controls", "plain ascii and controls"),
+        ("emoji 👨\u200d👩 and a stray\u200d joiner", "emoji 👨\u200d👩 and a stray joiner"),
+        ("&#8217; left over", "’ left over"),
+        ("𝐁old and e\u0301", "Bold and é"),
+    ],
+)
+def test_normalise_text_steps_run_whenever_they_can_change_the_text(
+    text: str, normalised: str
+) -> None:
+    assert normalise_text(text) == normalised
