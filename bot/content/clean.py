@@ -41,6 +41,7 @@ _CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *
 _SPACES = {0x2009: "\u202f", 0x2007: "\u202f", 0x2008: " ", 0x200A: " ", 0x205F: " ", 0x3000: " "}
 _SPACES.update({cp: " " for cp in range(0x2000, 0x2007)})
 _CHAR_MAP: dict[int, str | None] = {**_CONTROLS, **_INVISIBLE, **_SPACES, 0x09: " ", 0x0D: " "}
+_MAPPED = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_CHAR_MAP)) + "]")
 _MATH_ALNUM = re.compile("[\U0001d400-\U0001d7ff]")
 _LEFTOVER_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _COLLAPSIBLE = re.compile(r"[^\S\n\u00a0\u202f]+")
@@ -52,6 +53,15 @@ def _one_space(match: re.Match[str]) -> str:
     if "\u202f" in run:
         return "\u202f"
     return "\u00a0" if "\u00a0" in run else " "
+
+
+def _map_chars(text: str) -> str:
+    """`text.translate(_CHAR_MAP)`. A text without any of its characters is returned as it is:
+    searching for them is many times cheaper than translating, except in ASCII, which
+    `translate` does fast."""
+    if text.isascii() or _MAPPED.search(text):
+        return text.translate(_CHAR_MAP)
+    return text
 
 
 def normalise_text(text: str, *, keep_newlines: bool = False) -> str:
@@ -66,7 +76,7 @@ def normalise_text(text: str, *, keep_newlines: bool = False) -> str:
     # Each step is skipped when the text cannot hold what it looks for (the result is the same).
     if "&" in text:
         text = _LEFTOVER_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
-    text = text.translate(_CHAR_MAP)
+    text = _map_chars(text)
     if "\u200d" in text:
         text = _STRAY_JOINER.sub("", text)
     if not text.isascii():
@@ -189,7 +199,7 @@ class _ParagraphParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._skipping or (self._in_sup and _FOOTNOTE_CALL.match(data)):
             return
-        data = data.translate(_CHAR_MAP).replace("\n", " ")
+        data = _map_chars(data).replace("\n", " ")
         self._buffer.append(_COLLAPSIBLE.sub(" ", data))
 
     def close(self) -> None:

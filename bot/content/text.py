@@ -47,6 +47,17 @@ _UNIFORM = str.maketrans(
 )
 
 
+_UNIFORMED = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_UNIFORM)) + "]")
+
+
+def _uniform(text: str) -> str:
+    """`text.translate(_UNIFORM)`; a text without any of its characters is returned as it is
+    (searching is many times cheaper than translating, except in ASCII)."""
+    if text.isascii() or _UNIFORMED.search(text):
+        return text.translate(_UNIFORM)
+    return text
+
+
 class _CombiningMarks(dict[int, int | None]):
     """A `str.translate` table that deletes the combining marks (`unicodedata.combining`) and
     keeps every other character; each code point is looked up once, when first met."""
@@ -74,8 +85,8 @@ def fold(text: str) -> str:
     'Coup d’État — « Ségou »' → 'coup d'etat - "segou"'. Every comparison of words in Relais
     goes through this function, so that a rule, a query and an article always agree.
     """
-    bare = strip_accents(text.translate(_UNIFORM))
-    return " ".join(bare.casefold().translate(_UNIFORM).split())
+    bare = strip_accents(_uniform(text))
+    return " ".join(_uniform(bare.casefold()).split())
 
 
 @lru_cache(maxsize=4096)

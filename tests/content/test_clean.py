@@ -656,3 +656,13 @@ def test_normalise_text_steps_run_whenever_they_can_change_the_text(
     text: str, normalised: str
 ) -> None:
     assert normalise_text(text) == normalised
+
+
+def test_every_mapped_character_is_still_mapped_in_any_text() -> None:
+    """`_map_chars` skips `translate` when it finds none of the table's characters."""
+    from bot.content.clean import _CHAR_MAP, _map_chars
+
+    for code in _CHAR_MAP:
+        for text in (f"é{chr(code)}é", f"a{chr(code)}b", chr(code)):
+            assert _map_chars(text) == text.translate(_CHAR_MAP), hex(code)
+    assert _map_chars("é sans rien à changer") == "é sans rien à changer"

@@ -53,3 +53,12 @@ def test_every_caller_uses_the_one_fold() -> None:
     from bot.telegram_bot import search
 
     assert route.fold is fold and search.fold is fold and hashtags.fold is fold
+
+
+def test_every_uniform_character_is_still_folded_in_any_text() -> None:
+    """`_uniform` skips `translate` when it finds none of the table's characters."""
+    from bot.content.text import _UNIFORM, _uniform
+
+    for code in _UNIFORM:
+        for text in (f"é{chr(code)}é", f"a{chr(code)}b", chr(code)):
+            assert _uniform(text) == text.translate(_UNIFORM), hex(code)
