@@ -17,6 +17,7 @@ __all__ = [
     "credited_source",
     "html_to_paragraphs",
     "iter_clean_paragraphs",
+    "iter_html_paragraphs",
     "normalise_text",
 ]
 
@@ -120,11 +121,18 @@ _CAPTION_CLASS_WORDS = frozenset(
 _FOOTNOTE_CALL = re.compile(r"^\s*[\[(]?\s*\d{1,3}\s*[\])]?\s*$")
 
 
+# Each of the words above holds one of these: a class without any is not split into words.
+CAPTION_CLASS_STEMS = ("caption", "credit", "legend", "légende", "copyright")
+_CLASS_SEPARATORS = re.compile(r"[\s_-]+")
+
+
 def _is_caption(attrs: list[tuple[str, str | None]]) -> bool:
     for name, value in attrs:
         if name == "class" and value:
-            words = re.split(r"[\s_-]+", value.casefold())
-            if any(word in _CAPTION_CLASS_WORDS for word in words):
+            folded = value.casefold()
+            if not any(stem in folded for stem in CAPTION_CLASS_STEMS):
+                continue
+            if any(word in _CAPTION_CLASS_WORDS for word in _CLASS_SEPARATORS.split(folded)):
                 return True
     return False
 
@@ -218,19 +226,49 @@ def html_to_paragraphs(html_text: str) -> list[str]:
     Scripts, styles, figure captions, navigation, forms and asides are dropped; entities are
     decoded; see `normalise_text` for the rest. Text without any markup is split on blank lines.
     """
+    return list(iter_html_paragraphs(html_text))
+
+
+FIRST_PIECE = 4096
+"""`iter_html_paragraphs` reads about this much HTML first, then four times more each time."""
+
+
+def iter_html_paragraphs(html_text: str) -> Iterator[str]:
+    """`html_to_paragraphs`, one paragraph at a time: a reader that needs only the first ones
+    (the lead) leaves the rest of the HTML unparsed.
+
+    html.parser is fed pieces that each end just before a "<": a piece then ends between two
+    tags or inside a tag's text, where the parser holds back nothing it would read otherwise
+    (a tag, comment or script cut by the end of a piece waits for the next piece, text before
+    a "<" is handed over whole), so the paragraphs are those of one feeding. Markup that
+    html.parser rejects raises when the piece holding it is read.
+    """
     if not html_text or not html_text.strip():
-        return []
-    if _HAS_MARKUP.search(html_text):
-        parser = _ParagraphParser()
-        parser.feed(html_text)
-        parser.close()
-        raw = parser.paragraphs
-    else:
+        return
+    if not _HAS_MARKUP.search(html_text):
         raw = [
             p.replace("\n", " ") for p in re.split(r"\n[ \t\r\f\v]*\n", html.unescape(html_text))
         ]
-    paragraphs = (normalise_text(p, keep_newlines=True) for p in raw)
-    return [p for p in paragraphs if p]
+        yield from _normalised(raw)
+        return
+    parser = _ParagraphParser()
+    start, size, given = 0, FIRST_PIECE, 0
+    while start < len(html_text):
+        end = html_text.find("<", start + size)
+        end = len(html_text) if end < 0 else end
+        parser.feed(html_text[start:end])
+        if end == len(html_text):
+            parser.close()
+        yield from _normalised(parser.paragraphs[given:])
+        given = len(parser.paragraphs)
+        start, size = end, size * 4
+
+
+def _normalised(raw: Iterable[str]) -> Iterator[str]:
+    for paragraph in raw:
+        text = normalise_text(paragraph, keep_newlines=True)
+        if text:
+            yield text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
-from bot.content.clean import html_to_paragraphs, iter_clean_paragraphs
+from bot.content.clean import html_to_paragraphs, iter_clean_paragraphs, iter_html_paragraphs
 from bot.content.sentences import quote_spans, sentence_ends
 from bot.models import Article
 
@@ -141,9 +141,13 @@ def _paragraphs(html_text: str) -> tuple[str, ...]:
     return tuple(html_to_paragraphs(html_text))
 
 
-def head_paragraphs(source: str) -> tuple[str, ...]:
-    """The paragraphs of an HTML source's first `SOURCE_CHARS` (where its lead is)."""
-    return _paragraphs(source[:SOURCE_CHARS])
+def head_paragraphs(source: str) -> Iterable[str]:
+    """The paragraphs of an HTML source's first `SOURCE_CHARS` (where its lead is). A longer
+    source's head is not the text the credit line reads: it is parsed only as far as its
+    reader goes (the lead is near the top), and not kept."""
+    if len(source) <= SOURCE_CHARS:
+        return _paragraphs(source)
+    return iter_html_paragraphs(source[:SOURCE_CHARS])
 
 
 def tail_paragraphs(source: str) -> tuple[str, ...]:

@@ -666,3 +666,43 @@ def test_every_mapped_character_is_still_mapped_in_any_text() -> None:
         for text in (f"é{chr(code)}é", f"a{chr(code)}b", chr(code)):
             assert _map_chars(text) == text.translate(_CHAR_MAP), hex(code)
     assert _map_chars("é sans rien à changer") == "é sans rien à changer"
+
+
+def test_every_caption_class_word_holds_a_stem_the_parser_looks_for_first() -> None:
+    from bot.content.clean import _CAPTION_CLASS_WORDS, CAPTION_CLASS_STEMS
+
+    for word in _CAPTION_CLASS_WORDS:
+        assert any(stem in word for stem in CAPTION_CLASS_STEMS), word
+
+
+TRICKY_HTML = [
+    "<p>Un</p><p>Deux &amp; trois</p>",
+    '<p>Avant<!-- un <p>commentaire</p> > qui dure --> après</p><p title="a<b>">Suite</p>',
+    "<p>Texte</p><script>if (a < b) { x = '<p>'; }</script><p>Fin</p>",
+    "<p>Entité coupée &eacute; &#233 &#x00e9; &nbsp;</p><p>a < b et c<d</p>",
+    "<div class='wp-caption'><p>Légende</p></div><p>Le texte.</p><br><br><p>x<br>y</p>",
+    "<p>Sans fin <b>gras <i>italique",
+    "<![CDATA[x]]><p>après un CDATA</p><?php echo 1; ?><p>et un PI</p><!DOCTYPE html><p>z</p>",
+    "<p>" + "mot " * 3000 + "</p><p>" + "<b>x</b> " * 2000 + "</p>",
+]
+
+
+@pytest.mark.parametrize("html_text", TRICKY_HTML)
+def test_paragraphs_read_in_pieces_are_those_of_one_reading(
+    html_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.content import clean
+
+    monkeypatch.setattr(clean, "FIRST_PIECE", len(html_text) + 1)
+    whole = clean.html_to_paragraphs(html_text)
+    monkeypatch.setattr(clean, "FIRST_PIECE", 1)  # a piece ends before nearly every "<"
+    assert clean.html_to_paragraphs(html_text) == whole
+
+
+def test_paragraphs_are_parsed_only_as_far_as_they_are_read() -> None:
+    from bot.content.clean import iter_html_paragraphs
+
+    rejected_later = f"<p>{LEAD}</p>" + "<p>suite</p>" * 2000 + "<![foo bar]><p>fin</p>"
+    with pytest.raises(AssertionError):  # html.parser rejects the marked section
+        html_to_paragraphs(rejected_later)
+    assert next(iter_html_paragraphs(rejected_later)) == LEAD
