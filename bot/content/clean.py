@@ -17,6 +17,7 @@ __all__ = [
     "credited_source",
     "html_to_paragraphs",
     "iter_clean_paragraphs",
+    "iter_html_paragraphs",
     "normalise_text",
 ]
 
@@ -41,6 +42,7 @@ _CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *
 _SPACES = {0x2009: "\u202f", 0x2007: "\u202f", 0x2008: " ", 0x200A: " ", 0x205F: " ", 0x3000: " "}
 _SPACES.update({cp: " " for cp in range(0x2000, 0x2007)})
 _CHAR_MAP: dict[int, str | None] = {**_CONTROLS, **_INVISIBLE, **_SPACES, 0x09: " ", 0x0D: " "}
+_MAPPED = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_CHAR_MAP)) + "]")
 _MATH_ALNUM = re.compile("[\U0001d400-\U0001d7ff]")
 _LEFTOVER_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _COLLAPSIBLE = re.compile(r"[^\S\n\u00a0\u202f]+")
@@ -54,6 +56,15 @@ def _one_space(match: re.Match[str]) -> str:
     return "\u00a0" if "\u00a0" in run else " "
 
 
+def _map_chars(text: str) -> str:
+    """`text.translate(_CHAR_MAP)`. A text without any of its characters is returned as it is:
+    searching for them is many times cheaper than translating, except in ASCII, which
+    `translate` does fast."""
+    if text.isascii() or _MAPPED.search(text):
+        return text.translate(_CHAR_MAP)
+    return text
+
+
 def normalise_text(text: str, *, keep_newlines: bool = False) -> str:
     """Plain text cleaned the way every teaser wants it.
 
@@ -63,10 +74,15 @@ def normalise_text(text: str, *, keep_newlines: bool = False) -> str:
     whitespace runs collapse to one space, where a run holding a no-break space (U+00A0) or a
     narrow no-break space (U+202F) keeps that character, as French typography wants.
     """
-    text = _LEFTOVER_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
-    text = _STRAY_JOINER.sub("", text.translate(_CHAR_MAP))
-    text = _MATH_ALNUM.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
-    text = unicodedata.normalize("NFC", text)
+    # Each step is skipped when the text cannot hold what it looks for (the result is the same).
+    if "&" in text:
+        text = _LEFTOVER_ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    text = _map_chars(text)
+    if "\u200d" in text:
+        text = _STRAY_JOINER.sub("", text)
+    if not text.isascii():
+        text = _MATH_ALNUM.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+        text = unicodedata.normalize("NFC", text)
     if keep_newlines:
         lines = (
             _SPACE_RUN.sub(_one_space, _COLLAPSIBLE.sub(" ", line)).strip()
@@ -105,11 +121,18 @@ _CAPTION_CLASS_WORDS = frozenset(
 _FOOTNOTE_CALL = re.compile(r"^\s*[\[(]?\s*\d{1,3}\s*[\])]?\s*$")
 
 
+# Each of the words above holds one of these: a class without any is not split into words.
+CAPTION_CLASS_STEMS = ("caption", "credit", "legend", "légende", "copyright")
+_CLASS_SEPARATORS = re.compile(r"[\s_-]+")
+
+
 def _is_caption(attrs: list[tuple[str, str | None]]) -> bool:
     for name, value in attrs:
         if name == "class" and value:
-            words = re.split(r"[\s_-]+", value.casefold())
-            if any(word in _CAPTION_CLASS_WORDS for word in words):
+            folded = value.casefold()
+            if not any(stem in folded for stem in CAPTION_CLASS_STEMS):
+                continue
+            if any(word in _CAPTION_CLASS_WORDS for word in _CLASS_SEPARATORS.split(folded)):
                 return True
     return False
 
@@ -184,7 +207,7 @@ class _ParagraphParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._skipping or (self._in_sup and _FOOTNOTE_CALL.match(data)):
             return
-        data = data.translate(_CHAR_MAP).replace("\n", " ")
+        data = _map_chars(data).replace("\n", " ")
         self._buffer.append(_COLLAPSIBLE.sub(" ", data))
 
     def close(self) -> None:
@@ -203,19 +226,49 @@ def html_to_paragraphs(html_text: str) -> list[str]:
     Scripts, styles, figure captions, navigation, forms and asides are dropped; entities are
     decoded; see `normalise_text` for the rest. Text without any markup is split on blank lines.
     """
+    return list(iter_html_paragraphs(html_text))
+
+
+FIRST_PIECE = 4096
+"""`iter_html_paragraphs` reads about this much HTML first, then four times more each time."""
+
+
+def iter_html_paragraphs(html_text: str) -> Iterator[str]:
+    """`html_to_paragraphs`, one paragraph at a time: a reader that needs only the first ones
+    (the lead) leaves the rest of the HTML unparsed.
+
+    html.parser is fed pieces that each end just before a "<": a piece then ends between two
+    tags or inside a tag's text, where the parser holds back nothing it would read otherwise
+    (a tag, comment or script cut by the end of a piece waits for the next piece, text before
+    a "<" is handed over whole), so the paragraphs are those of one feeding. Markup that
+    html.parser rejects raises when the piece holding it is read.
+    """
     if not html_text or not html_text.strip():
-        return []
-    if _HAS_MARKUP.search(html_text):
-        parser = _ParagraphParser()
-        parser.feed(html_text)
-        parser.close()
-        raw = parser.paragraphs
-    else:
+        return
+    if not _HAS_MARKUP.search(html_text):
         raw = [
             p.replace("\n", " ") for p in re.split(r"\n[ \t\r\f\v]*\n", html.unescape(html_text))
         ]
-    paragraphs = (normalise_text(p, keep_newlines=True) for p in raw)
-    return [p for p in paragraphs if p]
+        yield from _normalised(raw)
+        return
+    parser = _ParagraphParser()
+    start, size, given = 0, FIRST_PIECE, 0
+    while start < len(html_text):
+        end = html_text.find("<", start + size)
+        end = len(html_text) if end < 0 else end
+        parser.feed(html_text[start:end])
+        if end == len(html_text):
+            parser.close()
+        yield from _normalised(parser.paragraphs[given:])
+        given = len(parser.paragraphs)
+        start, size = end, size * 4
+
+
+def _normalised(raw: Iterable[str]) -> Iterator[str]:
+    for paragraph in raw:
+        text = normalise_text(paragraph, keep_newlines=True)
+        if text:
+            yield text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,6 +516,34 @@ _RIGHTS_SUFFIX = re.compile(
     r"|\s*Tous droits réservés\.?\s*$",
     re.IGNORECASE,
 )
+# What each suffix pattern above cannot match without (every match of it holds one of these,
+# in lower case): the text is searched for them first, which is much cheaper than the pattern.
+_CTA_WORDS = ("suivez",)
+_FOOTER_WORDS = ("appeared first on", "est apparu en premier sur")
+_RIGHTS_WORDS = ("interdite", "©", "(c)", "tous droits r")
+_TRUNCATION_WORDS = (
+    *("…", "..."),
+    *("lire la suite", "continue reading", "continuer la lecture", "read more", "read the rest"),
+)
+CASE_TWINS = ("\u0130", "\u0131", "\u017f", "\u212a")
+"""The non-ASCII letters that IGNORECASE matches to an ASCII one: İ and ı to i, ſ to s, the
+Kelvin sign to k."""
+
+
+def _lower_probe(text: str) -> str | None:
+    """`text.lower()`, where any part of `text` that IGNORECASE matches to a lower-case ASCII
+    word shows that word as it is (`lower` maps each other character to one character); None
+    when `text` holds one of the `CASE_TWINS`, which `lower` does not map to their ASCII twin."""
+    if any(twin in text for twin in CASE_TWINS):
+        return None
+    return text.lower()
+
+
+def _may_hold(probe: str | None, words: Sequence[str]) -> bool:
+    """False only when the probed text holds none of `words` (None: it may hold any)."""
+    return probe is None or any(word in probe for word in words)
+
+
 # A credit after the last sentence of a paragraph: "… conditions de vie. Ousmane Tangara".
 _TRAILING_CREDIT = re.compile(r"(?<=[.!?…»\"”])\s+(\S.{1,59})$")
 
@@ -616,12 +697,18 @@ def _strip_glued(text: str, site_name: str) -> str:
         if previous == text:
             break
         previous = text
+        # Every step up to the truncation mark leaves a part of the text: a word absent from
+        # the probe of the pass's start is absent from what they leave.
+        probe = _lower_probe(text)
         text = _PHOTO_PREFIX.sub("", text).strip()
         text = _CTA_PREFIX.sub("", text).strip()
-        text = _CTA_SUFFIX.sub("", text).strip()
-        text = _FOOTER_SUFFIX.sub("", text).strip()
-        text = _RIGHTS_SUFFIX.sub("", text).strip()
-        mark = _TRUNCATION_SUFFIX.search(text)
+        if _may_hold(probe, _CTA_WORDS):
+            text = _CTA_SUFFIX.sub("", text).strip()
+        if _may_hold(probe, _FOOTER_WORDS):
+            text = _FOOTER_SUFFIX.sub("", text).strip()
+        if _may_hold(probe, _RIGHTS_WORDS):
+            text = _RIGHTS_SUFFIX.sub("", text).strip()
+        mark = _TRUNCATION_SUFFIX.search(text) if _may_hold(probe, _TRUNCATION_WORDS) else None
         if mark:
             # "[…]" or "Lire la suite" is the feed's cut; a bare "…" may be the author's.
             feed_cut = bool(re.search(r"[\[(\w]", mark.group(0)))
@@ -833,6 +920,14 @@ def iter_clean_paragraphs(
 _SOURCE_LINE = re.compile(r"^\W{0,4}sources?\s*:\s*(?P<source>.{2,60}?)[\s.]*$", re.IGNORECASE)
 
 
+def _may_name_source(paragraph: str) -> bool:
+    """False when no line of `paragraph` (text from `html_to_paragraphs`, already normalised)
+    can match `_SOURCE_LINE`: it has no "source" in any case (casefold also turns the long s
+    "ſ", which IGNORECASE matches, into "s") or no ":", and no "&" that `normalise_text` could
+    decode into one of them. Normalising such a text again only changes its spaces."""
+    return "&" in paragraph or (":" in paragraph and "source" in paragraph.casefold())
+
+
 def credited_source(paragraphs: Sequence[str], *, site_name: str = "") -> str:
     """The outlet a reprint credits in a "Source : L'Aube" line (the last one), else "".
 
@@ -840,6 +935,8 @@ def credited_source(paragraphs: Sequence[str], *, site_name: str = "") -> str:
     a reprint.
     """
     for paragraph in reversed(paragraphs):
+        if not _may_name_source(paragraph):
+            continue
         for line in reversed(paragraph.split("\n")):
             match = _SOURCE_LINE.match(normalise_text(line))
             if not match:

@@ -10,9 +10,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from bot.content.clean import credited_source, html_to_paragraphs, normalise_text
+from bot.content.clean import credited_source, normalise_text
 from bot.content.hashtags import hashtags as make_hashtags
-from bot.content.teaser import SOURCE_CHARS, article_teaser, cut_at_word, make_teaser
+from bot.content.teaser import article_teaser, cut_at_word, make_teaser, tail_paragraphs
 from bot.content.telegram_html import (
     TELEGRAM_CAPTION_LIMIT,
     TELEGRAM_MESSAGE_LIMIT,
@@ -20,7 +20,12 @@ from bot.content.telegram_html import (
     telegram_length,
     validate_telegram_html,
 )
-from bot.content.templates import TemplateContext, compile_template, render_template
+from bot.content.templates import (
+    TemplateContext,
+    compile_template,
+    render_template,
+    render_text,
+)
 from bot.content.wording import default_cta, format_date, strings
 from bot.feeds.identity import TRACKING_PARAMS
 from bot.models import Article, ChannelType, ConsolePost, FacebookPost, Post, TelegramPost
@@ -128,7 +133,7 @@ def clean_title(title: str) -> str:
 def _credited_source(html_text: str, site_name: str) -> str:
     """`credited_source` of an article's HTML, read once per text (every channel asks) and in
     its last `SOURCE_CHARS` only: a "Source :" line closes an article."""
-    return credited_source(html_to_paragraphs(html_text[-SOURCE_CHARS:]), site_name=site_name)
+    return credited_source(tail_paragraphs(html_text), site_name=site_name)
 
 
 def _credit(article: Article, channel: ChannelSettings, site: SiteSettings) -> str:
@@ -302,8 +307,8 @@ def _buttons(
     rows = []
     variables = ctx.variables(title, teaser)
     for label_source, url_source in configured:
-        label = render_template(compile_template(label_source, False), variables)
-        url = render_template(compile_template(url_source, False), variables)
+        label = render_text(label_source, variables)
+        url = render_text(url_source, variables)
         if not label:
             raise ValueError(f"button {label_source!r} has an empty label")
         if not (_is_http_url(url) or url.startswith("tg://")):

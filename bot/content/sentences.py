@@ -44,6 +44,8 @@ _TERMINATOR = re.compile(
 )
 _OPENERS = "«\"“‘'([—–-¿¡ \u00a0\u202f"
 _QUOTE_PAIRS = {"«": "»", "“": "”"}
+_CURLY_QUOTE = re.compile("[«»“”]")
+_STRAIGHT_QUOTE = re.compile('"')
 # Symbols (emoji, arrows, bullets), combining marks, format characters (ZWJ, variation selectors).
 _SKIPPED_CATEGORIES = frozenset({"So", "Sk", "Sm", "Mn", "Cf"})
 _NEXT_WORD = re.compile(r"[\W_]*([^\W\d_]+)")
@@ -59,7 +61,8 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     stack: list[tuple[str, int]] = []
     positions: dict[str, list[int]] = {opener: [] for opener in _QUOTE_PAIRS}
     closers = {close: opener for opener, close in _QUOTE_PAIRS.items()}
-    for i, ch in enumerate(text):
+    for mark in _CURLY_QUOTE.finditer(text):  # only the quotation marks, not every character
+        i, ch = mark.start(), mark.group()
         if ch in _QUOTE_PAIRS:
             positions[ch].append(len(stack))
             stack.append((ch, i))
@@ -68,7 +71,7 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
             spans.append((stack[depth][1], i))
             while len(stack) > depth:
                 positions[stack.pop()[0]].pop()
-    straight = [i for i, ch in enumerate(text) if ch == '"']
+    straight = [mark.start() for mark in _STRAIGHT_QUOTE.finditer(text)]
     spans.extend(zip(straight[0::2], straight[1::2], strict=False))
     return spans
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
-from bot.content.clean import html_to_paragraphs, iter_clean_paragraphs
+from bot.content.clean import html_to_paragraphs, iter_clean_paragraphs, iter_html_paragraphs
 from bot.content.sentences import quote_spans, sentence_ends
 from bot.models import Article
 
@@ -19,7 +19,9 @@ __all__ = [
     "article_teaser",
     "cut_at_word",
     "forget_caches",
+    "head_paragraphs",
     "make_teaser",
+    "tail_paragraphs",
 ]
 
 SOURCE_CHARS = 32_000
@@ -132,12 +134,33 @@ def make_teaser(paragraphs: Sequence[str], budget: int) -> str:
     return cut_lead(choose_lead(paragraphs), budget)
 
 
+@lru_cache(maxsize=64)
+def _paragraphs(html_text: str) -> tuple[str, ...]:
+    """`html_to_paragraphs`, once per text: the lead reads a source's first `SOURCE_CHARS`, the
+    credit line its last ones, and for a source shorter than that both are the same text."""
+    return tuple(html_to_paragraphs(html_text))
+
+
+def head_paragraphs(source: str) -> Iterable[str]:
+    """The paragraphs of an HTML source's first `SOURCE_CHARS` (where its lead is). A longer
+    source's head is not the text the credit line reads: it is parsed only as far as its
+    reader goes (the lead is near the top), and not kept."""
+    if len(source) <= SOURCE_CHARS:
+        return _paragraphs(source)
+    return iter_html_paragraphs(source[:SOURCE_CHARS])
+
+
+def tail_paragraphs(source: str) -> tuple[str, ...]:
+    """The paragraphs of an HTML source's last `SOURCE_CHARS` (where a "Source :" line is)."""
+    return _paragraphs(source[-SOURCE_CHARS:])
+
+
 def _cleaned(
     source: str, title: str, site_name: str, extra_patterns: Sequence[str]
 ) -> Iterator[str]:
     """The cleaned paragraphs of one HTML source, its first `SOURCE_CHARS` only, one at a time."""
     return iter_clean_paragraphs(
-        html_to_paragraphs(source[:SOURCE_CHARS]),
+        head_paragraphs(source),
         title=title,
         site_name=site_name,
         extra_patterns=extra_patterns,
@@ -208,3 +231,4 @@ def forget_caches() -> None:
     run)."""
     _lead.cache_clear()
     _stripped_ends.cache_clear()
+    _paragraphs.cache_clear()

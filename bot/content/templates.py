@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ __all__ = [
     "check_template",
     "compile_template",
     "render_template",
+    "render_text",
 ]
 
 # A template's budget for one render: a post is at most 4096 characters, so a template that
@@ -163,6 +165,29 @@ def render_template(template: Template, variables: Mapping[str, Any]) -> str:
     except _TEMPLATE_FAILURES as err:
         message = getattr(err, "message", None) or str(err)
         raise ValueError(f"the template cannot be rendered: {message}") from err
+    return _unescape_quotes(text)
+
+
+_LONE_VARIABLE = re.compile(r"\{\{ ?([a-z_]+) ?\}\}")
+
+
+def render_text(source: str, variables: Mapping[str, Any]) -> str:
+    """`render_template` of the template `source` (not autoescaped), without Jinja for the two
+    shapes every post's button has: plain text (no "{", no carriage return, within
+    `MAX_CHARS`), and a lone string variable such as "{{ link }}". Jinja renders both as the
+    text itself, or the variable's value, which `render_template` then strips and unescapes.
+    """
+    if len(source) <= MAX_CHARS and "\r" not in source:
+        if "{" not in source:
+            return _unescape_quotes(source.strip())
+        match = _LONE_VARIABLE.fullmatch(source)
+        value = variables.get(match.group(1)) if match else None
+        if isinstance(value, str) and len(value) <= MAX_CHARS:
+            return _unescape_quotes(value.strip())
+    return render_template(compile_template(source, False), variables)
+
+
+def _unescape_quotes(text: str) -> str:
     # Autoescaping writes ' and " as numeric references; Telegram reads them, people read better.
     return text.replace("&#39;", "'").replace("&#34;", "&quot;")
 

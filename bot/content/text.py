@@ -47,10 +47,35 @@ _UNIFORM = str.maketrans(
 )
 
 
+_UNIFORMED = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_UNIFORM)) + "]")
+
+
+def _uniform(text: str) -> str:
+    """`text.translate(_UNIFORM)`; a text without any of its characters is returned as it is
+    (searching is many times cheaper than translating, except in ASCII)."""
+    if text.isascii() or _UNIFORMED.search(text):
+        return text.translate(_UNIFORM)
+    return text
+
+
+class _CombiningMarks(dict[int, int | None]):
+    """A `str.translate` table that deletes the combining marks (`unicodedata.combining`) and
+    keeps every other character; each code point is looked up once, when first met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_NO_MARKS = _CombiningMarks()
+
+
 def strip_accents(text: str) -> str:
     """`text` without its combining marks, case kept: 'Ségou' → 'Segou', 'KEÏTA' → 'KEITA'."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text  # NFKD leaves ASCII as it is, and it holds no combining mark
+    return unicodedata.normalize("NFKD", text).translate(_NO_MARKS)
 
 
 @lru_cache(maxsize=8192)
@@ -60,8 +85,8 @@ def fold(text: str) -> str:
     'Coup d’État — « Ségou »' → 'coup d'etat - "segou"'. Every comparison of words in Relais
     goes through this function, so that a rule, a query and an article always agree.
     """
-    bare = strip_accents(text.translate(_UNIFORM))
-    return " ".join(bare.casefold().translate(_UNIFORM).split())
+    bare = strip_accents(_uniform(text))
+    return " ".join(_uniform(bare.casefold()).split())
 
 
 @lru_cache(maxsize=4096)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
-__all__ = ["first_words", "img_sources", "inline_text", "is_junk_image"]
+__all__ = ["first_image", "first_words", "inline_text", "is_junk_image"]
 
 # Characters that carry no text: soft hyphen, zero-width space, word joiner, BOM.
 _INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
@@ -105,10 +106,15 @@ def is_junk_image(url: str) -> bool:
     return bool(_JUNK_IMAGE.search(url))
 
 
+class _Found(Exception):
+    """Raised from inside html.parser to stop reading once the image is chosen."""
+
+
 class _ImageParser(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, choose: Callable[[list[str]], str | None]) -> None:
         super().__init__(convert_charrefs=True)
-        self.sources: list[list[str]] = []
+        self.chosen: str | None = None
+        self._choose = choose
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag != "img":
@@ -122,21 +128,31 @@ class _ImageParser(HTMLParser):
         srcset = values.get("srcset", "")
         if srcset:
             candidates.append(srcset.split(",")[0].strip().split(" ")[0])
-        self.sources.append([c for c in candidates if c])
+        self.chosen = self._choose([c for c in candidates if c])
+        if self.chosen is not None:
+            raise _Found
 
     handle_startendtag = handle_starttag
 
 
-def img_sources(fragment: str) -> list[list[str]]:
-    """The `<img>` elements of a fragment, in order, each as its candidate sources.
+def first_image(fragment: str, choose: Callable[[list[str]], str | None]) -> str | None:
+    """What `choose` makes of the first `<img>` of the fragment for which it returns a value,
+    or None; the markup after that image is not read.
 
-    A lazy-loading source (`data-src`...) comes before `src`, which is often a placeholder
-    (feedparser's sanitizer drops `data-*` attributes from RSS and Atom content, but JSON
-    Feed content keeps them).
-    Tracking pixels (width or height 0 or 1) and emoji images are left out.
+    `choose` gets each `<img>` in order as its candidate sources: a lazy-loading source
+    (`data-src`...) before `src`, which is often a placeholder.
+    Tracking pixels (width or height 0 or 1) and emoji images are left out. On malformed
+    markup, only the images before it are considered.
+
+    The parser is fed the whole fragment at once and stopped from its handler, so the images
+    it reports are exactly the first ones a full reading would (feeding it in pieces would
+    not do: html.parser reads a tag cut at a piece's end differently).
     """
     if "<img" not in fragment.lower():
-        return []
-    parser = _ImageParser()
-    _run(parser, fragment)  # on malformed markup, the images found before it
-    return parser.sources
+        return None
+    parser = _ImageParser(choose)
+    try:
+        _run(parser, fragment)
+    except _Found:
+        return parser.chosen
+    return None

@@ -19,7 +19,7 @@ import feedparser
 
 from bot.errors import FeedError, NotAFeedError
 from bot.feeds.dates import parse_localised_date
-from bot.feeds.htmltext import first_words, img_sources, inline_text, is_junk_image
+from bot.feeds.htmltext import first_image, first_words, inline_text, is_junk_image
 from bot.feeds.identity import article_key, canonical_url, link_problem, safe_link
 from bot.models import Article, SkippedEntry
 
@@ -564,14 +564,19 @@ def _image(entry: _Entry, article_url: str) -> str | None:
         url = safe_link(candidate, article_url)
         if url is not None and not is_junk_image(url):
             return url
+
+    def usable(sources: list[str]) -> str | None:
+        """The image's first safe source unless it is junk; None: look at the next image."""
+        for source in sources:
+            url = safe_link(source, article_url)
+            if url is not None:
+                return None if is_junk_image(url) else url
+        return None
+
     for fragment in (entry.content_html, entry.summary_html):
-        for sources in img_sources(fragment):
-            for source in sources:
-                url = safe_link(source, article_url)
-                if url is not None:
-                    if is_junk_image(url):
-                        break
-                    return url
+        url = first_image(fragment, usable)
+        if url is not None:
+            return url
     return None
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
 from bot.content.clean import clean_paragraphs, html_to_paragraphs, normalise_text
@@ -602,3 +605,104 @@ def test_full_wordpress_body() -> None:
 )
 def test_joiners_kept_in_emoji_and_direction_overrides_removed(text: str, expected: str) -> None:
     assert normalise_text(text) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# The words searched for before the suffix patterns (issue 12: speed, same posts)
+# ---------------------------------------------------------------------------------------------
+
+PROSE = "Le conseil des ministres a adopté mercredi le projet de loi sur la décentralisation."
+
+
+@pytest.mark.parametrize(
+    "glued",
+    [
+        " Toute reproduction est INTERDITE.",
+        " Toute reproduction est İNTERDITE.",  # İ: IGNORECASE matches it to i, lower() does not
+        " TOUS DROITS RÉSERVÉS",
+        " © Sahel-Actu 2024",
+        " (C) 2024 Sahel-Actu",
+        " READ MORE",
+        " Lire la ſuite",  # the long s, another IGNORECASE twin
+        " Continue reading →",
+        " […]",
+        " The post Décentralisation appeared first on Sahel-Actu.",
+        " Suivez-nous sur WhatsApp pour ne rien rater de l’actualité malienne.",
+    ],
+)
+def test_a_glued_suffix_in_any_case_is_still_cut(glued: str) -> None:
+    assert clean_paragraphs([PROSE + glued], title=TITLE) == [PROSE]
+
+
+def test_the_case_twins_are_every_non_ascii_letter_ignorecase_matches_to_ascii() -> None:
+    """`_lower_probe` relies on this list; a Python whose `re` had another twin fails here."""
+    from bot.content.clean import CASE_TWINS
+
+    ascii_letter = re.compile("[a-z]", re.IGNORECASE)
+    twins = [chr(c) for c in range(128, sys.maxunicode + 1) if ascii_letter.fullmatch(chr(c))]
+    assert sorted(twins) == sorted(CASE_TWINS)
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("plain ascii\tand\x00 controls", "plain ascii and controls"),
+        ("emoji 👨\u200d👩 and a stray\u200d joiner", "emoji 👨\u200d👩 and a stray joiner"),
+        ("&#8217; left over", "’ left over"),
+        ("𝐁old and e\u0301", "Bold and é"),
+    ],
+)
+def test_normalise_text_steps_run_whenever_they_can_change_the_text(
+    text: str, normalised: str
+) -> None:
+    assert normalise_text(text) == normalised
+
+
+def test_every_mapped_character_is_still_mapped_in_any_text() -> None:
+    """`_map_chars` skips `translate` when it finds none of the table's characters."""
+    from bot.content.clean import _CHAR_MAP, _map_chars
+
+    for code in _CHAR_MAP:
+        for text in (f"é{chr(code)}é", f"a{chr(code)}b", chr(code)):
+            assert _map_chars(text) == text.translate(_CHAR_MAP), hex(code)
+    assert _map_chars("é sans rien à changer") == "é sans rien à changer"
+
+
+def test_every_caption_class_word_holds_a_stem_the_parser_looks_for_first() -> None:
+    from bot.content.clean import _CAPTION_CLASS_WORDS, CAPTION_CLASS_STEMS
+
+    for word in _CAPTION_CLASS_WORDS:
+        assert any(stem in word for stem in CAPTION_CLASS_STEMS), word
+
+
+TRICKY_HTML = [
+    "<p>Un</p><p>Deux &amp; trois</p>",
+    '<p>Avant<!-- un <p>commentaire</p> > qui dure --> après</p><p title="a<b>">Suite</p>',
+    "<p>Texte</p><script>if (a < b) { x = '<p>'; }</script><p>Fin</p>",
+    "<p>Entité coupée &eacute; &#233 &#x00e9; &nbsp;</p><p>a < b et c<d</p>",
+    "<div class='wp-caption'><p>Légende</p></div><p>Le texte.</p><br><br><p>x<br>y</p>",
+    "<p>Sans fin <b>gras <i>italique",
+    "<![CDATA[x]]><p>après un CDATA</p><?php echo 1; ?><p>et un PI</p><!DOCTYPE html><p>z</p>",
+    "<p>" + "mot " * 3000 + "</p><p>" + "<b>x</b> " * 2000 + "</p>",
+]
+
+
+@pytest.mark.parametrize("html_text", TRICKY_HTML)
+def test_paragraphs_read_in_pieces_are_those_of_one_reading(
+    html_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.content import clean
+
+    monkeypatch.setattr(clean, "FIRST_PIECE", len(html_text) + 1)
+    whole = clean.html_to_paragraphs(html_text)
+    monkeypatch.setattr(clean, "FIRST_PIECE", 1)  # a piece ends before nearly every "<"
+    assert clean.html_to_paragraphs(html_text) == whole
+
+
+def test_paragraphs_are_parsed_only_as_far_as_they_are_read() -> None:
+    from bot.content.clean import iter_html_paragraphs
+
+    rejected_later = f"<p>{LEAD}</p>" + "<p>suite</p>" * 2000 + "<![foo bar]><p>fin</p>"
+    with pytest.raises(AssertionError):  # html.parser rejects the marked section
+        html_to_paragraphs(rejected_later)
+    assert next(iter_html_paragraphs(rejected_later)) == LEAD

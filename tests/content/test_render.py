@@ -680,3 +680,64 @@ def test_facebook_default_cta_invites_to_the_telegram_channel() -> None:
     assert both.channel("tg").cta is None  # the built-in Telegram call to action
     assert settings([fb]).channel("fb").cta == "📲 Toute l'actualité sur sahel-actu.example"
     assert settings([tg, {**fb, "cta": "Abonnez-vous"}]).channel("fb").cta == "Abonnez-vous"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Lire l'article",
+        "  Lire l’article \n",
+        "Quote &#39;a&#39; and &#34;b&#34;",
+        "{{ link }}",
+        "{{link}}",
+        "{{ title }}",
+        "{{ none }}",  # a Jinja literal, not a variable
+        "{{ link | upper }}",
+        "{{ link }}?ref=tg",
+        "Lire\r\nla suite",
+        "Voir {{ site.name }}",
+        "x" * 20_001,
+    ],
+)
+def test_a_button_template_renders_as_jinja_renders_it(source: str) -> None:
+    from bot.content.templates import (
+        SAMPLE,
+        TemplateBudgetError,
+        compile_template,
+        render_template,
+        render_text,
+    )
+
+    variables = SAMPLE.variables("  Un titre  ", "Le chapeau.")
+    try:
+        expected: str | type[Exception] = render_template(
+            compile_template(source, False), variables
+        )
+    except TemplateBudgetError:
+        expected = TemplateBudgetError
+    if expected is TemplateBudgetError:
+        with pytest.raises(TemplateBudgetError):
+            render_text(source, variables)
+    else:
+        assert render_text(source, variables) == expected
+
+
+@pytest.mark.parametrize(
+    "source_line",
+    [
+        "<p>Source : L’Aube</p>",
+        "<p>SOURCE : L’Aube</p>",
+        "<p>ſource : L’Aube</p>",  # the long s: IGNORECASE reads it as an s
+        "<p>&amp;#83;ource : L’Aube</p>",  # double-encoded: decoded on the second reading
+        "<p>Sources&amp;#58; L’Aube</p>",
+        "<p>Source<br>Texte : L’Aube</p>",
+    ],
+)
+def test_a_source_line_is_found_however_it_is_written(source_line: str) -> None:
+    item = make_article(content_html=f"<p>{LEAD}</p>{source_line}")
+    post = render_post(item, telegram(credit="source"), FR)
+    assert isinstance(post, TelegramPost)
+    if "<br>" in source_line:
+        assert "Source" not in post.text  # "Source" alone on its line is no credit
+    else:
+        assert "<i>Source\u00a0: L’Aube</i>" in post.text

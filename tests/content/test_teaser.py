@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.content.sentences import split_sentences
+from bot.content.sentences import quote_spans, split_sentences
 from bot.content.teaser import article_teaser, cut_at_word, make_teaser
 from bot.models import Article
 
@@ -281,3 +281,18 @@ def test_article_teaser_extra_patterns() -> None:
     item = article(content=f"<p>{sponsor}</p><p>{S1}</p>")
     assert article_teaser(item, 400) == sponsor
     assert article_teaser(item, 400, extra_patterns=[r"^Cette rubrique vous est propos"]) == S1
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("", []),
+        ("Il a dit « oui » puis « non ».", [(9, 15), (22, 28)]),
+        ("« a “ b » c ”", [(0, 8)]),  # a closing mark closes what was opened after its opener
+        ("“ « ” »", [(0, 4)]),
+        ("» « ”", []),  # closers without an opener
+        ('x "a" y "b', [(2, 4)]),  # straight quotes in pairs, the odd one left
+    ],
+)
+def test_quote_spans(text: str, spans: list[tuple[int, int]]) -> None:
+    assert quote_spans(text) == spans

@@ -530,6 +530,25 @@ def test_guid_only_when_usable(guid_xml: str, expected: str | None) -> None:
             f'<content:encoded><![CDATA[<p><img src="/img/une.jpg"/></p>]]></content:encoded>',
             f"{SITE}/img/une.jpg",
         ),
+        # the first image that is not junk, however far into the content
+        (
+            "<content:encoded><![CDATA["
+            '<img src="https://s.w.org/images/core/emoji/14.0.0/72x72/1f4f0.png">'
+            f'{"<p>texte</p>" * 500}<img src="/img/deux.jpg"><img src="/img/trois.jpg">'
+            "]]></content:encoded>",
+            f"{SITE}/img/deux.jpg",
+        ),
+        # markup html.parser rejects: the images before it count, those after it are not read
+        (
+            '<content:encoded><![CDATA[<img src="/img/une.jpg"><![foo bar]>'
+            '<img src="/img/deux.jpg">]]></content:encoded>',
+            f"{SITE}/img/une.jpg",
+        ),
+        (
+            '<content:encoded><![CDATA[<p>a</p><![foo bar]><img src="/img/deux.jpg">'
+            "]]></content:encoded>",
+            None,
+        ),
         # only http(s): a javascript: or data: image is never used
         ('<media:thumbnail url="javascript:alert(1)"/>', None),
         (
