@@ -303,12 +303,13 @@ class ServiceLoop:
                 wait = stagger(position.get(feed.id, 0), len(due), feed.every, concurrency)
                 if feed.every not in triggers:
                     triggers[feed.every] = IntervalTrigger(seconds=feed.every.total_seconds())
+                job_id = poll_job_id(feed.id)
                 scheduler.add_job(
                     poll,
                     triggers[feed.every],
-                    args=[feed],
-                    id=poll_job_id(feed.id),
-                    name=poll_job_id(feed.id),
+                    args=(feed,),
+                    id=job_id,
+                    name=job_id,
                     next_run_time=first_poll(states.get(feed.id), now, wait),
                     coalesce=True,
                     max_instances=1,
