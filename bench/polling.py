@@ -13,7 +13,7 @@ For N feeds it measures:
     10 ms while the round runs, warnings logged;
   - the scheduler started for a few seconds: warnings logged (a storm of APScheduler's
     "maximum number of running instances" was the symptom at 10,000 feeds);
-  - the process's max RSS.
+  - the process's max RSS (ru_maxrss), also as it stood after start-up and after the first round.
 
 Run: `.venv/bin/python bench/polling.py [--feeds 1000 10000] [--rtt 0 100] [--quick]`.
 `--quick` (what `make bench` runs): 1,000 feeds, 100 ms, ETag and no ETag. No network is used.
@@ -121,6 +121,9 @@ class Figures:
     warnings_round: int
     warnings_scheduler: int
     rss_mb: float
+    rss_startup_mb: float = 0.0
+    """The peak RSS (ru_maxrss) by the end of start-up, then of the first round: where it grew."""
+    rss_round1_mb: float = 0.0
 
 
 class Counter(logging.Handler):
@@ -184,8 +187,10 @@ async def measure(feeds: int, rtt_ms: int, etag: bool, port: int) -> Figures:
         settle_start_up()  # as `serve` does once the jobs are made,
         app.poller.start_thread()  # and the polls on their own loop, as under `relais run`
         startup = time.perf_counter() - started
+        rss_startup = max_rss_mb()
         try:
             await app.service.poll_all()  # the first round: every feed parsed and baselined
+            rss_round1 = max_rss_mb()
             warnings.count = 0
             samples: list[float] = []
             stop = asyncio.Event()
@@ -217,8 +222,15 @@ async def measure(feeds: int, rtt_ms: int, etag: bool, port: int) -> Figures:
         lag_p99_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
         warnings_round=round_warnings,
         warnings_scheduler=scheduler_warnings,
-        rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        rss_mb=max_rss_mb(),
+        rss_startup_mb=rss_startup,
+        rss_round1_mb=rss_round1,
     )
+
+
+def max_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_case(feeds: int, rtt_ms: int, etag: bool) -> Figures:
@@ -258,7 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("Relais polling benchmark (local feed server, emulated round trip)")
     print(
         f"{'feeds':>6} {'rtt':>5} {'etag':>5} {'start s':>8} {'polls/s':>8} {'cpu ms/poll':>11} "
-        f"{'lag p50':>8} {'lag p99':>8} {'warn':>5} {'warn sched':>10} {'RSS MB':>7}"
+        f"{'lag p50':>8} {'lag p99':>8} {'warn':>5} {'warn sched':>10} {'RSS MB':>7} "
+        f"{'(start':>7} {'round 1)':>8}"
     )
     for feeds in feeds_list:
         for rtt in rtts:
@@ -270,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{f.feeds:>6} {f.rtt_ms:>5} {'yes' if f.etag else 'no':>5} "
                     f"{f.startup_s:>8.2f} {f.polls_per_s:>8.0f} {f.cpu_ms_per_poll:>11.2f} "
                     f"{f.lag_p50_ms:>8.1f} {f.lag_p99_ms:>8.1f} {f.warnings_round:>5} "
-                    f"{f.warnings_scheduler:>10} {f.rss_mb:>7.1f}",
+                    f"{f.warnings_scheduler:>10} {f.rss_mb:>7.1f} "
+                    f"{f.rss_startup_mb:>7.1f} {f.rss_round1_mb:>8.1f}",
                     flush=True,
                 )
     return 0

@@ -100,6 +100,7 @@ async def test_the_scheduler_checks_tokens_daily_and_polls_each_feed_at_its_pace
     assert jobs["poll:sport"].trigger.interval == timedelta(minutes=15)
     assert jobs["poll:site"].next_run_time == BASE  # never polled: at once
     assert jobs["poll:sport"].next_run_time == backoff  # its recorded backoff is kept
+    assert jobs["poll:site"].name == "poll:site"  # APScheduler's log lines name the feed
 
 
 @pytest.mark.parametrize(

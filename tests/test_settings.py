@@ -192,3 +192,71 @@ def test_durations(text: object, seconds: int) -> None:
 def test_bad_durations(text: object) -> None:
     with pytest.raises(ValueError, match="durée"):
         parse_duration(text)
+
+
+# Documents whose tree the settings' YAML builder must give exactly as PyYAML builds it.
+YAML_TREES = [
+    "feeds:\n  - {id: a, url: 'https://a.example/f', every: 5m}\n  - {id: b, url: ./b.xml}\n",
+    "a: 1\nb: -2.5\nc: true\nd: no\ne: ~\nf: 2026-12-01\ng: 2026-12-01 08:00:00+01:00\nh: '07'\n",
+    "base: &base {every: 5m, first_run: skip}\n"
+    "feeds:\n  - <<: *base\n    id: a\n  - {<<: *base, id: b}\n",
+    "x: &x [1, two, {three: 3}]\ny: *x\nz: [*x, *x]\n",
+    "s: !!set {a, b}\no: !!omap [{a: 1}, {b: 2}]\np: !!pairs [{a: 1}]\n",
+    "n: !!str 5\nm: !!int '7'\nb: !!binary aGVsbG8=\nf: !!float 1\n",
+    "1: one\ntrue: yes\n~: null key\n2026-12-01: a day\n3.5: float key\n",
+    "=: value key\nk: [[1, 2], [], {}]\n",
+    "text: |\n  two\n  lines\nfolded: >\n  one\n  line\nplain: a b c\n",
+    "",
+    "just a scalar\n",
+    "- a\n- [b, c]\n",
+]
+
+
+@pytest.mark.parametrize("text", YAML_TREES)
+@pytest.mark.parametrize("loader", ["CSafeLoader", "SafeLoader"])
+def test_the_yaml_tree_is_what_pyyaml_builds(text: str, loader: str) -> None:
+    import yaml
+
+    from bot.settings import _compose_and_build
+
+    if not hasattr(yaml, loader):
+        pytest.skip(f"PyYAML without {loader}")
+    expected = yaml.load(text, Loader=getattr(yaml, loader))  # a safe loader
+    built = _compose_and_build(getattr(yaml, loader), text, "relais.yaml")
+    assert built == expected
+    assert repr(built) == repr(expected)  # the same types too (True is not 1, dates stay dates)
+
+
+def test_an_unhashable_key_is_still_refused_as_pyyaml_refuses_it(tmp_path: Path) -> None:
+    path = tmp_path / "relais.yaml"
+    path.write_text("? [a, b]\n: x\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, env={})
+    assert "unhashable" in str(info.value)
+
+
+def test_the_collector_is_paused_while_loading_and_restored_after(tmp_path: Path) -> None:
+    import gc
+
+    from bot.settings import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        gc.disable()  # someone else's pause inside: left as it was when ours began
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller that had disabled it keeps it disabled
+    finally:
+        gc.enable()
+    path = tmp_path / "relais.yaml"
+    path.write_text("feeds: [{id: a, url: './a.xml'}]\n", encoding="utf-8")
+    load_settings(path, env={})
+    assert gc.isenabled()
+    path.write_text("feeds: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_settings(path, env={})
+    assert gc.isenabled()  # a refused file too

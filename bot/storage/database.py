@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.errors import InstanceLockedError, StorageError
 from bot.storage import migrations
@@ -68,8 +67,15 @@ class Database:
 
     def insert(self, table: sa.Table) -> Any:
         """An INSERT that knows ON CONFLICT on both engines."""
-        dialect = postgresql if self.is_postgres else sqlite
-        return dialect.insert(table)
+        # Imported here: SQLAlchemy's PostgreSQL dialect and its drivers' modules are 2 MB
+        # that an SQLite installation never needs.
+        if self.is_postgres:
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
 
 
 class Part:
