@@ -14,6 +14,7 @@ import logging
 import random
 import signal
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -185,9 +186,16 @@ class ServiceLoop:
                 waiting.append(PollReport(feed.id, "waiting", message, next_poll=until))
             else:
                 ready.append(feed)
-        reports = await self.poller.poll_many(ready, write=write)
+        each = self._announced if write else None  # a dry run's reports keep their articles
+        reports = await self.poller.poll_many(ready, write=write, each=each)
         await self.alerts.flush()
         return [*reports, *waiting]
+
+    def _announced(self, report: PollReport) -> PollReport:
+        """A recorded poll of a round, told as soon as it ends; the round keeps only its
+        outcome (status, message, next poll), not the articles it brought."""
+        self.announce([report])
+        return replace(report, new=[], more=[], more_starts={})
 
     # ---- `relais run --once` ------------------------------------------------------------
 
@@ -206,8 +214,7 @@ class ServiceLoop:
         await self.leadership.tick()  # Telegram only if no `relais run` leads
         if check_tokens:
             await self.tokens.check_all()
-        reports = await self.poll_all(force=force)
-        self.announce(reports)
+        reports = await self.poll_all(force=force)  # each one announced as it ended
         total = await self.outbox.deliver_due()
         for _ in range(ONCE_ROUNDS):
             wait = once_retry_wait(self.clock.now(), total.retry_due)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from bot.clock import FakeClock
 from bot.delivery.alerts import Alerts
-from bot.delivery.ingest import ALERT_AFTER_ERRORS, Poller
+from bot.delivery.ingest import ALERT_AFTER_ERRORS, Poller, PollReport
 from bot.feeds.fetch import Fetcher
 from bot.models import DeliveryState
 from bot.storage.store import Storage
@@ -348,7 +348,9 @@ async def test_a_channel_that_starts_following_a_feed_does_not_get_its_backlog(d
 
 
 @contextlib.asynccontextmanager
-async def poller_of_many(db_url: str, server: FeedServer, count: int):
+async def poller_of_many(
+    db_url: str, server: FeedServer, count: int, *, make: type[Poller] = Poller, **fetch: Any
+):
     """A poller of `count` feeds that each carry one article: (feed ids, storage, poller)."""
     names = [f"f{n}" for n in range(count)]
     for name in names:
@@ -356,6 +358,7 @@ async def poller_of_many(db_url: str, server: FeedServer, count: int):
     config = settings(
         [{"id": "out", "type": "console", "max_age": None}],
         feeds=[{"id": name, "url": server.url(f"/{name}")} for name in names],
+        fetch=fetch,
     )
     storage = Storage.open(db_url)
     fetcher = Fetcher()
@@ -363,7 +366,7 @@ async def poller_of_many(db_url: str, server: FeedServer, count: int):
         yield (
             names,
             storage,
-            Poller(storage, config, fetcher, clock=FakeClock(BASE), alerts=Alerts([])),
+            make(storage, config, fetcher, clock=FakeClock(BASE), alerts=Alerts([])),
         )
     finally:
         await fetcher.aclose()
@@ -403,3 +406,44 @@ async def test_a_round_of_many_polls_reports_in_the_feeds_order(
         reports = await poller.poll_many(poller.settings.feeds)
         assert [r.feed_id for r in reports] == names
         assert {r.status for r in reports} == {"ok"}
+
+
+class CountingPoller(Poller):
+    """A poller that counts its polls under way (the most at once in `peak`)."""
+
+    under_way = peak = 0
+
+    async def poll(self, feed: Any, **options: Any) -> Any:
+        self.under_way += 1
+        self.peak = max(self.peak, self.under_way)
+        try:
+            return await super().poll(feed, **options)
+        finally:
+            self.under_way -= 1
+
+
+async def test_a_round_keeps_no_more_polls_under_way_than_the_fetch_concurrency(
+    db_url: str, server: FeedServer
+) -> None:
+    """A first round's polls wait for the worker with their bodies and articles: no more than
+    `fetch.concurrency` of them at once, however many feeds."""
+    async with poller_of_many(db_url, server, 12, make=CountingPoller, concurrency=2) as (
+        names,
+        _storage,
+        poller,
+    ):
+        reports = await poller.poll_many(poller.settings.feeds)
+        assert {r.status for r in reports} == {"ok"} and len(reports) == len(names)
+        assert isinstance(poller, CountingPoller) and poller.peak == 2
+
+
+async def test_a_round_keeps_what_each_report_hook_returns(db_url: str, server: FeedServer) -> None:
+    async with poller_of_many(db_url, server, 3) as (names, _storage, poller):
+        told: list[str] = []
+
+        def each(report: PollReport) -> PollReport:
+            told.append(report.feed_id)
+            return PollReport(report.feed_id, report.status, "kept")
+
+        reports = await poller.poll_many(poller.settings.feeds, each=each)
+        assert sorted(told) == names and [r.message for r in reports] == ["kept"] * 3
