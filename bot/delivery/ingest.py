@@ -108,6 +108,10 @@ class Poller:
         self._behind_write: Future[None] | None = None
         self._behind_lock = threading.Lock()
         self._thread: LoopThread | None = None  # the polls' own loop, once `start_thread`
+        # Polls under way, never more than the fetches at once: the fetch semaphore bounds only
+        # the network part, and a first round's bodies and articles waited for the worker, all
+        # ten thousand at once (611 MB). Taken on the caller's loop, for a round or a job.
+        self._slots = asyncio.Semaphore(settings.fetch.concurrency)
 
     @property
     def settings(self) -> Settings:
@@ -148,7 +152,8 @@ class Poller:
     ) -> PollReport:
         """One poll of one feed, told to the observer when it was recorded. `stored`: the
         feed's state as just read with others' (`poll_many`), else it is read now."""
-        return await self._on_poll_loop(self._timed_poll(feed, write=write, stored=stored))
+        async with self._slots:
+            return await self._on_poll_loop(self._timed_poll(feed, write=write, stored=stored))
 
     async def poll_many(
         self,
@@ -158,16 +163,13 @@ class Poller:
         each: Callable[[PollReport], PollReport] | None = None,
     ) -> list[PollReport]:
         """These feeds polled at once (a round of `run --once`), their states read in one
-        query rather than one each, never more than `fetch.concurrency` of them under way: a
-        first round's bodies and articles waited for the worker, all ten thousand at once
-        (611 MB). `each` is told of every report as its poll ends, on the caller's loop, and
-        what it returns is what the round keeps (a round need not hold every article)."""
+        query rather than one each. `each` is told of every report as its poll ends, on the
+        caller's loop, and what it returns is what the round keeps (a round need not hold
+        every article)."""
         stored = {s.feed_id: s for s in await self._off_loop(self.storage.feed_states)}
-        slots = asyncio.Semaphore(self.settings.fetch.concurrency)
 
         async def one(feed: FeedSettings) -> PollReport:
-            async with slots:
-                report = await self.poll(feed, write=write, stored=stored.get(feed.id))
+            report = await self.poll(feed, write=write, stored=stored.get(feed.id))
             return each(report) if each is not None else report
 
         polls: list[asyncio.Task[PollReport]] = []

@@ -413,11 +413,11 @@ class CountingPoller(Poller):
 
     under_way = peak = 0
 
-    async def poll(self, feed: Any, **options: Any) -> Any:
+    async def _timed_poll(self, feed: Any, **options: Any) -> Any:  # inside the poll's slot
         self.under_way += 1
         self.peak = max(self.peak, self.under_way)
         try:
-            return await super().poll(feed, **options)
+            return await super()._timed_poll(feed, **options)
         finally:
             self.under_way -= 1
 
