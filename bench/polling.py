@@ -13,7 +13,7 @@ For N feeds it measures:
     10 ms while the round runs, warnings logged;
   - the scheduler started for a few seconds: warnings logged (a storm of APScheduler's
     "maximum number of running instances" was the symptom at 10,000 feeds);
-  - the process's max RSS (ru_maxrss), also as it stood after start-up and after the first round.
+  - the process's max RSS (ru_maxrss), also as it stood after start-up, the first round and the second.
 
 Run: `.venv/bin/python bench/polling.py [--feeds 1000 10000] [--rtt 0 100] [--quick]`.
 `--quick` (what `make bench` runs): 1,000 feeds, 100 ms, ETag and no ETag. No network is used.
@@ -124,6 +124,7 @@ class Figures:
     rss_startup_mb: float = 0.0
     """The peak RSS (ru_maxrss) by the end of start-up, then of the first round: where it grew."""
     rss_round1_mb: float = 0.0
+    rss_round2_mb: float = 0.0
 
 
 class Counter(logging.Handler):
@@ -200,6 +201,7 @@ async def measure(feeds: int, rtt_ms: int, etag: bool, port: int) -> Figures:
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             stop.set()
             await sampler
+            rss_round2 = max_rss_mb()
             round_warnings = warnings.count
             warnings.count = 0
             scheduler.start()
@@ -225,6 +227,7 @@ async def measure(feeds: int, rtt_ms: int, etag: bool, port: int) -> Figures:
         rss_mb=max_rss_mb(),
         rss_startup_mb=rss_startup,
         rss_round1_mb=rss_round1,
+        rss_round2_mb=rss_round2,
     )
 
 
@@ -271,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{'feeds':>6} {'rtt':>5} {'etag':>5} {'start s':>8} {'polls/s':>8} {'cpu ms/poll':>11} "
         f"{'lag p50':>8} {'lag p99':>8} {'warn':>5} {'warn sched':>10} {'RSS MB':>7} "
-        f"{'(start':>7} {'round 1)':>8}"
+        f"{'(start':>7} {'round 1':>8} {'round 2)':>8}"
     )
     for feeds in feeds_list:
         for rtt in rtts:
@@ -284,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"{f.startup_s:>8.2f} {f.polls_per_s:>8.0f} {f.cpu_ms_per_poll:>11.2f} "
                     f"{f.lag_p50_ms:>8.1f} {f.lag_p99_ms:>8.1f} {f.warnings_round:>5} "
                     f"{f.warnings_scheduler:>10} {f.rss_mb:>7.1f} "
-                    f"{f.rss_startup_mb:>7.1f} {f.rss_round1_mb:>8.1f}",
+                    f"{f.rss_startup_mb:>7.1f} {f.rss_round1_mb:>8.1f} {f.rss_round2_mb:>8.1f}",
                     flush=True,
                 )
     return 0
