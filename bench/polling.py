@@ -13,7 +13,8 @@ For N feeds it measures:
     10 ms while the round runs, warnings logged;
   - the scheduler started for a few seconds: warnings logged (a storm of APScheduler's
     "maximum number of running instances" was the symptom at 10,000 feeds);
-  - the process's max RSS (ru_maxrss), also as it stood after start-up, the first round and the second.
+  - the process's max RSS (ru_maxrss), also as it stood after start-up, the first round
+    and the second.
 
 Run: `.venv/bin/python bench/polling.py [--feeds 1000 10000] [--rtt 0 100] [--quick]`.
 `--quick` (what `make bench` runs): 1,000 feeds, 100 ms, ETag and no ETag. No network is used.
