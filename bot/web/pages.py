@@ -15,7 +15,7 @@ from bot.errors import ConfigError, StorageError
 from bot.feeds.identity import allowed_hosts, allowed_origins
 from bot.models import Article, Delivery, DeliveryState, FacebookPost, Post, TelegramPost
 from bot.preview import render_for
-from bot.settings import ChannelSettings
+from bot.settings import ChannelSettings, duration_text
 from bot.telegram_bot.admin import check_url
 from bot.web.base import Routes
 from bot.web.planning import (
@@ -107,7 +107,7 @@ class PageRoutes(Routes):
         return word(
             lang,
             "pacing",
-            gap=_duration(channel.gap),
+            gap=duration_text(channel.gap),
             cap=channel.max_per_day or word(lang, "no_cap"),
             quiet=f"{quiet[0]:%H:%M}-{quiet[1]:%H:%M}" if quiet else word(lang, "no_quiet"),
         )
@@ -307,11 +307,3 @@ class PageRoutes(Routes):
             broadcasts=sorted(self.ctx.readers.broadcast_counts().items()),
             digests=self.ctx.storage.recent_digests(),
         )
-
-
-def _duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
