@@ -175,9 +175,9 @@ class ServiceLoop:
         now = self.clock.now()
         waiting: list[PollReport] = []
         ready: list[FeedSettings] = []
-        states = {} if force else {s.feed_id: s for s in self.storage.feed_states()}
+        states = {s.feed_id: s for s in await asyncio.to_thread(self.storage.feed_states)}
         for feed in self.settings.feeds:
-            state = states.get(feed.id)
+            state = None if force else states.get(feed.id)
             until = state and waiting_until(state.consecutive_errors, state.next_poll, now)
             if until:
                 message = (
@@ -187,7 +187,7 @@ class ServiceLoop:
             else:
                 ready.append(feed)
         each = self._announced if write else None  # a dry run's reports keep their articles
-        reports = await self.poller.poll_many(ready, write=write, each=each)
+        reports = await self.poller.poll_many(ready, write=write, each=each, stored=states)
         await self.alerts.flush()
         return [*reports, *waiting]
 

@@ -161,12 +161,14 @@ class Poller:
         *,
         write: bool = True,
         each: Callable[[PollReport], PollReport] | None = None,
+        stored: Mapping[str, FeedState] | None = None,
     ) -> list[PollReport]:
         """These feeds polled at once (a round of `run --once`), their states read in one
-        query rather than one each. `each` is told of every report as its poll ends, on the
-        caller's loop, and what it returns is what the round keeps (a round need not hold
-        every article)."""
-        stored = {s.feed_id: s for s in await self._off_loop(self.storage.feed_states)}
+        query rather than one each (or `stored`, when the caller has just read them). `each`
+        is told of every report as its poll ends, on the caller's loop, and what it returns is
+        what the round keeps (a round need not hold every article)."""
+        if stored is None:
+            stored = {s.feed_id: s for s in await self._off_loop(self.storage.feed_states)}
 
         async def one(feed: FeedSettings) -> PollReport:
             report = await self.poll(feed, write=write, stored=stored.get(feed.id))
