@@ -9,7 +9,8 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
@@ -39,6 +40,7 @@ __all__ = [
     "FeedHTTPError",
     "FetchResult",
     "Fetcher",
+    "connection_header",
     "decompress_capped",
     "fetch_and_parse",
     "parse_fetched",
@@ -54,6 +56,26 @@ ACCEPT_ENCODING = "gzip, deflate"
 _CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
+
+
+@dataclass(slots=True)
+class _Host:
+    """One host's fetches: its slots (`per_host`), and how many fetches hold or wait for one.
+    Dropped when the last one ends, so ten thousand hosts polled once leave nothing behind."""
+
+    slots: asyncio.Semaphore
+    fetches: int = 0
+
+
+def connection_header(fetches_to_host: int) -> dict[str, str]:
+    """Keep the connection open only for another fetch to the same host, already waiting.
+
+    A feed poller reaches most hosts once per interval: a connection it keeps outlives its use
+    (httpx expires it after 5 s), and the pool walks every idle connection on every request
+    (64 kept alive to 10,000 hosts cost 1.5 ms a poll). A site whose feeds are polled together
+    keeps its connections for them; the last of them asks the server to close.
+    """
+    return {} if fetches_to_host > 1 else {"Connection": "close"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +307,7 @@ class Fetcher:
             max_connections=max_concurrency, max_keepalive_connections=max_concurrency
         )
         self._per_host = per_host
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._hosts: dict[str, _Host] = {}
         self._deadline = deadline
         self._max_redirects = max_redirects
         self._resolve = resolve
@@ -340,12 +362,12 @@ class Fetcher:
                 raise FeedError("only web addresses of the configured sites are fetched here")
             return await self._fetch_file(path, max_bytes)
         shown = redact_url(url)
-        async with self._host_slot(url), self._semaphore:
+        async with self._host_turn(url) as host, self._semaphore:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self._deadline):
                     return await self._fetch_http(
-                        url, etag, last_modified, max_bytes, started, origins
+                        url, etag, last_modified, max_bytes, started, origins, host.fetches
                     )
             except TimeoutError:
                 message = f"no complete answer within {self._deadline:g} s from {shown}"
@@ -355,14 +377,22 @@ class Fetcher:
             except (httpx.InvalidURL, ValueError) as err:
                 raise FeedError(f"invalid URL {shown} ({_first_line(err)})") from None
 
-    def _host_slot(self, url: str) -> asyncio.Semaphore:
-        """The semaphore of the URL's host (made on first use): its fetches wait there first,
-        so that one big site's feeds never take every slot from the others."""
-        host = site_host(url) or ""
-        slot = self._hosts.get(host)
-        if slot is None:
-            slot = self._hosts[host] = asyncio.Semaphore(self._per_host)
-        return slot
+    @asynccontextmanager
+    async def _host_turn(self, url: str) -> AsyncIterator[_Host]:
+        """A slot of the URL's host: its fetches wait there first, so that one big site's
+        feeds never take every slot from the others."""
+        name = site_host(url) or ""
+        host = self._hosts.get(name)
+        if host is None:
+            host = self._hosts[name] = _Host(asyncio.Semaphore(self._per_host))
+        host.fetches += 1
+        try:
+            async with host.slots:
+                yield host
+        finally:
+            host.fetches -= 1
+            if not host.fetches:
+                del self._hosts[name]
 
     async def _fetch_file(self, path: Path, max_bytes: int) -> FetchResult:
         started = time.monotonic()
@@ -385,12 +415,14 @@ class Fetcher:
         last_modified: str | None,
         max_bytes: int,
         started: float,
-        origins: Collection[Origin] | None = None,
+        origins: Collection[Origin] | None,
+        fetches_to_host: int,
     ) -> FetchResult:
         headers = {
             "User-Agent": self._user_agent,
             "Accept": ACCEPT,
             "Accept-Encoding": ACCEPT_ENCODING,
+            **connection_header(fetches_to_host),
         }
         if etag:
             headers["If-None-Match"] = etag

@@ -20,6 +20,7 @@ from bot.feeds.fetch import (
     DEFAULT_MAX_BYTES,
     FeedHTTPError,
     Fetcher,
+    connection_header,
     decompress_capped,
 )
 from bot.feeds.parse import parse_feed
@@ -487,6 +488,32 @@ async def test_no_more_than_per_host_fetches_to_one_host(server: FeedServer) -> 
         assert pool._max_connections == 10 and pool._max_keepalive_connections == 10
     assert all(result.body == FEED for result in results)
     assert server.max_active == 3
+
+
+@pytest.mark.parametrize(
+    ("fetches_to_host", "headers"),
+    [(1, {"Connection": "close"}), (2, {}), (500, {})],
+)
+def test_a_connection_is_kept_only_for_another_fetch_to_its_host(
+    fetches_to_host: int, headers: dict[str, str]
+) -> None:
+    assert connection_header(fetches_to_host) == headers
+
+
+async def test_a_burst_to_one_host_keeps_its_connection_and_the_last_fetch_closes_it(
+    server: FeedServer,
+) -> None:
+    serve_feed(server)
+    async with Fetcher(per_host=1) as fetcher:
+        # The first starts alone (the others are not there yet), the next two have followers.
+        await asyncio.gather(*(fetcher.fetch(server.url("/feed/")) for _ in range(4)))
+        assert fetcher._hosts == {}  # nothing kept per host once its fetches end
+    assert [h.get("Connection") for h in server.hits("/feed/")] == [
+        "close",
+        "keep-alive",
+        "keep-alive",
+        "close",
+    ]
 
 
 async def test_injected_client_is_left_open_own_client_is_closed(server: FeedServer) -> None:
