@@ -3,6 +3,7 @@ counters (polls, their duration, articles seen, outcomes, 429s, retries) told by
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,31 @@ def is_retry(outcome: Outcome) -> bool:
     return outcome.state is DeliveryState.QUEUED and outcome.pause is None
 
 
+class CountByFeed(Collector):
+    """A counter labelled by feed, kept as one number per feed. prometheus_client's labelled
+    Counter keeps an object with a lock and a creation time for each feed: 5.7 MB at 10,000
+    feeds, for a figure told once per poll that brought something. Added to by the poll
+    thread, read by a scrape."""
+
+    def __init__(self, name: str, documentation: str) -> None:
+        self._name = name
+        self._documentation = documentation
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, feed_id: str, amount: int) -> None:
+        with self._lock:
+            self._counts[feed_id] = self._counts.get(feed_id, 0) + amount
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            counts = sorted(self._counts.items())
+        family = CounterMetricFamily(self._name, self._documentation, labels=["feed"])
+        for feed_id, count in counts:
+            family.add_metric([feed_id], count)
+        yield family
+
+
 class ServiceMetrics:
     """The counters of one running service, on its own registry (one per App: tests build
     several). Its two hooks are handed to the poller and the outbox by the composition root.
@@ -51,9 +77,8 @@ class ServiceMetrics:
             buckets=POLL_BUCKETS,
             registry=reg,
         )
-        self.articles_seen = Counter(
-            "relais_articles_seen", "New articles the polls recorded", ["feed"], registry=reg
-        )
+        self.articles_seen = CountByFeed("relais_articles_seen", "New articles the polls recorded")
+        reg.register(self.articles_seen)
         self.outcomes = Counter(
             "relais_publish_outcomes",
             "Publish attempts by channel and the state they left the post in",
@@ -78,7 +103,7 @@ class ServiceMetrics:
         self.polls.labels(report.status).inc()
         self.poll_seconds.observe(seconds)
         if report.new:
-            self.articles_seen.labels(report.feed_id).inc(len(report.new))
+            self.articles_seen.add(report.feed_id, len(report.new))
 
     def decided(self, channel_id: str, outcome: Outcome) -> None:
         """The outbox's hook: one attempt's decided outcome, where it is applied."""

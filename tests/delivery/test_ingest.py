@@ -401,7 +401,7 @@ async def test_unchanged_polls_ending_together_are_written_in_one_transaction(
 async def test_a_round_of_many_polls_reports_in_the_feeds_order(
     db_url: str, server: FeedServer
 ) -> None:
-    # More feeds than START_AT_ONCE: the polls start over several turns of the loop.
+    # More feeds than fetch slots: each slot's poll takes the next feed when it ends.
     async with poller_of_many(db_url, server, 40) as (names, _storage, poller):
         reports = await poller.poll_many(poller.settings.feeds)
         assert [r.feed_id for r in reports] == names
@@ -409,9 +409,18 @@ async def test_a_round_of_many_polls_reports_in_the_feeds_order(
 
 
 class CountingPoller(Poller):
-    """A poller that counts its polls under way (the most at once in `peak`)."""
+    """A poller that counts its polls under way (the most at once in `peak`), and the polls
+    begun, holding a slot or waiting for one (the most at once in `begun_peak`)."""
 
-    under_way = peak = 0
+    under_way = peak = begun = begun_peak = 0
+
+    async def poll(self, feed: Any, **options: Any) -> Any:
+        self.begun += 1
+        self.begun_peak = max(self.begun_peak, self.begun)
+        try:
+            return await super().poll(feed, **options)
+        finally:
+            self.begun -= 1
 
     async def _timed_poll(self, feed: Any, **options: Any) -> Any:  # inside the poll's slot
         self.under_way += 1
@@ -426,7 +435,8 @@ async def test_a_round_keeps_no_more_polls_under_way_than_the_fetch_concurrency(
     db_url: str, server: FeedServer
 ) -> None:
     """A first round's polls wait for the worker with their bodies and articles: no more than
-    `fetch.concurrency` of them at once, however many feeds."""
+    `fetch.concurrency` of them at once, however many feeds, and no more begun either (a poll
+    waiting for a slot is a task and its frames: ten thousand of them were 12 MB)."""
     async with poller_of_many(db_url, server, 12, make=CountingPoller, concurrency=2) as (
         names,
         _storage,
@@ -435,6 +445,7 @@ async def test_a_round_keeps_no_more_polls_under_way_than_the_fetch_concurrency(
         reports = await poller.poll_many(poller.settings.feeds)
         assert {r.status for r in reports} == {"ok"} and len(reports) == len(names)
         assert isinstance(poller, CountingPoller) and poller.peak == 2
+        assert poller.begun_peak == 2
 
 
 async def test_a_round_keeps_what_each_report_hook_returns(db_url: str, server: FeedServer) -> None:
