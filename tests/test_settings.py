@@ -227,6 +227,26 @@ def test_the_yaml_tree_is_what_pyyaml_builds(text: str, loader: str) -> None:
     assert repr(built) == repr(expected)  # the same types too (True is not 1, dates stay dates)
 
 
+def test_the_built_tree_keeps_none_of_the_composers_texts() -> None:
+    """The settings keep copies of the feed ids and URLs, not the composer's own strings, so
+    that the composed tree's memory is given back whole once it is freed (docs/design.md)."""
+    import yaml
+
+    from bot.settings import _build
+
+    loader = yaml.SafeLoader("feeds:\n  - {id: kibaru-politique, url: 'https://kibaru.ml/f'}\n")
+    try:
+        node = loader.get_single_node()
+        built = _build(loader, node, {})
+    finally:
+        loader.dispose()
+    ((_key, feeds),) = node.value
+    composed = [text.value for pair in feeds.value[0].value for text in pair]
+    kept = [text for pair in built["feeds"][0].items() for text in pair]
+    assert kept == composed
+    assert not any(a is b for a, b in zip(kept, composed, strict=True))
+
+
 def test_an_unhashable_key_is_still_refused_as_pyyaml_refuses_it(tmp_path: Path) -> None:
     path = tmp_path / "relais.yaml"
     path.write_text("? [a, b]\n: x\n", encoding="utf-8")
