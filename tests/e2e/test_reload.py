@@ -15,6 +15,7 @@ from tests.fakes.feed_server import FeedServer, rss
 from tests.waiting import wait_until as wait_for
 
 THIRD = rss(("903", "rentree-a-sikasso", "Sikasso : la rentrée scolaire reportée d'une semaine"))
+REFUSED = "configuration refused, the running one stays"
 SECOND = rss(
     ("901", "marche-de-medine", "Marché de Médine : les commerçants réclament des hangars"),
     ("902", "pluies-a-kayes", "Pluies à Kayes : trois quartiers inondés"),
@@ -28,7 +29,8 @@ def test_reload_applies_a_valid_config_and_refuses_an_invalid_one(
     feeds.set("/third", THIRD)
     config = base(tmp_path, feeds, [{"id": "out", "type": "console", "max_age": None}])
     path = tmp_path / "relais.yaml"
-    proc = start(tmp_path, config)
+    log = tmp_path / "relais.log"
+    proc = start(tmp_path, config, log=log)
     try:
         wait_for(
             lambda: (
@@ -46,6 +48,8 @@ def test_reload_applies_a_valid_config_and_refuses_an_invalid_one(
         path.write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
         assert main(["--config", str(path), "reload"]) == 2  # refused before asking
         proc.send_signal(signal.SIGHUP)  # asked anyway: the service refuses it and goes on
+        # Refused before the next config is written: read after, the reload would apply that.
+        wait_for(lambda: REFUSED in log.read_text(encoding="utf-8"))
         config["feeds"].append(
             {"id": "third", "url": feeds.url("/third"), "first_run": "all", "every": "1m"}
         )
@@ -54,12 +58,13 @@ def test_reload_applies_a_valid_config_and_refuses_an_invalid_one(
         wait_for(lambda: deliveries(tmp_path).count(DeliveryState.SENT) == 13)
         assert proc.poll() is None
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        out, _ = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+    err = log.read_text(encoding="utf-8")
     assert proc.returncode == 0, err
     assert "configuration reloaded" in err
-    assert "configuration refused, the running one stays" in err
+    assert REFUSED in err
     assert out.count("Pluies à Kayes") == 1  # the queue kept: nothing twice

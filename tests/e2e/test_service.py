@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,19 +23,27 @@ ROOT = Path(__file__).resolve().parents[2]
 STARTUP = 20.0  # a fresh interpreter imports the whole bot before its first poll
 
 
-def start(tmp_path: Path, config: dict[str, Any]) -> subprocess.Popen[str]:
+def start(
+    tmp_path: Path, config: dict[str, Any], *, log: Path | None = None
+) -> subprocess.Popen[str]:
+    """`relais run` on this config; its log to a pipe, or to the file `log` (a test that waits
+    for a line while the process runs)."""
     path = tmp_path / "relais.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "DYNO"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return subprocess.Popen(
-        [*clock_shift.relais_command(), "--config", str(path), "run"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
+    with contextlib.ExitStack() as files:  # the child has its own copy of the log file
+        stderr: Any = subprocess.PIPE
+        if log is not None:
+            stderr = files.enter_context(log.open("w", encoding="utf-8"))
+        return subprocess.Popen(
+            [*clock_shift.relais_command(), "--config", str(path), "run"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
 
 
 def base(tmp_path: Path, feeds: FeedServer, channels: list[dict[str, Any]]) -> dict[str, Any]:
